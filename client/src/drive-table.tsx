@@ -1,0 +1,78 @@
+import { useQuery } from "urql";
+import { graphql } from "./gql";
+
+const DriveTable_Query = graphql(`
+  query DriveTable_Drives {
+    drives {
+      id
+      serial
+      model
+      devicePath
+      sizeBytes
+      temperatureC
+      smartHealth
+      inUse
+      missing
+      host {
+        id
+        name
+      }
+    }
+  }
+`);
+
+function formatBytes(bytes: number | null | undefined): string {
+  if (bytes == null) return "?";
+  const units = ["B", "kB", "MB", "GB", "TB", "PB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${value.toFixed(value < 10 && unit > 0 ? 1 : 0)} ${units[unit]}`;
+}
+
+export function DriveTable() {
+  const [{ data, fetching, error }] = useQuery({ query: DriveTable_Query });
+  if (error) return <p role="alert">Could not load drives: {error.message}</p>;
+  if (fetching && !data) return <p>Loading drives…</p>;
+  const drives = data?.drives ?? [];
+  return (
+    <section>
+      <h2>Drives</h2>
+      {drives.length === 0 ? (
+        <p>No drives yet. Add a host, or start Kiln with --demo.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>Host</th>
+              <th>Device</th>
+              <th>Model</th>
+              <th>Serial</th>
+              <th>Size</th>
+              <th>Temp</th>
+              <th>SMART</th>
+              <th>State</th>
+            </tr>
+          </thead>
+          <tbody>
+            {drives.map((d) => (
+              <tr key={d.id}>
+                <td>{d.host.name}</td>
+                <td>{d.devicePath ?? "?"}</td>
+                <td>{d.model ?? "?"}</td>
+                <td>{d.serial}</td>
+                <td>{formatBytes(d.sizeBytes)}</td>
+                <td>{d.temperatureC == null ? "?" : `${d.temperatureC} °C`}</td>
+                <td>{d.smartHealth}</td>
+                <td>{d.missing ? "missing" : d.inUse ? "in use" : "free"}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,130 @@
+// The `kiln` command: serve, migrate, parse.
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "./config.js";
+import { MigrationError, migrateDatabase } from "./db/migrations.js";
+import { redactUrl } from "./db/url.js";
+import { startKiln, stopOnSignals } from "./main.js";
+import { parseBadblocksOutput } from "./parsers/badblocks.js";
+import { parseLsblk } from "./parsers/lsblk.js";
+import { parseSmartctlJson, parseSmartctlScan } from "./parsers/smartctl.js";
+import { parseZpoolStatus } from "./parsers/zpool.js";
+
+const USAGE = `usage: kiln <command>
+
+  serve [--port N] [--host ADDR] [--data DIR] [--demo]
+        run the API, GraphiQL (/graphql), /health and the web UI
+        (defaults: port 4000 or $PORT, host 127.0.0.1 or $HOST, data ./data or $KILN_DATA_DIR;
+        DATABASE_URL overrides the SQLite file in the data directory)
+  migrate [--data DIR]
+        apply pending database migrations and exit
+  parse badblocks FILE|- [--pattern 0xNN ...]
+  parse smartctl FILE|-          (smartctl -j output, or smartctl --scan -j)
+  parse lsblk FILE|- [--zpool FILE] [--zpool-import FILE]
+  parse zpool FILE|- [--importable]
+        print what Kiln reads from a tool's output, as JSON ("-" reads standard input)`;
+
+export async function main(argv: string[]): Promise<number | undefined> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "serve":
+        return await serve(rest);
+      case "migrate":
+        return await migrate(rest);
+      case "parse":
+        return await parse(rest);
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        console.log(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        console.error(`kiln: unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof MigrationError || error instanceof UsageError) {
+      console.error(`kiln: ${error.message}`);
+      return error instanceof UsageError ? 2 : 1;
+    }
+    console.error(`kiln: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+class UsageError extends Error {}
+
+async function serve(argv: string[]): Promise<undefined> {
+  const config = loadConfig(argv, process.env);
+  const kiln = await startKiln(config);
+  stopOnSignals(kiln);
+  return undefined;
+}
+
+async function migrate(argv: string[]): Promise<number> {
+  const config = loadConfig(argv, process.env);
+  const { provider, applied } = await migrateDatabase({ url: config.databaseUrl });
+  console.log(
+    applied.length
+      ? `kiln: applied ${applied.join(", ")} to ${provider} database ${redactUrl(config.databaseUrl)}`
+      : `kiln: ${provider} database ${redactUrl(config.databaseUrl)} is up to date`,
+  );
+  return 0;
+}
+
+async function parse(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      pattern: { type: "string", multiple: true },
+      zpool: { type: "string" },
+      "zpool-import": { type: "string" },
+      importable: { type: "boolean" },
+    },
+  });
+  const [kind, file] = positionals;
+  if (!kind || !file || positionals.length > 2) throw new UsageError(`parse needs a kind and a FILE (or -)\n\n${USAGE}`);
+  const text = await readInput(file);
+  let result: unknown;
+  switch (kind) {
+    case "badblocks":
+      result = parseBadblocksOutput(text, values.pattern ? { patterns: values.pattern } : {});
+      break;
+    case "smartctl": {
+      const scan = parseSmartctlScan(text);
+      result = scan ?? parseSmartctlJson(text);
+      break;
+    }
+    case "zpool":
+      result = parseZpoolStatus(text, { importable: values.importable ?? false });
+      break;
+    case "lsblk": {
+      const pools = [
+        ...(values.zpool ? parseZpoolStatus(await readInput(values.zpool)) : []),
+        ...(values["zpool-import"] ? parseZpoolStatus(await readInput(values["zpool-import"]), { importable: true }) : []),
+      ];
+      result = parseLsblk(text, pools);
+      break;
+    }
+    default:
+      throw new UsageError(`parse: unknown kind "${kind}" (badblocks, smartctl, lsblk, zpool)`);
+  }
+  console.log(JSON.stringify(result, null, 2));
+  return 0;
+}
+
+async function readInput(file: string): Promise<string> {
+  if (file === "-") {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString("utf8");
+  }
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    throw new Error(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}

@@ -1,0 +1,75 @@
+// Every setting Kiln reads at start-up, typed and validated in one place, with its default.
+// Command-line flags win over environment variables, which win over defaults.
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { providerOf, sqliteUrlFor } from "./db/url.js";
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Holds the SQLite file and Kiln's own state (demo drives, keys). */
+  dataDir: string;
+  databaseUrl: string;
+  /** Register the demo host on first start. */
+  demo: boolean;
+  /** Name of this Kiln process in job locks. */
+  instanceId: string;
+}
+
+/** A setting with a bad value: names the setting and the reason. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  constructor(
+    readonly setting: string,
+    reason: string,
+  ) {
+    super(`${setting}: ${reason}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(argv: string[], env: Env): Config {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        port: { type: "string" },
+        host: { type: "string" },
+        data: { type: "string" },
+        demo: { type: "boolean" },
+        "no-demo": { type: "boolean" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new ConfigError("arguments", (error as Error).message);
+  }
+  const port = parsePort(
+    (values.port as string | undefined) ?? env.PORT ?? "4000",
+    values.port !== undefined ? "--port" : env.PORT !== undefined ? "PORT" : "port",
+  );
+  const host = (values.host as string | undefined) ?? env.HOST ?? "127.0.0.1";
+  if (!host.trim()) throw new ConfigError(values.host !== undefined ? "--host" : "HOST", "must not be empty");
+  const dataDirRaw = (values.data as string | undefined) ?? env.KILN_DATA_DIR ?? "data";
+  if (!dataDirRaw.trim()) throw new ConfigError(values.data !== undefined ? "--data" : "KILN_DATA_DIR", "must not be empty");
+  const dataDir = path.resolve(dataDirRaw);
+  const databaseUrl = env.DATABASE_URL?.trim() || sqliteUrlFor(dataDir);
+  try {
+    providerOf({ url: databaseUrl });
+  } catch (error) {
+    throw new ConfigError("DATABASE_URL", (error as Error).message.replace(/^DATABASE_URL: /, ""));
+  }
+  const demo = values["no-demo"] ? false : Boolean(values.demo) || env.KILN_DEMO === "1";
+  const instanceId = env.KILN_INSTANCE_ID?.trim() || `kiln-${process.pid}`;
+  return { port, host, dataDir, databaseUrl, demo, instanceId };
+}
+
+function parsePort(raw: string, setting: string): number {
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(setting, `"${raw}" is not a port number`);
+  const port = Number(raw);
+  if (port > 65535) throw new ConfigError(setting, `${port} is out of range (0-65535)`);
+  return port;
+}

@@ -1,0 +1,89 @@
+// Start-up only: config, database + migrations, HTTP. SIGTERM / SIGINT stop it.
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Config } from "./config.js";
+import { type Database, openDatabase } from "./db/client.js";
+import { migrateDatabase } from "./db/migrations.js";
+import { redactUrl } from "./db/url.js";
+import { createHttpServer } from "./http.js";
+
+export interface RunningKiln {
+  url: string;
+  port: number;
+  database: Database;
+  stop(): Promise<void>;
+}
+
+export async function startKiln(config: Config, log: (line: string) => void = console.log): Promise<RunningKiln> {
+  const target = { url: config.databaseUrl };
+  // Refuses to start on an edited, diverged or drifted database (MigrationError); never resets.
+  const { provider, applied } = await migrateDatabase(target);
+  log(
+    `kiln: ${provider} database ${redactUrl(config.databaseUrl)}${applied.length ? `, applied ${applied.join(", ")}` : ", schema up to date"}`,
+  );
+  const database = await openDatabase(target);
+  const { server } = createHttpServer({ db: database.db });
+  try {
+    await listen(server, config.port, config.host);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  log(`kiln: listening on ${url} (GraphiQL at ${url}/graphql, health at ${url}/health)`);
+  let stopping: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    database,
+    stop() {
+      stopping ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Keep-alive and streaming connections would hold close() open.
+          server.closeAllConnections();
+        });
+        await database.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off("listening", onListening);
+      reject(error.code === "EADDRINUSE" ? new Error(`--port: ${host}:${port} is already in use`) : error);
+    };
+    const onListening = () => {
+      server.off("error", onError);
+      resolve();
+    };
+    server.once("error", onError);
+    server.once("listening", onListening);
+    server.listen(port, host);
+  });
+}
+
+/** Stop on SIGTERM / SIGINT, exiting within `graceMs` even if something hangs. */
+export function stopOnSignals(kiln: RunningKiln, graceMs = 10_000): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.log(`kiln: ${signal} received, stopping`);
+    const timer = setTimeout(() => {
+      console.error(`kiln: still stopping after ${graceMs / 1000} s, exiting anyway`);
+      process.exit(1);
+    }, graceMs);
+    timer.unref();
+    kiln.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error("kiln: error while stopping", error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+}

@@ -1,0 +1,71 @@
+import { parseUsage } from "../services/drive-usage.js";
+import { builder } from "./builder.js";
+
+const DriveUsageRef = builder.objectRef<{ kind: string; name: string; detail: string | null }>("DriveUsage").implement({
+  description: "Something that uses a drive: a mount, swap, an md array, an LVM volume group, a ZFS pool.",
+  fields: (t) => ({
+    kind: t.exposeString("kind", { description: "mount | swap | md | lvm | crypt | zfs | zfs-importable" }),
+    name: t.exposeString("name", { description: "Mount point, array, volume group or pool name." }),
+    detail: t.exposeString("detail", { nullable: true, description: "Pool state, filesystem, member device..." }),
+  }),
+});
+
+builder.prismaObject("Drive", {
+  description: "A drive, identified by its serial (+WWN) on one host, never by its /dev name.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    host: t.relation("host"),
+    serial: t.exposeString("serial"),
+    wwn: t.exposeString("wwn", { nullable: true }),
+    model: t.exposeString("model", { nullable: true }),
+    vendor: t.exposeString("vendor", { nullable: true }),
+    firmware: t.exposeString("firmware", { nullable: true }),
+    devicePath: t.exposeString("devicePath", { nullable: true }),
+    byIdPath: t.exposeString("byIdPath", { nullable: true }),
+    sizeBytes: t.float({
+      nullable: true,
+      description: "Capacity in bytes (exact up to 9 PB).",
+      select: { sizeBytes: true },
+      resolve: (drive) => (drive.sizeBytes === null ? null : Number(drive.sizeBytes)),
+    }),
+    logicalSectorSize: t.exposeInt("logicalSectorSize", { nullable: true }),
+    physicalSectorSize: t.exposeInt("physicalSectorSize", { nullable: true }),
+    rotationRate: t.exposeInt("rotationRate", { nullable: true, description: "RPM; 0 for an SSD; null when unknown." }),
+    busType: t.exposeString("busType", { nullable: true, description: "sata | sas | nvme | usb | scsi | loop | file" }),
+    temperatureC: t.exposeInt("temperatureC", { nullable: true }),
+    powerOnHours: t.exposeInt("powerOnHours", { nullable: true }),
+    smartHealth: t.exposeString("smartHealth", { description: "passed | failed | unknown" }),
+    usage: t.field({
+      type: [DriveUsageRef],
+      select: { usage: true },
+      resolve: (drive) => parseUsage(drive.usage),
+    }),
+    inUse: t.exposeBoolean("inUse", { description: "Holds data or is part of something: never written without an unlock." }),
+    missing: t.exposeBoolean("missing", { description: "Not seen at the last inventory of its host." }),
+    lastSeenAt: t.expose("lastSeenAt", { type: "DateTime", nullable: true }),
+    jobs: t.relation("jobs", { query: { orderBy: [{ createdAt: "desc" }, { id: "desc" }] } }),
+  }),
+});
+
+builder.queryField("drives", (t) =>
+  t.prismaField({
+    type: ["Drive"],
+    description: "Every drive Kiln knows, by host and device path.",
+    args: { hostId: t.arg.id({ required: false }), includeMissing: t.arg.boolean({ required: false, defaultValue: true }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.drive.findMany({
+        ...query,
+        where: { ...(args.hostId ? { hostId: String(args.hostId) } : {}), ...(args.includeMissing ? {} : { missing: false }) },
+        orderBy: [{ host: { name: "asc" } }, { devicePath: "asc" }, { serial: "asc" }],
+      }),
+  }),
+);
+
+builder.queryField("drive", (t) =>
+  t.prismaField({
+    type: "Drive",
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) => ctx.db.drive.findUnique({ ...query, where: { id: String(args.id) } }),
+  }),
+);

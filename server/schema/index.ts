@@ -1,0 +1,9 @@
+// Loads every domain's types onto the builder, then builds the schema.
+import { builder } from "./builder.js";
+import "./scalars.js";
+import "./host.js";
+import "./drive.js";
+import "./stage.js";
+import "./job.js";
+
+export const schema = builder.toSchema();

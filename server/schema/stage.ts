@@ -1,0 +1,114 @@
+import { STANDARD_PATTERNS } from "../parsers/badblocks.js";
+import { builder } from "./builder.js";
+
+interface PhaseStart {
+  phase: number;
+  pattern: string;
+  mode: "write" | "verify";
+  startedAt: Date;
+}
+
+const PhaseStartRef = builder.objectRef<PhaseStart>("SurfaceScanPhase").implement({
+  description: "When a badblocks phase started (a phase re-entered after a restart keeps its first time).",
+  fields: (t) => ({
+    phase: t.exposeInt("phase", { description: "1-8: pattern 1 write, pattern 1 verify, pattern 2 write..." }),
+    pattern: t.exposeString("pattern"),
+    mode: t.exposeString("mode", { description: "write | verify" }),
+    startedAt: t.expose("startedAt", { type: "DateTime" }),
+  }),
+});
+
+interface SurfaceScan {
+  phase: number;
+  phasePct: number;
+  history: PhaseStart[];
+  mbps: number | null;
+  badBlocks: number;
+  badBlockList: number[];
+  blockSize: number | null;
+  blocksAtOnce: number | null;
+}
+
+const SurfaceScanRef = builder.objectRef<SurfaceScan>("SurfaceScan").implement({
+  description: "Live state of a badblocks write+verify scan.",
+  fields: (t) => ({
+    phase: t.exposeInt("phase"),
+    phasePct: t.exposeFloat("phasePct"),
+    pattern: t.string({ resolve: (s) => patternOf(s.phase) }),
+    mode: t.string({ description: "write | verify", resolve: (s) => (s.phase % 2 === 1 ? "write" : "verify") }),
+    history: t.field({ type: [PhaseStartRef], resolve: (s) => s.history }),
+    mbps: t.exposeFloat("mbps", { nullable: true }),
+    badBlocks: t.exposeInt("badBlocks"),
+    badBlockList: t.exposeIntList("badBlockList"),
+    blockSize: t.exposeInt("blockSize", { nullable: true }),
+    blocksAtOnce: t.exposeInt("blocksAtOnce", { nullable: true }),
+  }),
+});
+
+function patternOf(phase: number): string {
+  return STANDARD_PATTERNS[Math.min(Math.max(Math.ceil(phase / 2), 1), 4) - 1] ?? "0xaa";
+}
+
+function phaseHistory(json: string | null): PhaseStart[] {
+  if (!json) return [];
+  try {
+    const starts = JSON.parse(json) as Record<string, string>;
+    return Object.entries(starts)
+      .map(([phase, at]) => ({
+        phase: Number(phase),
+        pattern: patternOf(Number(phase)),
+        mode: (Number(phase) % 2 === 1 ? "write" : "verify") as "write" | "verify",
+        startedAt: new Date(at),
+      }))
+      .filter((p) => Number.isInteger(p.phase) && !Number.isNaN(p.startedAt.getTime()))
+      .sort((a, b) => a.phase - b.phase);
+  } catch {
+    return [];
+  }
+}
+
+builder.prismaObject("Stage", {
+  description: "One step of a burn-in job.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    name: t.exposeString("name", {
+      description: "precheck | smart_short | smart_long | surface_validate | nvme_selftest | final_check | simulate",
+    }),
+    position: t.exposeInt("position"),
+    weight: t.exposeFloat("weight"),
+    status: t.exposeString("status", { description: "pending | running | passed | failed | cancelled | unknown | skipped" }),
+    progressPct: t.exposeFloat("progressPct"),
+    errorText: t.exposeString("errorText", { nullable: true }),
+    log: t.exposeString("log", { description: "The last lines of the stage's output." }),
+    startedAt: t.expose("startedAt", { type: "DateTime", nullable: true }),
+    finishedAt: t.expose("finishedAt", { type: "DateTime", nullable: true }),
+    surfaceScan: t.field({
+      type: SurfaceScanRef,
+      nullable: true,
+      description: "Set for surface_validate once the scan has a phase.",
+      select: {
+        bbPhase: true,
+        bbPhasePct: true,
+        bbPhaseHistory: true,
+        bbMbps: true,
+        bbBadBlocks: true,
+        bbBadBlockList: true,
+        bbBlockSize: true,
+        bbBlocksAtOnce: true,
+      },
+      resolve: (s) =>
+        s.bbPhase === null
+          ? null
+          : {
+              phase: s.bbPhase,
+              phasePct: s.bbPhasePct ?? 0,
+              history: phaseHistory(s.bbPhaseHistory),
+              mbps: s.bbMbps,
+              badBlocks: s.bbBadBlocks ?? 0,
+              badBlockList: s.bbBadBlockList ? (JSON.parse(s.bbBadBlockList) as number[]) : [],
+              blockSize: s.bbBlockSize,
+              blocksAtOnce: s.bbBlocksAtOnce,
+            },
+    }),
+  }),
+});
