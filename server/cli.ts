@@ -2,13 +2,8 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./config.js";
-import { MigrationError, migrateDatabase } from "./db/migrations.js";
+import { MigrationError } from "./db/migrations.js";
 import { redactUrl } from "./db/url.js";
-import { startKiln, stopOnSignals } from "./main.js";
-import { parseBadblocksOutput } from "./parsers/badblocks.js";
-import { parseLsblk } from "./parsers/lsblk.js";
-import { parseSmartctlJson, parseSmartctlScan } from "./parsers/smartctl.js";
-import { parseZpoolStatus } from "./parsers/zpool.js";
 
 const USAGE = `usage: kiln <command>
 
@@ -56,8 +51,10 @@ export async function main(argv: string[]): Promise<number | undefined> {
 
 class UsageError extends Error {}
 
+// Subcommands import what they need when they run: `kiln parse` should not load the server.
 async function serve(argv: string[]): Promise<undefined> {
   const config = loadConfig(argv, process.env);
+  const { startKiln, stopOnSignals } = await import("./main.js");
   const kiln = await startKiln(config);
   stopOnSignals(kiln);
   return undefined;
@@ -65,6 +62,7 @@ async function serve(argv: string[]): Promise<undefined> {
 
 async function migrate(argv: string[]): Promise<number> {
   const config = loadConfig(argv, process.env);
+  const { migrateDatabase } = await import("./db/migrations.js");
   const { provider, applied } = await migrateDatabase({ url: config.databaseUrl });
   console.log(
     applied.length
@@ -88,6 +86,10 @@ async function parse(argv: string[]): Promise<number> {
   const [kind, file] = positionals;
   if (!kind || !file || positionals.length > 2) throw new UsageError(`parse needs a kind and a FILE (or -)\n\n${USAGE}`);
   const text = await readInput(file);
+  const { parseBadblocksOutput } = await import("./parsers/badblocks.js");
+  const { parseLsblk } = await import("./parsers/lsblk.js");
+  const { parseSmartctlJson, parseSmartctlScan } = await import("./parsers/smartctl.js");
+  const { parseZpoolStatus } = await import("./parsers/zpool.js");
   let result: unknown;
   switch (kind) {
     case "badblocks":

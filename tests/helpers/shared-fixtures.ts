@@ -14,7 +14,11 @@ export function smartctlFixtureDir(): string | null {
 
 export function smartctlFixtures(): string[] {
   const d = smartctlFixtureDir();
-  return d ? readdirSync(d).filter((f) => f.endsWith(".json")).sort() : [];
+  return d
+    ? readdirSync(d)
+        .filter((f) => f.endsWith(".json"))
+        .sort()
+    : [];
 }
 
 export const FIXTURES = path.resolve(import.meta.dirname, "..", "fixtures");

@@ -40,7 +40,13 @@ describe.runIf(dir !== null)("smartctl parser on recorded drives (../shared/fixt
     const ok = parseSmartctlJson(read("smart-nvme.json"));
     expect(ok.protocol).toBe("nvme");
     expect(ok.rotationRate).toBe(0);
-    expect(ok.counters).toEqual({ mediaErrors: 0, criticalWarning: 0, percentageUsed: 0, availableSpare: 100, availableSpareThreshold: 10 });
+    expect(ok.counters).toEqual({
+      mediaErrors: 0,
+      criticalWarning: 0,
+      percentageUsed: 0,
+      availableSpare: 100,
+      availableSpareThreshold: 10,
+    });
     expect(ok.temperatureC).toBe(36);
     expect(ok.powerOnHours).toBe(2401);
     const failed = parseSmartctlJson(read("smart-nvme-failed.json"));

@@ -1,0 +1,62 @@
+// Runs the real `kiln` command (bin/kiln.js) as a child process.
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
+
+export const KILN_BIN = path.resolve(import.meta.dirname, "..", "..", "bin", "kiln.js");
+
+export interface CommandResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runKiln(
+  args: string[],
+  options: { env?: Record<string, string>; stdin?: string; timeoutMs?: number } = {},
+): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [KILN_BIN, ...args], { env: { ...process.env, ...options.env }, stdio: "pipe" });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(options.stdin ?? "");
+  });
+}
+
+export interface ServingKiln {
+  child: ChildProcess;
+  url: string;
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Start `kiln serve` and wait for its "listening on" line. */
+export function serveKiln(args: string[], env: Record<string, string> = {}): Promise<ServingKiln> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [KILN_BIN, "serve", ...args], { env: { ...process.env, ...env }, stdio: "pipe" });
+    let output = "";
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+      child.on("close", (code, signal) => done({ code, signal })),
+    );
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match?.[1]) resolve({ child, url: match[1], output: () => output, exited });
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    exited.then(({ code }) => reject(new Error(`kiln serve exited (${code}) before listening:\n${output}`)));
+  });
+}
