@@ -14,6 +14,8 @@ export interface Config {
   demo: boolean;
   /** Name of this Kiln process in job locks. */
   instanceId: string;
+  /** How often every host's inventory is refreshed; 0 turns it off. */
+  inventoryIntervalMs: number;
 }
 
 /** A setting with a bad value: names the setting and the reason. */
@@ -64,7 +66,8 @@ export function loadConfig(argv: string[], env: Env): Config {
   }
   const demo = values["no-demo"] ? false : Boolean(values.demo) || env.KILN_DEMO === "1";
   const instanceId = env.KILN_INSTANCE_ID?.trim() || `kiln-${process.pid}`;
-  return { port, host, dataDir, databaseUrl, demo, instanceId };
+  const inventoryIntervalMs = parseSeconds(env.KILN_INVENTORY_INTERVAL ?? "300", "KILN_INVENTORY_INTERVAL") * 1000;
+  return { port, host, dataDir, databaseUrl, demo, instanceId, inventoryIntervalMs };
 }
 
 function parsePort(raw: string, setting: string): number {
@@ -72,4 +75,9 @@ function parsePort(raw: string, setting: string): number {
   const port = Number(raw);
   if (port > 65535) throw new ConfigError(setting, `${port} is out of range (0-65535)`);
   return port;
+}
+
+function parseSeconds(raw: string, setting: string): number {
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(setting, `"${raw}" is not a whole number of seconds`);
+  return Number(raw);
 }

@@ -6,11 +6,15 @@ import { type Database, openDatabase } from "./db/client.js";
 import { migrateDatabase } from "./db/migrations.js";
 import { redactUrl } from "./db/url.js";
 import { createHttpServer } from "./http.js";
+import { ensureDemoHost } from "./services/demo-host.js";
+import { HostRegistry } from "./services/host-registry.js";
+import { InventoryScheduler } from "./services/inventory-scheduler.js";
 
 export interface RunningKiln {
   url: string;
   port: number;
   database: Database;
+  registry: HostRegistry;
   stop(): Promise<void>;
 }
 
@@ -22,7 +26,15 @@ export async function startKiln(config: Config, log: (line: string) => void = co
     `kiln: ${provider} database ${redactUrl(config.databaseUrl)}${applied.length ? `, applied ${applied.join(", ")}` : ", schema up to date"}`,
   );
   const database = await openDatabase(target);
-  const { server } = createHttpServer({ db: database.db });
+  const registry = new HostRegistry({ dataDir: config.dataDir });
+  const deps = { db: database.db, registry };
+  if (config.demo) {
+    await ensureDemoHost(deps, config.dataDir);
+    log(`kiln: demo host ready (drives are files in ${config.dataDir}/demo/drives)`);
+  }
+  const inventory = new InventoryScheduler(deps, config.inventoryIntervalMs, log);
+  inventory.start();
+  const { server } = createHttpServer(deps);
   try {
     await listen(server, config.port, config.host);
   } catch (error) {
@@ -37,6 +49,7 @@ export async function startKiln(config: Config, log: (line: string) => void = co
     url,
     port,
     database,
+    registry,
     stop() {
       stopping ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -44,6 +57,8 @@ export async function startKiln(config: Config, log: (line: string) => void = co
           // Keep-alive and streaming connections would hold close() open.
           server.closeAllConnections();
         });
+        await inventory.stop();
+        await registry.closeAll();
         await database.close();
       })();
       return stopping;

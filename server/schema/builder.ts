@@ -1,5 +1,6 @@
 // The Pothos schema builder: plugins and options only. Types live in one file per domain.
 import SchemaBuilder from "@pothos/core";
+import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import type { Context } from "../context.js";
@@ -14,7 +15,7 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: Date; Output: Date };
   };
 }>({
-  plugins: [PrismaPlugin, RelayPlugin],
+  plugins: [ErrorsPlugin, PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
   prisma: {
     client: (ctx) => ctx.db,
@@ -25,6 +26,13 @@ export const builder = new SchemaBuilder<{
     maxConnectionSize: 500,
     onUnusedQuery: process.env.NODE_ENV === "production" ? null : "warn",
   },
+  errors: {
+    // Only the error classes a field lists become typed results; anything else is unexpected
+    // and masked by graphql-yoga.
+    defaultTypes: [],
+    defaultResultOptions: { name: ({ fieldName }) => `${upperFirst(fieldName)}Success` },
+    defaultUnionOptions: { name: ({ fieldName }) => `${upperFirst(fieldName)}Result` },
+  },
   relay: {
     clientMutationId: "omit",
     cursorType: "String",
@@ -32,3 +40,8 @@ export const builder = new SchemaBuilder<{
 });
 
 builder.queryType({});
+builder.mutationType({});
+
+function upperFirst(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}

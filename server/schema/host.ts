@@ -1,6 +1,17 @@
+import type { Host } from "../db/generated/sqlite/client.js";
+import {
+  HostBusyError,
+  HostKeyMismatchError,
+  HostKeyUntrustedError,
+  HostUnreachableError,
+  NotFoundError,
+  ValidationError,
+} from "../errors.js";
+import { addHost, removeHost, trustHostKey, updateHost } from "../services/hosts.js";
+import { refreshInventory } from "../services/inventory.js";
 import { builder } from "./builder.js";
 
-builder.prismaObject("Host", {
+export const HostRef = builder.prismaObject("Host", {
   description: "A machine that holds drives: this one (local), one reached over SSH, or the demo host.",
   fields: (t) => ({
     id: t.exposeID("id"),
@@ -32,5 +43,99 @@ builder.queryField("hosts", (t) =>
     type: ["Host"],
     description: "Every host, by name.",
     resolve: (query, _root, _args, ctx) => ctx.db.host.findMany({ ...query, orderBy: { name: "asc" } }),
+  }),
+);
+
+const HostInputRef = builder.inputType("HostInput", {
+  description: "Connection settings of a host. For SSH: address, user and a key file or the agent.",
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    transport: t.string({ required: true, description: "local | ssh" }),
+    address: t.string({ required: false }),
+    port: t.int({ required: false, description: "Default 22." }),
+    username: t.string({ required: false, description: "Default root. With a non-root user set useSudo." }),
+    privateKeyPath: t.string({ required: false, description: "Absolute path of a private key file on the Kiln machine." }),
+    passphraseEnv: t.string({ required: false, description: "Environment variable of the Kiln process holding the key's passphrase." }),
+    useAgent: t.boolean({ required: false, description: "Authenticate through the SSH agent at $SSH_AUTH_SOCK." }),
+    useSudo: t.boolean({ required: false, description: "Run commands through `sudo -n` (e.g. TrueNAS SCALE's admin user)." }),
+  }),
+});
+
+const HostUpdateRef = builder.inputType("HostUpdate", {
+  description: "Fields to change; omitted fields keep their value. A new address or port needs the key trusted again.",
+  fields: (t) => ({
+    name: t.string({ required: false }),
+    address: t.string({ required: false }),
+    port: t.int({ required: false }),
+    username: t.string({ required: false }),
+    privateKeyPath: t.string({ required: false }),
+    passphraseEnv: t.string({ required: false }),
+    useAgent: t.boolean({ required: false }),
+    useSudo: t.boolean({ required: false }),
+  }),
+});
+
+const InventoryResultRef = builder.objectRef<{ host: Host; found: number; missing: number; skipped: string[] }>("Inventory").implement({
+  fields: (t) => ({
+    host: t.field({ type: HostRef, resolve: (r) => r.host }),
+    found: t.exposeInt("found", { description: "Drives seen now." }),
+    missing: t.exposeInt("missing", { description: "Drives newly marked missing." }),
+    skipped: t.exposeStringList("skipped", { description: "Disks seen but not inventoried, with the reason." }),
+  }),
+});
+
+const nullsToUndefined = <T extends Record<string, unknown>>(o: T) =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v ?? undefined])) as { [K in keyof T]: Exclude<T[K], null> };
+
+builder.mutationField("addHost", (t) =>
+  t.field({
+    type: HostRef,
+    description: "Add a host. An SSH host is contacted once to read its key, which stays untrusted until trustHostKey.",
+    args: { input: t.arg({ type: HostInputRef, required: true }) },
+    errors: { types: [ValidationError] },
+    resolve: (_root, { input }, ctx) => addHost(ctx, nullsToUndefined(input), ctx.actor),
+  }),
+);
+
+builder.mutationField("updateHost", (t) =>
+  t.field({
+    type: HostRef,
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: HostUpdateRef, required: true }) },
+    errors: { types: [ValidationError, NotFoundError] },
+    resolve: (_root, { id, input }, ctx) => updateHost(ctx, String(id), nullsToUndefined(input), ctx.actor),
+  }),
+);
+
+builder.mutationField("removeHost", (t) =>
+  t.field({
+    type: HostRef,
+    description: "Remove a host and forget its drives' history. Refused while burn-ins are queued or running there.",
+    args: { id: t.arg.id({ required: true }) },
+    errors: { types: [NotFoundError, HostBusyError] },
+    resolve: (_root, { id }, ctx) => removeHost(ctx, String(id), ctx.actor),
+  }),
+);
+
+builder.mutationField("trustHostKey", (t) =>
+  t.field({
+    type: HostRef,
+    description: "Trust the host key Kiln was shown (compare it with the host's own first). Pins it for later connections.",
+    args: { hostId: t.arg.id({ required: true }), fingerprint: t.arg.string({ required: true }) },
+    errors: { types: [ValidationError, NotFoundError, HostKeyUntrustedError] },
+    resolve: (_root, { hostId, fingerprint }, ctx) => trustHostKey(ctx, String(hostId), fingerprint, ctx.actor),
+  }),
+);
+
+builder.mutationField("refreshInventory", (t) =>
+  t.field({
+    type: InventoryResultRef,
+    description: "Read the host's drives now (lsblk, smartctl, zpool).",
+    args: { hostId: t.arg.id({ required: true }) },
+    errors: { types: [NotFoundError, HostUnreachableError, HostKeyUntrustedError, HostKeyMismatchError] },
+    resolve: async (_root, { hostId }, ctx) => {
+      const outcome = await refreshInventory(ctx, String(hostId), { operator: true });
+      const host = await ctx.db.host.findUniqueOrThrow({ where: { id: outcome.hostId } });
+      return { host, found: outcome.found, missing: outcome.missing, skipped: outcome.skipped };
+    },
   }),
 );

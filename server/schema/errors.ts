@@ -1,0 +1,61 @@
+// The Error interface and the typed errors mutations return (server/errors.ts).
+import {
+  HostBusyError,
+  HostKeyMismatchError,
+  HostKeyUntrustedError,
+  HostUnreachableError,
+  NotFoundError,
+  ValidationError,
+} from "../errors.js";
+import { builder } from "./builder.js";
+
+export const ErrorInterface = builder.interfaceRef<Error>("Error").implement({
+  description: "An expected failure. Clients switch on __typename for the details.",
+  fields: (t) => ({ message: t.exposeString("message") }),
+});
+
+builder.objectType(ValidationError, {
+  name: "ValidationError",
+  description: "Bad input: `field` names the input field, `message` says why.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ field: t.exposeString("field") }),
+});
+
+builder.objectType(NotFoundError, {
+  name: "NotFoundError",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ what: t.exposeString("what"), id: t.exposeString("id") }),
+});
+
+builder.objectType(HostUnreachableError, {
+  name: "HostUnreachableError",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    hostId: t.exposeString("hostId"),
+    reason: t.exposeString("reason", { description: "refused | timeout | auth_failed | command_missing | unreachable | failed" }),
+  }),
+});
+
+builder.objectType(HostKeyUntrustedError, {
+  name: "HostKeyUntrustedError",
+  description: "The host's key has not been trusted yet: nothing runs there until it is.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ hostId: t.exposeString("hostId"), fingerprint: t.exposeString("fingerprint", { nullable: true }) }),
+});
+
+builder.objectType(HostKeyMismatchError, {
+  name: "HostKeyMismatchError",
+  description: "The host offered a different key than the pinned one; Kiln refused it before authenticating.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    hostId: t.exposeString("hostId"),
+    expectedFingerprint: t.exposeString("expectedFingerprint"),
+    offeredFingerprint: t.exposeString("offeredFingerprint"),
+  }),
+});
+
+builder.objectType(HostBusyError, {
+  name: "HostBusyError",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ hostId: t.exposeString("hostId"), activeJobs: t.exposeInt("activeJobs") }),
+});

@@ -1,0 +1,30 @@
+// `kiln serve --demo`: the demo host and its sparse-file drives, made on first start.
+import type { Db } from "../db/client.js";
+import { DEMO_DRIVES, ensureDemoDriveFiles } from "../transport/demo-drives.js";
+import { audit } from "./audit.js";
+import type { HostRegistry } from "./host-registry.js";
+import { refreshInventory } from "./inventory.js";
+
+export const DEMO_HOST_NAME = "demo";
+
+export async function ensureDemoHost(deps: { db: Db; registry: HostRegistry }, dataDir: string): Promise<string> {
+  await ensureDemoDriveFiles(dataDir);
+  let host = await deps.db.host.findFirst({ where: { transport: "demo" } });
+  if (!host) {
+    host = await deps.db.$transaction(async (tx) => {
+      const created = await tx.host.create({
+        data: { name: DEMO_HOST_NAME, transport: "demo", trusted: true, status: "unknown" },
+      });
+      await audit(tx, {
+        actor: "kiln",
+        action: "host.add",
+        subjectType: "host",
+        subjectId: created.id,
+        details: { name: created.name, transport: "demo", drives: DEMO_DRIVES.length },
+      });
+      return created;
+    });
+  }
+  await refreshInventory(deps, host.id);
+  return host.id;
+}

@@ -1,0 +1,79 @@
+// The demo host: this machine, with drives that are sparse files under the data directory.
+// badblocks and every other program run for real on the files; smartctl, lsblk and zpool are
+// answered by Kiln, since a file has no SMART data, no udev entry and no pool.
+import path from "node:path";
+import {
+  DEMO_DRIVES,
+  type DemoDrive,
+  demoDriveDir,
+  demoLsblkJson,
+  demoSmartctlJson,
+  readDemoState,
+  writeDemoState,
+} from "./demo-drives.js";
+import { LocalRunner } from "./local.js";
+import { PosixHost } from "./posix-host.js";
+import { checkDevicePath } from "./shell.js";
+import type { ExecOptions, ExecResult } from "./types.js";
+
+const ok = (stdout: string, code = 0): ExecResult => ({ code, signal: null, stdout: Buffer.from(stdout), stderr: "" });
+
+export class DemoTransport extends PosixHost {
+  constructor(
+    private readonly dataDir: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    super(new LocalRunner(), { kind: "demo" });
+  }
+
+  get demoDriveDir(): string {
+    return demoDriveDir(this.dataDir);
+  }
+
+  override async exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    const [program, ...args] = argv;
+    if (program === "lsblk") return ok(JSON.stringify(demoLsblkJson(this.dataDir)));
+    if (program === "zpool") return ok("", 0);
+    if (program === "smartctl") return this.smartctl(args);
+    return super.exec(argv, options);
+  }
+
+  private async smartctl(args: string[]): Promise<ExecResult> {
+    if (args.includes("--scan") || args.includes("--scan-open")) {
+      const devices = DEMO_DRIVES.map((d) => ({ name: this.pathOf(d), info_name: this.pathOf(d), type: "sat", protocol: "ATA" }));
+      return ok(JSON.stringify({ json_format_version: [1, 0], devices }));
+    }
+    const device = args.at(-1) ?? "";
+    checkDevicePath(device, { demoDir: this.demoDriveDir });
+    const drive = DEMO_DRIVES.find((d) => this.pathOf(d) === device);
+    if (!drive)
+      return ok(
+        JSON.stringify({ smartctl: { exit_status: 2, messages: [{ string: `${device}: No such device`, severity: "error" }] } }),
+        2,
+      );
+    const states = await readDemoState(this.dataDir);
+    const state = states[drive.serial] ?? { selfTests: [] };
+    const testIndex = args.indexOf("-t");
+    if (testIndex >= 0) {
+      const kind = args[testIndex + 1] === "long" ? "extended" : "short";
+      state.selfTests.push({ kind, startedAt: this.now(), lifetimeHours: drive.powerOnHours });
+      state.selfTests = state.selfTests.slice(-20);
+      states[drive.serial] = state;
+      await writeDemoState(this.dataDir, states);
+      return ok(
+        JSON.stringify({ smartctl: { exit_status: 0 }, ata_smart_data: { self_test: { status: { value: 249, string: "in progress" } } } }),
+      );
+    }
+    if (args.includes("-X")) {
+      state.selfTests = state.selfTests.filter((t) => this.now() - t.startedAt > 60_000);
+      states[drive.serial] = state;
+      await writeDemoState(this.dataDir, states);
+      return ok("{}");
+    }
+    return ok(JSON.stringify(demoSmartctlJson(drive, device, state, this.now())));
+  }
+
+  private pathOf(drive: DemoDrive): string {
+    return path.join(this.demoDriveDir, `${drive.serial}.img`);
+  }
+}

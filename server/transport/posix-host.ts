@@ -1,0 +1,141 @@
+// A Transport for any POSIX host, given something that runs sh scripts there (local process or
+// SSH channel). Detached runs, log reads, liveness and kills are shell scripts built here, so
+// local and SSH hosts behave the same way.
+import { setTimeout as sleep } from "node:timers/promises";
+import { shellCommand, shellQuote } from "./shell.js";
+import {
+  type DetachedProcess,
+  type ExecOptions,
+  type ExecResult,
+  type LogChunk,
+  type ProcessIdentity,
+  type ProcessState,
+  type ShellRunner,
+  type Transport,
+  TransportError,
+} from "./types.js";
+
+// Field 22 of /proc/PID/stat is the start time; the command name (field 2) may contain spaces,
+// so cut after its closing parenthesis first: field 22 becomes field 20.
+const START_TIME = (pid: string) => `sed 's/.*) //' /proc/${pid}/stat | cut -d' ' -f20`;
+const BOOT_ID = "cat /proc/sys/kernel/random/boot_id";
+
+export interface PosixHostOptions {
+  kind: Transport["kind"];
+  /** Prefix privileged commands with `sudo -n` (TrueNAS SCALE has no root login by default). */
+  sudo?: boolean;
+}
+
+export class PosixHost implements Transport {
+  readonly kind: Transport["kind"];
+  private readonly sudo: boolean;
+
+  constructor(
+    private readonly runner: ShellRunner,
+    options: PosixHostOptions,
+  ) {
+    this.kind = options.kind;
+    this.sudo = options.sudo ?? false;
+  }
+
+  /** Run a script, as root through `sudo -n` when the host wants it. */
+  protected script(script: string, options?: ExecOptions): Promise<ExecResult> {
+    return this.runner.run(this.sudo ? `sudo -n sh -c ${shellQuote(script)}` : script, options);
+  }
+
+  async exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    const result = await this.script(shellCommand(argv), options);
+    if (result.code === 127) {
+      throw new TransportError("command_missing", `${argv[0]} is not installed on the host (or not on its PATH)`);
+    }
+    return result;
+  }
+
+  async startDetached(argv: readonly string[], dir: string): Promise<DetachedProcess> {
+    const d = shellQuote(dir);
+    // The wrapper runs in its own session (setsid -f), so it and the command form a process
+    // group that survives the connection; it records the command's identity, waits for it and
+    // writes its exit status. Every file is written as tmp + mv so a reader never sees half.
+    const wrapper = [
+      `cd ${d} || exit 1`,
+      "echo $$ > pgid.tmp && mv pgid.tmp pgid",
+      `${shellCommand(argv)} > log 2>&1 &`,
+      "child=$!",
+      `echo "$child $(${START_TIME("$child")}) $(${BOOT_ID})" > identity.tmp && mv identity.tmp identity`,
+      "wait $child",
+      "echo $? > exit.tmp && mv exit.tmp exit",
+    ].join("\n");
+    const start = [
+      `mkdir -p ${d} && cd ${d} || exit 1`,
+      "rm -f pgid identity exit log pgid.tmp identity.tmp exit.tmp",
+      // All three streams redirected, or the channel stays open until the command ends.
+      `setsid -f sh -c ${shellQuote(wrapper)} </dev/null >wrapper.err 2>&1`,
+      // Wait (bounded) for the wrapper to record who it started.
+      "i=0; while [ ! -s identity ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done",
+      'if [ -s identity ]; then echo "$(cat pgid) $(cat identity)"; else cat wrapper.err >&2; exit 3; fi',
+    ].join("\n");
+    const result = await this.script(start, { timeoutMs: 30_000 });
+    const fields = result.stdout.toString().trim().split(/\s+/);
+    if (result.code !== 0 || fields.length !== 4) {
+      throw new TransportError("failed", `could not start ${argv[0]} detached in ${dir}: ${result.stderr.trim() || `exit ${result.code}`}`);
+    }
+    const [pgid, pid, startTime, bootId] = fields as [string, string, string, string];
+    return {
+      pgid: Number(pgid),
+      pid: Number(pid),
+      startTime,
+      bootId,
+      dir,
+      logPath: `${dir}/log`,
+      exitPath: `${dir}/exit`,
+    };
+  }
+
+  async readLog(logPath: string, offset: number, maxBytes = 1 << 20): Promise<LogChunk> {
+    const result = await this.script(
+      `[ -e ${shellQuote(logPath)} ] || exit 3\ntail -c +${Math.floor(offset) + 1} ${shellQuote(logPath)} | head -c ${Math.floor(maxBytes)}`,
+    );
+    if (result.code === 3) throw new TransportError("failed", `log ${logPath} does not exist on the host`);
+    if (result.code !== 0) throw new TransportError("failed", `reading ${logPath}: ${result.stderr.trim()}`);
+    return { data: result.stdout, nextOffset: offset + result.stdout.length };
+  }
+
+  async readExitCode(exitPath: string): Promise<number | null> {
+    const result = await this.script(`cat ${shellQuote(exitPath)} 2>/dev/null || true`);
+    const text = result.stdout.toString().trim();
+    return /^\d+$/.test(text) ? Number(text) : null;
+  }
+
+  async processState(identity: ProcessIdentity): Promise<ProcessState> {
+    const pid = String(Math.floor(identity.pid));
+    const result = await this.script(
+      `if [ -r /proc/${pid}/stat ]; then echo "$(sed 's/.*) //' /proc/${pid}/stat | cut -d' ' -f1) $(${START_TIME(pid)}) $(${BOOT_ID})"; else echo "- - $(${BOOT_ID})"; fi`,
+    );
+    const [state, startTime, bootId] = result.stdout.toString().trim().split(/\s+/);
+    // Another boot, another process under a reused pid, or a zombie: not our process any more.
+    if (bootId !== identity.bootId || startTime !== identity.startTime || state === "Z" || state === "-") return "gone";
+    return "alive";
+  }
+
+  async killGroup(process: DetachedProcess, options: { signal?: "TERM" | "KILL"; timeoutMs?: number } = {}): Promise<boolean> {
+    if ((await this.processState(process)) === "gone") return true;
+    const signal = options.signal ?? "TERM";
+    // The command is still ours (checked above), so the group its wrapper leads is ours too.
+    await this.script(
+      `kill -s ${signal} -- -${Math.floor(process.pgid)} 2>/dev/null; kill -s ${signal} ${Math.floor(process.pid)} 2>/dev/null; true`,
+    );
+    const deadline = Date.now() + (options.timeoutMs ?? 5_000);
+    while (Date.now() < deadline) {
+      if ((await this.processState(process)) === "gone") return true;
+      await sleep(100);
+    }
+    if (signal === "TERM") {
+      return this.killGroup(process, { signal: "KILL", timeoutMs: options.timeoutMs });
+    }
+    return false;
+  }
+
+  close(): Promise<void> {
+    return this.runner.close();
+  }
+}

@@ -1,0 +1,236 @@
+// Runs sh scripts on a host over SSH (ssh2). The only file that imports ssh2.
+//
+// One connection per host, reused for every channel, with keepalives; a dropped connection is
+// re-made on the next use, with exponential backoff between failed attempts. The host key is
+// pinned: an unpinned or different key ends the handshake before any credential is sent.
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
+import { type ExecOptions, type ExecResult, type ShellRunner, TransportError } from "./types.js";
+
+export interface SshTarget {
+  host: string;
+  port: number;
+  username: string;
+  privateKeyPath?: string | null;
+  passphrase?: string | null;
+  useAgent?: boolean;
+  /** The trusted key's fingerprint; null until the operator trusts one (nothing runs before). */
+  pinnedFingerprint: string | null;
+  readyTimeoutMs?: number;
+}
+
+/** OpenSSH's SHA256 fingerprint of a host key blob, as `ssh-keygen -lf` prints it. */
+export function fingerprintOf(keyBlob: Buffer): string {
+  return `SHA256:${createHash("sha256").update(keyBlob).digest("base64").replace(/=+$/, "")}`;
+}
+
+// OpenSSH allows 10 sessions per connection by default; stay under it.
+const MAX_CHANNELS = 8;
+const BACKOFF_MAX_MS = 30_000;
+
+export class SshRunner implements ShellRunner {
+  private client: Client | null = null;
+  private connecting: Promise<Client> | null = null;
+  private failures = 0;
+  private nextAttemptAt = 0;
+  private lastError: TransportError | null = null;
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  /** The fingerprint the host presented at the last handshake (trusted or not). */
+  presentedFingerprint: string | null = null;
+
+  constructor(private readonly target: SshTarget) {}
+
+  /** Forget earlier failures: an operator asked for this, try now. */
+  resetBackoff(): void {
+    this.failures = 0;
+    this.nextAttemptAt = 0;
+  }
+
+  async run(script: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const client = await this.connection();
+    await this.acquireChannel();
+    try {
+      return await this.execOn(client, script, options);
+    } finally {
+      this.releaseChannel();
+    }
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = null;
+    if (!client) return;
+    await new Promise<void>((resolve) => {
+      client.once("close", () => resolve());
+      client.end();
+      setTimeout(resolve, 2_000).unref();
+    });
+  }
+
+  private connection(): Promise<Client> {
+    if (this.client) return Promise.resolve(this.client);
+    if (this.connecting) return this.connecting;
+    if (Date.now() < this.nextAttemptAt && this.lastError) return Promise.reject(this.lastError);
+    this.connecting = this.connect().then(
+      (client) => {
+        this.connecting = null;
+        this.failures = 0;
+        this.lastError = null;
+        this.client = client;
+        client.on("close", () => {
+          if (this.client === client) this.client = null;
+        });
+        return client;
+      },
+      (error: TransportError) => {
+        this.connecting = null;
+        this.failures += 1;
+        this.lastError = error;
+        this.nextAttemptAt = Date.now() + Math.min(BACKOFF_MAX_MS, 1000 * 2 ** (this.failures - 1));
+        throw error;
+      },
+    );
+    return this.connecting;
+  }
+
+  private async connect(): Promise<Client> {
+    const t = this.target;
+    let rejection: TransportError | null = null;
+    const config: ConnectConfig = {
+      host: t.host,
+      port: t.port,
+      username: t.username,
+      readyTimeout: t.readyTimeoutMs ?? 15_000,
+      keepaliveInterval: 15_000,
+      keepaliveCountMax: 4,
+      hostVerifier: (key: Buffer) => {
+        const fingerprint = fingerprintOf(key);
+        this.presentedFingerprint = fingerprint;
+        if (!t.pinnedFingerprint) {
+          rejection = new TransportError(
+            "host_key_untrusted",
+            `host key ${fingerprint} is not trusted yet: check it and trust it before Kiln runs anything there`,
+            { fingerprint },
+          );
+          return false;
+        }
+        if (fingerprint !== t.pinnedFingerprint) {
+          rejection = new TransportError(
+            "host_key_changed",
+            `host key changed: expected ${t.pinnedFingerprint}, the host offered ${fingerprint}; refused before authenticating`,
+            { fingerprint, expectedFingerprint: t.pinnedFingerprint },
+          );
+          return false;
+        }
+        return true;
+      },
+    };
+    if (t.privateKeyPath) {
+      try {
+        config.privateKey = await readFile(t.privateKeyPath);
+      } catch (error) {
+        throw new TransportError("auth_failed", `cannot read private key ${t.privateKeyPath}: ${(error as NodeJS.ErrnoException).code}`);
+      }
+      if (t.passphrase) config.passphrase = t.passphrase;
+    }
+    if (t.useAgent) {
+      if (!process.env.SSH_AUTH_SOCK) throw new TransportError("auth_failed", "useAgent is set but SSH_AUTH_SOCK is not");
+      config.agent = process.env.SSH_AUTH_SOCK;
+    }
+    if (!config.privateKey && !config.agent) throw new TransportError("auth_failed", "no private key or agent configured for this host");
+
+    return new Promise((resolve, reject) => {
+      const client = new Client();
+      let settled = false;
+      client.once("ready", () => {
+        settled = true;
+        resolve(client);
+      });
+      client.on("error", (error: Error & { level?: string; code?: string }) => {
+        if (settled) return; // a later error ends the connection; "close" clears it
+        settled = true;
+        client.end();
+        reject(rejection ?? classify(error, t));
+      });
+      client.once("close", () => {
+        if (settled) return;
+        settled = true;
+        reject(rejection ?? new TransportError("unreachable", `connection to ${t.host}:${t.port} closed during the handshake`));
+      });
+      try {
+        client.connect(config);
+      } catch (error) {
+        settled = true;
+        reject(new TransportError("auth_failed", `ssh: ${(error as Error).message}`));
+      }
+    });
+  }
+
+  private execOn(client: Client, script: string, options: ExecOptions): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      client.exec(script, (error, stream: ClientChannel) => {
+        if (error) {
+          reject(new TransportError("failed", `ssh exec: ${error.message}`));
+          return;
+        }
+        const stdout: Buffer[] = [];
+        let stderr = "";
+        let code: number | null = null;
+        let signal: string | null = null;
+        const timeoutMs = options.timeoutMs ?? 60_000;
+        const timer = setTimeout(() => {
+          stream.close();
+          reject(new TransportError("timeout", `command timed out after ${timeoutMs} ms`));
+        }, timeoutMs);
+        stream.on("data", (chunk: Buffer) => {
+          stdout.push(chunk);
+          options.onStdout?.(chunk);
+        });
+        stream.stderr.on("data", (chunk: Buffer) => {
+          if (stderr.length < 64_000) stderr += chunk.toString();
+        });
+        stream.on("exit", (exitCode: number | null, exitSignal?: string) => {
+          code = exitCode;
+          signal = exitSignal ?? null;
+        });
+        stream.on("close", () => {
+          clearTimeout(timer);
+          resolve({ code, signal, stdout: Buffer.concat(stdout), stderr });
+        });
+      });
+    });
+  }
+
+  private acquireChannel(): Promise<void> {
+    if (this.active < MAX_CHANNELS) {
+      this.active += 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private releaseChannel(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active -= 1;
+  }
+}
+
+function classify(error: Error & { level?: string; code?: string }, t: SshTarget): TransportError {
+  const where = `${t.host}:${t.port}`;
+  if (error.code === "ECONNREFUSED") return new TransportError("refused", `${where} refused the connection (is sshd running?)`);
+  if (error.code === "EHOSTUNREACH" || error.code === "ENETUNREACH" || error.code === "ENOTFOUND" || error.code === "EAI_AGAIN") {
+    return new TransportError("unreachable", `${where} cannot be reached (${error.code})`);
+  }
+  if (error.level === "client-timeout" || error.code === "ETIMEDOUT")
+    return new TransportError("timeout", `${where} did not answer in time`);
+  if (error.level === "client-authentication") {
+    return new TransportError("auth_failed", `${t.username}@${where} refused Kiln's key (authentication failed)`);
+  }
+  if (/passphrase|private key|Cannot parse privateKey/i.test(error.message)) {
+    return new TransportError("auth_failed", `private key: ${error.message}`);
+  }
+  return new TransportError("unreachable", `${where}: ${error.message}`);
+}

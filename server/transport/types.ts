@@ -1,0 +1,98 @@
+// What stages and inventory may ask of a host. Three implementations: local (this machine),
+// ssh (ssh2) and demo (sparse files, Kiln-generated SMART); only local.ts and ssh.ts spawn
+// processes or touch ssh2.
+
+export interface ExecResult {
+  code: number | null;
+  signal: string | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  /** Fail with TransportError("timeout") after this long; the command is abandoned. Default 60 s. */
+  timeoutMs?: number;
+  /** Called with each chunk of standard output as it arrives. */
+  onStdout?: (chunk: Buffer) => void;
+}
+
+/** Runs one POSIX sh script on a host. The only thing local and SSH hosts differ in. */
+export interface ShellRunner {
+  run(script: string, options?: ExecOptions): Promise<ExecResult>;
+  close(): Promise<void>;
+}
+
+/** Who a detached process is: a pid alone can be reused, pid + start time + boot id cannot. */
+export interface ProcessIdentity {
+  pid: number;
+  /** Field 22 of /proc/PID/stat (clock ticks since boot). */
+  startTime: string;
+  bootId: string;
+}
+
+export interface DetachedProcess extends ProcessIdentity {
+  /** Directory on the host holding log, pid, identity and exit files. */
+  dir: string;
+  logPath: string;
+  exitPath: string;
+  /** Process group (the wrapper's pid): kill -- -pgid ends wrapper and command together. */
+  pgid: number;
+}
+
+export type ProcessState = "alive" | "gone";
+
+export interface LogChunk {
+  data: Buffer;
+  /** Offset to read from next time. */
+  nextOffset: number;
+}
+
+export interface Transport {
+  readonly kind: "local" | "ssh" | "demo";
+  /** Demo host only: the directory whose files are its drives (allowed as device paths). */
+  readonly demoDriveDir?: string;
+  /** Run a program with arguments (each quoted; never pasted into a shell unchecked). */
+  exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Start a program in its own session with output to DIR/log and its exit code to DIR/exit. */
+  startDetached(argv: readonly string[], dir: string): Promise<DetachedProcess>;
+  readLog(logPath: string, offset: number, maxBytes?: number): Promise<LogChunk>;
+  /** The exit code written when the detached program ended, or null while it has not. */
+  readExitCode(exitPath: string): Promise<number | null>;
+  processState(identity: ProcessIdentity): Promise<ProcessState>;
+  /** Signal the whole process group and wait (polling) until the process is gone. */
+  killGroup(process: DetachedProcess, options?: { signal?: "TERM" | "KILL"; timeoutMs?: number }): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export type TransportErrorReason =
+  | "refused"
+  | "timeout"
+  | "auth_failed"
+  | "host_key_untrusted"
+  | "host_key_changed"
+  | "command_missing"
+  | "unreachable"
+  | "failed";
+
+/** A host could not do what was asked; `reason` is what the operator is shown. */
+export class TransportError extends Error {
+  override name = "TransportError";
+  constructor(
+    readonly reason: TransportErrorReason,
+    message: string,
+    readonly details: { fingerprint?: string; expectedFingerprint?: string } = {},
+  ) {
+    super(message);
+  }
+}
+
+/** An argument Kiln refused before running anything. */
+export class UnsafeArgumentError extends Error {
+  override name = "UnsafeArgumentError";
+  constructor(
+    readonly field: string,
+    reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+  }
+}

@@ -1,0 +1,58 @@
+// Loop devices on sparse files (root only), detached again after the test.
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+
+export interface LoopDevice {
+  device: string;
+  file: string;
+}
+
+const attached: LoopDevice[] = [];
+const mounts: string[] = [];
+
+export function attachLoop(dir: string, name: string, sizeBytes: number): LoopDevice {
+  const file = path.join(dir, `${name}.img`);
+  execFileSync("truncate", ["-s", String(sizeBytes), file]);
+  const device = execFileSync("losetup", ["-f", "--show", file]).toString().trim();
+  const loop = { device, file };
+  attached.push(loop);
+  return loop;
+}
+
+export function detachLoop(loop: LoopDevice): void {
+  execFileSync("losetup", ["-d", loop.device]);
+  attached.splice(attached.indexOf(loop), 1);
+}
+
+/** Re-attach a file under whatever loop number is free (a disk that moved to another name). */
+export function reattachLoop(loop: LoopDevice): LoopDevice {
+  const device = execFileSync("losetup", ["-f", "--show", loop.file]).toString().trim();
+  const moved = { device, file: loop.file };
+  attached.push(moved);
+  return moved;
+}
+
+export function mountExt4(loop: LoopDevice, mountPoint: string): void {
+  execFileSync("mkfs.ext4", ["-q", "-F", loop.device]);
+  mkdirSync(mountPoint, { recursive: true });
+  execFileSync("mount", [loop.device, mountPoint]);
+  mounts.push(mountPoint);
+}
+
+export function cleanupLoops(): void {
+  for (const mountPoint of mounts.splice(0)) {
+    try {
+      execFileSync("umount", [mountPoint]);
+    } catch {
+      // already gone
+    }
+  }
+  for (const loop of attached.splice(0)) {
+    try {
+      execFileSync("losetup", ["-d", loop.device]);
+    } catch {
+      // already detached
+    }
+  }
+}

@@ -1,0 +1,90 @@
+// `kiln serve --demo`: the demo host with 4 sparse-file drives, visible through GraphQL.
+import { statSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../server/config.js";
+import { type RunningKiln, startKiln } from "../../server/main.js";
+import { gql } from "../helpers/graphql.js";
+import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+
+describe("demo host", () => {
+  let kiln: RunningKiln;
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = tempDir();
+    kiln = await startKiln(loadConfig(["--port", "0", "--data", dataDir, "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+  });
+  afterAll(async () => {
+    await kiln?.stop();
+    removeTempDirs();
+  });
+
+  type Drive = {
+    serial: string;
+    model: string;
+    devicePath: string;
+    sizeBytes: number;
+    temperatureC: number;
+    smartHealth: string;
+    inUse: boolean;
+    rotationRate: number;
+  };
+
+  it("registers the demo host on first start with 4 drives of 256 MiB, distinct serials and models", async () => {
+    const { data, errors } = await gql<{ hosts: Array<{ name: string; transport: string; status: string; drives: Drive[] }> }>(
+      kiln.url,
+      "{ hosts { name transport status drives { serial model devicePath sizeBytes temperatureC smartHealth inUse rotationRate } } }",
+    );
+    expect(errors).toBeUndefined();
+    expect(data?.hosts).toHaveLength(1);
+    const host = data?.hosts[0];
+    expect(host).toMatchObject({ name: "demo", transport: "demo", status: "ok" });
+    const drives = host?.drives ?? [];
+    expect(drives).toHaveLength(4);
+    expect(new Set(drives.map((d) => d.serial)).size).toBe(4);
+    expect(new Set(drives.map((d) => d.model)).size).toBeGreaterThanOrEqual(3);
+    for (const d of drives) {
+      expect(d).toMatchObject({ sizeBytes: 256 * 1024 * 1024, smartHealth: "passed", inUse: false });
+      expect(d.temperatureC).toBeGreaterThanOrEqual(20);
+      expect(d.temperatureC).toBeLessThanOrEqual(45);
+      expect(d.devicePath.startsWith(`${dataDir}/demo/drives/`)).toBe(true);
+      // Sparse: the full size on paper, (almost) nothing on disk.
+      const file = statSync(d.devicePath);
+      expect(file.size).toBe(256 * 1024 * 1024);
+      expect(file.blocks * 512).toBeLessThan(1024 * 1024);
+    }
+    expect(drives.some((d) => d.rotationRate === 0)).toBe(true);
+  });
+
+  it("keeps one demo host across restarts", async () => {
+    await kiln.stop();
+    kiln = await startKiln(loadConfig(["--port", "0", "--data", dataDir, "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+    const { data } = await gql<{ hosts: Array<{ drives: Drive[] }> }>(kiln.url, "{ hosts { drives { serial } } }");
+    expect(data?.hosts).toHaveLength(1);
+    expect(data?.hosts[0]?.drives).toHaveLength(4);
+  });
+
+  it("refuses to add a host with a clear error naming the field", async () => {
+    const add = (input: Record<string, unknown>) =>
+      gql<{ addHost: { __typename: string; field?: string; message?: string } }>(
+        kiln.url,
+        "mutation($input: HostInput!) { addHost(input: $input) { __typename ... on ValidationError { field message } } }",
+        { input },
+      ).then((r) => r.data?.addHost);
+    expect(await add({ name: "nas", transport: "ssh", privateKeyPath: "/nonexistent" })).toMatchObject({ field: "address" });
+    expect(await add({ name: "nas", transport: "ssh", address: "nas.lan; rm -rf /", privateKeyPath: "/x" })).toMatchObject({
+      field: "address",
+      message: "address: is not a host name or IP address",
+    });
+    expect(await add({ name: "nas", transport: "ssh", address: "nas.lan", privateKeyPath: "/nonexistent/key" })).toMatchObject({
+      field: "privateKeyPath",
+      message: "privateKeyPath: /nonexistent/key does not exist or Kiln cannot read it",
+    });
+    expect(await add({ name: "demo", transport: "local" })).toMatchObject({
+      field: "name",
+      message: 'name: a host named "demo" already exists',
+    });
+    expect(await add({ name: "x", transport: "demo" })).toMatchObject({ field: "transport" });
+    expect(await add({ name: "nas", transport: "ssh", address: "nas.lan", port: 70000, useAgent: true })).toMatchObject({ field: "port" });
+    expect(await kiln.database.db.host.count()).toBe(1);
+  });
+});

@@ -1,0 +1,209 @@
+// The Transport contract on the local machine and over a real sshd: commands, detached runs that
+// outlive the connection, log reads from an offset, liveness by identity, kills, refusals.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readSmartReport } from "../../server/services/inventory.js";
+import { LocalRunner } from "../../server/transport/local.js";
+import { PosixHost } from "../../server/transport/posix-host.js";
+import { SshRunner } from "../../server/transport/ssh.js";
+import { type Transport, TransportError, UnsafeArgumentError } from "../../server/transport/types.js";
+import { startSshd, type TestSshd } from "../helpers/sshd.js";
+import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+
+let sshd: TestSshd;
+beforeAll(async () => {
+  sshd = await startSshd();
+});
+afterAll(async () => {
+  await sshd?.stop();
+  removeTempDirs();
+});
+
+const sshHost = () =>
+  new PosixHost(
+    new SshRunner({
+      host: sshd.host,
+      port: sshd.port,
+      username: "root",
+      privateKeyPath: sshd.clientKeyPath,
+      pinnedFingerprint: sshd.fingerprint(),
+    }),
+    { kind: "ssh" },
+  );
+const localHost = () => new PosixHost(new LocalRunner(), { kind: "local" });
+
+/** Prints "line N" every 100 ms, 30 times. */
+const TICKER = ["sh", "-c", 'i=1; while [ $i -le 30 ]; do echo "line $i"; i=$((i+1)); sleep 0.1; done'];
+
+async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+describe.each([
+  ["local", localHost],
+  ["ssh", sshHost],
+] as const)("%s transport", (_kind, make) => {
+  let transport: Transport;
+  beforeAll(() => {
+    transport = make();
+  });
+  afterAll(async () => {
+    await transport.close();
+  });
+
+  it("runs a program with its arguments passed through unchanged, with output and exit code", async () => {
+    const tricky = `it's "quoted" $HOME; $(touch /tmp/kiln-should-not-exist) \`id\``;
+    const result = await transport.exec(["printf", "%s|", tricky, "two words"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.toString()).toBe(`${tricky}|two words|`);
+    expect(existsSync("/tmp/kiln-should-not-exist")).toBe(false);
+    expect((await transport.exec(["sh", "-c", "exit 3"])).code).toBe(3);
+  });
+
+  it("says a missing program is missing", async () => {
+    await expect(transport.exec(["kiln-no-such-tool", "--version"])).rejects.toMatchObject({ reason: "command_missing" });
+  });
+
+  it("times a hung command out", async () => {
+    await expect(transport.exec(["sleep", "5"], { timeoutMs: 300 })).rejects.toMatchObject({ reason: "timeout" });
+  });
+
+  it("kills a detached process group and confirms it is gone", async () => {
+    const dir = path.join(tempDir(), "run");
+    const proc = await transport.startDetached(["sleep", "60"], dir);
+    expect(await transport.processState(proc)).toBe("alive");
+    const started = Date.now();
+    expect(await transport.killGroup(proc)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await transport.processState(proc)).toBe("gone");
+    // The wrapper died with it: no exit code is written for a killed group.
+    expect(await transport.readExitCode(proc.exitPath)).toBeNull();
+  });
+
+  it("does not take another process under a reused pid for ours", async () => {
+    const dir = path.join(tempDir(), "run");
+    const proc = await transport.startDetached(["sleep", "60"], dir);
+    expect(await transport.processState({ ...proc, startTime: String(Number(proc.startTime) + 1) })).toBe("gone");
+    expect(await transport.processState({ ...proc, bootId: "00000000-0000-0000-0000-000000000000" })).toBe("gone");
+    await transport.killGroup(proc);
+  });
+});
+
+describe("detached runs over SSH", () => {
+  it("keep running after the connection is closed, and their log can be read from an offset afterwards", async () => {
+    const dir = path.join(tempDir(), "detached");
+    const first = sshHost();
+    const proc = await first.startDetached(TICKER, dir);
+    await until("the first lines", async () => (await first.readLog(proc.logPath, 0)).data.toString().includes("line 3"));
+    const head = await first.readLog(proc.logPath, 0);
+    await first.close();
+
+    // A new connection, as after a Kiln restart.
+    const second = sshHost();
+    try {
+      expect(await second.processState(proc)).toBe("alive");
+      // Exit code 0 is falsy: wrap it so the wait ends when the file appears.
+      const { code } = await until("the exit code", async () => {
+        const exit = await second.readExitCode(proc.exitPath);
+        return exit === null ? null : { code: exit };
+      });
+      expect(code).toBe(0);
+      const rest = await second.readLog(proc.logPath, head.nextOffset);
+      const all = head.data.toString() + rest.data.toString();
+      expect(all.split("\n").filter(Boolean)).toEqual(Array.from({ length: 30 }, (_, i) => `line ${i + 1}`));
+      expect(rest.nextOffset).toBe(Buffer.byteLength(all));
+      expect(await second.processState(proc)).toBe("gone");
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe("device paths", () => {
+  it("refuses a device path with shell metacharacters before any command runs on the host", async () => {
+    const transport = sshHost();
+    try {
+      await transport.exec(["true"]); // connection up, so a refusal is not just a failure to connect
+      const sessionsBefore = (sshd.log().match(/Starting session: command/g) ?? []).length;
+      for (const bad of [
+        "/dev/sda; touch /tmp/kiln-pwned",
+        "/dev/sdb$(reboot)",
+        "../../etc/passwd",
+        "/dev/sda1",
+        "/tmp/x.img",
+        "/dev/disk/by-id/ata-X Y",
+      ]) {
+        await expect(readSmartReport(transport, bad)).rejects.toBeInstanceOf(UnsafeArgumentError);
+      }
+      await expect(readSmartReport(transport, "/dev/sda;id")).rejects.toThrow(
+        /devicePath: "\/dev\/sda;id" is not a device Kiln will touch/,
+      );
+      expect((sshd.log().match(/Starting session: command/g) ?? []).length).toBe(sessionsBefore);
+      expect(existsSync("/tmp/kiln-pwned")).toBe(false);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it("accepts the device names Kiln tests", async () => {
+    const { checkDevicePath } = await import("../../server/transport/shell.js");
+    for (const ok of [
+      "/dev/sda",
+      "/dev/sdaa",
+      "/dev/nvme0n1",
+      "/dev/loop7",
+      "/dev/disk/by-id/ata-WDC_WD140EDFZ-11A0VA0_9RK1XXXX",
+      "/dev/disk/by-id/wwn-0x5000cca290c1a2b3",
+    ]) {
+      expect(checkDevicePath(ok)).toBe(ok);
+    }
+    expect(checkDevicePath("/srv/kiln/demo/drives/KDEMO-A1001.img", { demoDir: "/srv/kiln/demo/drives" })).toBe(
+      "/srv/kiln/demo/drives/KDEMO-A1001.img",
+    );
+    expect(() => checkDevicePath("/srv/kiln/demo/other/KDEMO-A1001.img", { demoDir: "/srv/kiln/demo/drives" })).toThrow(
+      UnsafeArgumentError,
+    );
+  });
+});
+
+describe("SSH failures", () => {
+  it("reports a refused key as an authentication failure", async () => {
+    const other = path.join(tempDir(), "other_key");
+    const { execFileSync } = await import("node:child_process");
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", other]);
+    const runner = new SshRunner({
+      host: sshd.host,
+      port: sshd.port,
+      username: "root",
+      privateKeyPath: other,
+      pinnedFingerprint: sshd.fingerprint(),
+    });
+    await expect(runner.run("true")).rejects.toMatchObject({ reason: "auth_failed" });
+    await runner.close();
+  });
+
+  it("reports a closed port as refused, and backs off before trying again", async () => {
+    const runner = new SshRunner({
+      host: "127.0.0.1",
+      port: 1,
+      username: "root",
+      privateKeyPath: sshd.clientKeyPath,
+      pinnedFingerprint: sshd.fingerprint(),
+    });
+    const first = await runner.run("true").catch((e: TransportError) => e);
+    expect(first).toBeInstanceOf(TransportError);
+    expect((first as TransportError).reason).toBe("refused");
+    // Within the backoff the same error comes back without a new attempt.
+    expect(await runner.run("true").catch((e: TransportError) => e)).toBe(first);
+    runner.resetBackoff();
+    expect(await runner.run("true").catch((e: TransportError) => e)).not.toBe(first);
+  });
+});
