@@ -14,12 +14,13 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../server/config.js";
 import {
-  createMigration,
   MigrationError,
   migrateDatabase,
   migrationDirName,
   migrationStatus,
   pendingSchemaChange,
+  planMigration,
+  writeMigrations,
 } from "../server/db/migrations.js";
 import { PROVIDER_FILES } from "../server/db/url.js";
 import { derivePostgresSchema, POSTGRES_SCHEMA, SQLITE_SCHEMA } from "./derive-postgres-schema.js";
@@ -40,14 +41,11 @@ async function main(): Promise<number> {
       if (!values.name) throw new MigrationError("dev: --name <what changed> is required");
       await writeFile(POSTGRES_SCHEMA, derivePostgresSchema(await readFile(SQLITE_SCHEMA, "utf8")));
       const dirName = migrationDirName(values.name);
-      const options = { acceptDataLoss: values["accept-data-loss"] ?? false };
-      for (const created of [
-        await createMigration(SQLITE_SCRATCH, dirName, options),
-        await createMigration({ url: PG_URL }, dirName, options),
-      ]) {
-        for (const w of created.warnings) console.warn(`warning (${created.provider}): ${w}`);
-        console.log(created.dir ? `${created.provider}: wrote ${created.dir}/migration.sql` : `${created.provider}: already in sync`);
-      }
+      // Both plans first, then both files: a refusal or a failure leaves nothing half written.
+      const plans = [await planMigration(SQLITE_SCRATCH), await planMigration({ url: PG_URL })];
+      for (const plan of plans) for (const w of plan.warnings) console.warn(`warning (${plan.provider}): ${w}`);
+      const written = await writeMigrations(plans, dirName, { acceptDataLoss: values["accept-data-loss"] ?? false });
+      console.log(written.length ? written.map((f) => `wrote ${f}`).join("\n") : "schema.prisma and the migrations are already in sync");
       const { applied } = await migrateDatabase(target);
       console.log(applied.length ? `applied: ${applied.join(", ")}` : "nothing to apply");
       return 0;

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Stage" ADD COLUMN     "remoteDir" TEXT,
+ADD COLUMN     "remotePgid" INTEGER;
