@@ -74,3 +74,51 @@ export class HostBusyError extends Error {
     super(`the host has ${activeJobs} queued or running burn-in job(s); cancel them or wait before removing it`);
   }
 }
+
+/** The drive holds data or is part of something, and no unlock grant was ever given for it. */
+export class DriveInUseError extends Error {
+  override name = "DriveInUseError";
+  constructor(
+    readonly driveId: string,
+    readonly serial: string,
+    readonly usage: Array<{ kind: string; name: string; detail: string | null }>,
+  ) {
+    super(
+      `drive ${serial} is in use (${usage.map((u) => `${u.kind} ${u.name}`).join(", ")}): ` +
+        "Kiln will not write to it. Take it out of use, or grant a time-limited unlock for its serial.",
+    );
+  }
+}
+
+/** The drive is in use and its unlock grants cannot be used (expired, used, revoked, other serial). */
+export class UnlockRequiredError extends Error {
+  override name = "UnlockRequiredError";
+  constructor(
+    readonly driveId: string,
+    readonly reason: string,
+  ) {
+    super(`drive is in use and needs a valid unlock grant: ${reason}`);
+  }
+}
+
+/** A job is already queued or running on the drive. */
+export class DriveBusyError extends Error {
+  override name = "DriveBusyError";
+  constructor(
+    readonly driveId: string,
+    readonly jobId: string,
+  ) {
+    super(`drive already has an active burn-in (job ${jobId}): cancel it or wait for it`);
+  }
+}
+
+/** The drive was not seen at its host's last inventory. */
+export class DriveMissingError extends Error {
+  override name = "DriveMissingError";
+  constructor(
+    readonly driveId: string,
+    readonly serial: string,
+  ) {
+    super(`drive ${serial} was not seen at the last inventory of its host: refresh the host, or check the drive is connected`);
+  }
+}

@@ -5,7 +5,9 @@ import type { Config } from "./config.js";
 import { type Database, openDatabase } from "./db/client.js";
 import { migrateDatabase } from "./db/migrations.js";
 import { redactUrl } from "./db/url.js";
+import { createKilnPubSub } from "./events/pubsub.js";
 import { createHttpServer } from "./http.js";
+import { JobRunner } from "./runner/runner.js";
 import { ensureDemoHost } from "./services/demo-host.js";
 import { HostRegistry } from "./services/host-registry.js";
 import { InventoryScheduler } from "./services/inventory-scheduler.js";
@@ -15,6 +17,7 @@ export interface RunningKiln {
   port: number;
   database: Database;
   registry: HostRegistry;
+  runner: JobRunner;
   stop(): Promise<void>;
 }
 
@@ -27,17 +30,31 @@ export async function startKiln(config: Config, log: (line: string) => void = co
   );
   const database = await openDatabase(target);
   const registry = new HostRegistry({ dataDir: config.dataDir });
-  const deps = { db: database.db, registry };
+  const pubsub = createKilnPubSub();
+  const runner = new JobRunner({
+    db: database.db,
+    registry,
+    pubsub,
+    instanceId: config.instanceId,
+    singleInstance: database.provider === "sqlite",
+    log,
+  });
+  const deps = { db: database.db, registry, runner, pubsub };
   if (config.demo) {
     await ensureDemoHost(deps, config.dataDir);
     log(`kiln: demo host ready (drives are files in ${config.dataDir}/demo/drives)`);
   }
+  // Re-attach to the burn-ins that were running when Kiln last stopped, then take new work.
+  await runner.start();
   const inventory = new InventoryScheduler(deps, config.inventoryIntervalMs, log);
   inventory.start();
   const { server } = createHttpServer(deps);
   try {
     await listen(server, config.port, config.host);
   } catch (error) {
+    await runner.stop();
+    await inventory.stop();
+    await registry.closeAll();
     await database.close();
     throw error;
   }
@@ -50,8 +67,11 @@ export async function startKiln(config: Config, log: (line: string) => void = co
     port,
     database,
     registry,
+    runner,
     stop() {
       stopping ??= (async () => {
+        // Stop claiming and leave running scans on their hosts; offsets are persisted.
+        await runner.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           // Keep-alive and streaming connections would hold close() open.

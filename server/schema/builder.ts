@@ -41,6 +41,7 @@ export const builder = new SchemaBuilder<{
 
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});
 
 function upperFirst(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);

@@ -1,10 +1,14 @@
 // The Error interface and the typed errors mutations return (server/errors.ts).
 import {
+  DriveBusyError,
+  DriveInUseError,
+  DriveMissingError,
   HostBusyError,
   HostKeyMismatchError,
   HostKeyUntrustedError,
   HostUnreachableError,
   NotFoundError,
+  UnlockRequiredError,
   ValidationError,
 } from "../errors.js";
 import { builder } from "./builder.js";
@@ -58,4 +62,37 @@ builder.objectType(HostBusyError, {
   name: "HostBusyError",
   interfaces: [ErrorInterface],
   fields: (t) => ({ hostId: t.exposeString("hostId"), activeJobs: t.exposeInt("activeJobs") }),
+});
+
+const DriveUsageItem = builder.objectRef<{ kind: string; name: string; detail: string | null }>("DriveInUseReason").implement({
+  fields: (t) => ({ kind: t.exposeString("kind"), name: t.exposeString("name"), detail: t.exposeString("detail", { nullable: true }) }),
+});
+
+builder.objectType(DriveInUseError, {
+  name: "DriveInUseError",
+  description: "The drive is in use: `usage` says by what. Grant an unlock to burn it in anyway.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    driveId: t.exposeString("driveId"),
+    serial: t.exposeString("serial"),
+    usage: t.field({ type: [DriveUsageItem], resolve: (e) => e.usage }),
+  }),
+});
+
+builder.objectType(UnlockRequiredError, {
+  name: "UnlockRequiredError",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ driveId: t.exposeString("driveId"), reason: t.exposeString("reason") }),
+});
+
+builder.objectType(DriveBusyError, {
+  name: "DriveBusyError",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ driveId: t.exposeString("driveId"), jobId: t.exposeString("jobId") }),
+});
+
+builder.objectType(DriveMissingError, {
+  name: "DriveMissingError",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ driveId: t.exposeString("driveId"), serial: t.exposeString("serial") }),
 });

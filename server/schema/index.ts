@@ -6,5 +6,7 @@ import "./host.js";
 import "./drive.js";
 import "./stage.js";
 import "./job.js";
+import "./unlock.js";
+import "./settings.js";
 
 export const schema = builder.toSchema();

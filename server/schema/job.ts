@@ -1,10 +1,22 @@
+import {
+  DriveBusyError,
+  DriveInUseError,
+  DriveMissingError,
+  HostKeyUntrustedError,
+  HostUnreachableError,
+  NotFoundError,
+  UnlockRequiredError,
+  ValidationError,
+} from "../errors.js";
+import type { JobEvent } from "../events/pubsub.js";
+import { cancelBurnIn, resumeBurnIn, startBurnIn } from "../services/jobs.js";
 import { builder } from "./builder.js";
 
 const JOB_STATUSES = ["queued", "running", "passed", "failed", "cancelled", "unknown"] as const;
 
 const JobStatusRef = builder.enumType("JobStatus", { values: JOB_STATUSES });
 
-builder.prismaObject("BurnInJob", {
+export const BurnInJobRef = builder.prismaObject("BurnInJob", {
   description: "One burn-in of one drive.",
   fields: (t) => ({
     id: t.exposeID("id"),
@@ -15,7 +27,16 @@ builder.prismaObject("BurnInJob", {
     progressPct: t.exposeFloat("progressPct"),
     verdict: t.exposeString("verdict", { nullable: true, description: "JSON: the verdict's reasons and warnings." }),
     errorText: t.exposeString("errorText", { nullable: true }),
-    resumedFromId: t.exposeString("resumedFromId", { nullable: true }),
+    resumedFromId: t.exposeString("resumedFromId", { nullable: true, description: "The job this one resumes." }),
+    resumedBy: t.prismaField({
+      type: "BurnInJob",
+      nullable: true,
+      description: "The job that resumed this one.",
+      select: { id: true },
+      resolve: (query, job, _args, ctx) => ctx.db.burnInJob.findFirst({ ...query, where: { resumedFromId: job.id } }),
+    }),
+    options: t.exposeString("options", { description: "JSON: the operator's tunables." }),
+    attempts: t.exposeInt("attempts"),
     createdBy: t.exposeString("createdBy", { nullable: true }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     startedAt: t.expose("startedAt", { type: "DateTime", nullable: true }),
@@ -53,5 +74,122 @@ builder.queryField("job", (t) =>
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) => ctx.db.burnInJob.findUnique({ ...query, where: { id: String(args.id) } }),
+  }),
+);
+
+const JobOptionsInput = builder.inputType("BurnInOptions", {
+  description: "Operator tunables; omitted ones are chosen by Kiln from the drive.",
+  fields: (t) => ({
+    blockSize: t.int({
+      required: false,
+      description: "badblocks -b (a power of two). Default: fits the drive in 2^32 blocks, at least 4096.",
+    }),
+    blocksAtOnce: t.int({ required: false, description: "badblocks -c. Default: about 1 MiB per request." }),
+    passes: t.int({ required: false, description: "badblocks -p." }),
+    maxBadBlocks: t.int({ required: false, description: "badblocks -e: stop the scan early after this many bad blocks." }),
+    readDelayFactor: t.int({
+      required: false,
+      description: "badblocks -d: slows the read passes (the demo host uses it to pace its small drives).",
+    }),
+    simulateSeconds: t.float({ required: false, description: "simulate profile: how long the timed stage runs." }),
+    simulateHz: t.float({ required: false, description: "simulate profile: progress updates per second." }),
+  }),
+});
+
+const withoutNulls = (o: Record<string, unknown> | null | undefined) =>
+  Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== null && v !== undefined));
+
+builder.mutationField("startBurnIn", (t) =>
+  t.field({
+    type: [BurnInJobRef],
+    description: "Queue one burn-in per drive (all or none). The same idempotencyKey with the same input returns the first call's jobs.",
+    args: {
+      driveIds: t.arg.idList({ required: true }),
+      profile: t.arg.string({ required: true, description: "full | quick | ssd | nvme | simulate" }),
+      options: t.arg({ type: JobOptionsInput, required: false }),
+      idempotencyKey: t.arg.string({ required: false }),
+    },
+    errors: {
+      types: [
+        ValidationError,
+        NotFoundError,
+        DriveInUseError,
+        UnlockRequiredError,
+        DriveBusyError,
+        DriveMissingError,
+        HostUnreachableError,
+        HostKeyUntrustedError,
+      ],
+    },
+    resolve: (_root, args, ctx) =>
+      startBurnIn(
+        ctx,
+        {
+          driveIds: args.driveIds.map(String),
+          profile: args.profile,
+          options: withoutNulls(args.options),
+          idempotencyKey: args.idempotencyKey,
+        },
+        ctx.actor,
+      ),
+  }),
+);
+
+builder.mutationField("cancelBurnIn", (t) =>
+  t.field({
+    type: BurnInJobRef,
+    description: "Cancel a job. A running scan's process group is killed and confirmed gone before this returns.",
+    args: { jobId: t.arg.id({ required: true }) },
+    errors: { types: [ValidationError, NotFoundError] },
+    resolve: (_root, { jobId }, ctx) => cancelBurnIn(ctx, String(jobId), ctx.actor),
+  }),
+);
+
+builder.mutationField("resumeBurnIn", (t) =>
+  t.field({
+    type: BurnInJobRef,
+    description: "Resume an unknown or cancelled surface scan from its first unfinished pattern, as a new job linked to this one.",
+    args: { jobId: t.arg.id({ required: true }) },
+    errors: {
+      types: [
+        ValidationError,
+        NotFoundError,
+        DriveInUseError,
+        UnlockRequiredError,
+        DriveBusyError,
+        DriveMissingError,
+        HostUnreachableError,
+        HostKeyUntrustedError,
+      ],
+    },
+    resolve: (_root, { jobId }, ctx) => resumeBurnIn(ctx, String(jobId), ctx.actor),
+  }),
+);
+
+const JobEventRef = builder.objectRef<JobEvent>("JobProgressEvent").implement({
+  description: "A live update of a job: its percent and its current stage's vitals.",
+  fields: (t) => ({
+    jobId: t.exposeString("jobId"),
+    driveId: t.exposeString("driveId"),
+    status: t.exposeString("status"),
+    progressPct: t.exposeFloat("progressPct"),
+    stageName: t.string({ nullable: true, resolve: (e) => e.stage?.name ?? null }),
+    stageStatus: t.string({ nullable: true, resolve: (e) => e.stage?.status ?? null }),
+    stageProgressPct: t.float({ nullable: true, resolve: (e) => e.stage?.progressPct ?? null }),
+    phase: t.int({ nullable: true, resolve: (e) => e.stage?.phase ?? null }),
+    phasePct: t.float({ nullable: true, resolve: (e) => e.stage?.phasePct ?? null }),
+    mbps: t.float({ nullable: true, resolve: (e) => e.stage?.mbps ?? null }),
+    badBlocks: t.int({ nullable: true, resolve: (e) => e.stage?.badBlocks ?? null }),
+    temperatureC: t.int({ nullable: true, resolve: (e) => e.stage?.temperatureC ?? null }),
+  }),
+});
+
+builder.subscriptionField("jobProgress", (t) =>
+  t.field({
+    type: JobEventRef,
+    description: "Live progress of one job, or of every job when jobId is omitted.",
+    args: { jobId: t.arg.id({ required: false }) },
+    subscribe: (_root, { jobId }, ctx) => (jobId ? ctx.pubsub.subscribe("job", String(jobId)) : ctx.pubsub.subscribe("jobs")),
+    resolve: (event) => event,
   }),
 );

@@ -2,7 +2,7 @@
 // host keeps one connection for all its channels).
 import type { Host } from "../db/generated/sqlite/client.js";
 import { DemoTransport } from "../transport/demo.js";
-import { LocalRunner } from "../transport/local.js";
+import { LocalHost } from "../transport/local.js";
 import { PosixHost } from "../transport/posix-host.js";
 import { SshRunner } from "../transport/ssh.js";
 import type { Transport } from "../transport/types.js";
@@ -73,7 +73,7 @@ export class HostRegistry {
   private create(host: HostRecord, key: string): Entry {
     switch (host.transport) {
       case "local":
-        return { key, transport: new PosixHost(new LocalRunner(), { kind: "local", sudo: host.useSudo }), ssh: null };
+        return { key, transport: new LocalHost({ kind: "local", sudo: host.useSudo }), ssh: null };
       case "demo":
         return { key, transport: new DemoTransport(this.options.dataDir), ssh: null };
       case "ssh": {

@@ -11,19 +11,31 @@ import {
   readDemoState,
   writeDemoState,
 } from "./demo-drives.js";
-import { LocalRunner } from "./local.js";
-import { PosixHost } from "./posix-host.js";
+import { LocalHost } from "./local.js";
 import { checkDevicePath } from "./shell.js";
-import type { ExecOptions, ExecResult } from "./types.js";
+import type { DetachedProcess, ExecOptions, ExecResult } from "./types.js";
 
 const ok = (stdout: string, code = 0): ExecResult => ({ code, signal: null, stdout: Buffer.from(stdout), stderr: "" });
 
-export class DemoTransport extends PosixHost {
+/** badblocks -c and -d for demo drives: a 256 MiB scan takes about 70 s instead of 2. */
+const DEMO_PACING = { blocksAtOnce: "1", readDelayFactor: "100" };
+
+export class DemoTransport extends LocalHost {
   constructor(
     private readonly dataDir: string,
     private readonly now: () => number = Date.now,
   ) {
-    super(new LocalRunner(), { kind: "demo" });
+    super({ kind: "demo" });
+  }
+
+  /** Demo drives are paced so a full burn-in takes one to three minutes: long enough to watch. */
+  override startDetached(argv: readonly string[], dir: string): Promise<DetachedProcess> {
+    if (argv[0] !== "badblocks") return super.startDetached(argv, dir);
+    const paced = [...argv];
+    const c = paced.indexOf("-c");
+    if (c >= 0) paced[c + 1] = DEMO_PACING.blocksAtOnce;
+    if (!paced.includes("-d")) paced.splice(1, 0, "-d", DEMO_PACING.readDelayFactor);
+    return super.startDetached(paced, dir);
   }
 
   get demoDriveDir(): string {

@@ -1,6 +1,16 @@
 // Runs sh scripts on the machine Kiln runs on. With ssh.ts, the only files that spawn processes.
 import { spawn } from "node:child_process";
-import { type ExecOptions, type ExecResult, type ShellRunner, TransportError } from "./types.js";
+import { type FileHandle, open, readFile } from "node:fs/promises";
+import { PosixHost } from "./posix-host.js";
+import {
+  type ExecOptions,
+  type ExecResult,
+  type LogChunk,
+  type ProcessIdentity,
+  type ProcessState,
+  type ShellRunner,
+  TransportError,
+} from "./types.js";
 
 export class LocalRunner implements ShellRunner {
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
@@ -43,4 +53,55 @@ export class LocalRunner implements ShellRunner {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * The machine Kiln runs on. Same behaviour as any POSIX host, but the frequent reads (a scan's
+ * log, its exit file, /proc) go straight to the filesystem instead of through a shell: following
+ * hundreds of scans must not cost hundreds of processes a second.
+ */
+export class LocalHost extends PosixHost {
+  private readonly direct: boolean;
+
+  constructor(options: { kind?: "local" | "demo"; sudo?: boolean } = {}) {
+    super(new LocalRunner(), { kind: options.kind ?? "local", sudo: options.sudo });
+    // Through sudo the files may not be readable by Kiln itself: then go through the shell.
+    this.direct = !options.sudo;
+  }
+
+  override async readLog(logPath: string, offset: number, maxBytes = 1 << 20): Promise<LogChunk> {
+    if (!this.direct) return super.readLog(logPath, offset, maxBytes);
+    let handle: FileHandle;
+    try {
+      handle = await open(logPath, "r");
+    } catch {
+      throw new TransportError("failed", `log ${logPath} does not exist on the host`);
+    }
+    try {
+      const buffer = Buffer.alloc(maxBytes);
+      const { bytesRead } = await handle.read(buffer, 0, maxBytes, offset);
+      return { data: buffer.subarray(0, bytesRead), nextOffset: offset + bytesRead };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  override async readExitCode(exitPath: string): Promise<number | null> {
+    if (!this.direct) return super.readExitCode(exitPath);
+    const text = await readFile(exitPath, "utf8").catch(() => "");
+    return /^\d+\s*$/.test(text) ? Number(text.trim()) : null;
+  }
+
+  override async processState(identity: ProcessIdentity): Promise<ProcessState> {
+    if (!this.direct) return super.processState(identity);
+    const [stat, bootId] = await Promise.all([
+      readFile(`/proc/${Math.floor(identity.pid)}/stat`, "utf8").catch(() => null),
+      readFile("/proc/sys/kernel/random/boot_id", "utf8"),
+    ]);
+    if (!stat || bootId.trim() !== identity.bootId) return "gone";
+    // Fields after "(comm) ": state is the 1st, start time the 20th (field 22 of the whole line).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] === "Z" || fields[19] !== identity.startTime) return "gone";
+    return "alive";
+  }
 }

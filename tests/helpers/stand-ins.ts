@@ -5,26 +5,66 @@
 import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-const SMARTCTL = `#!/bin/sh
-# Kiln test stand-in for smartctl: replays recorded smartctl -j output per device.
-here=$(dirname "$0")
-echo "$*" >> "$here/smartctl.calls"
-case " $* " in
-  *" --scan"*)
-    printf '{"json_format_version":[1,0],"devices":['
-    sep=""
-    while read -r dev fixture; do printf '%s{"name":"%s","info_name":"%s","type":"sat","protocol":"ATA"}' "$sep" "$dev" "$dev"; sep=","; done < "$here/smartctl.map"
-    printf ']}\\n'
-    exit 0 ;;
-esac
-dev=""
-for a in "$@"; do dev="$a"; done
-fixture=$(awk -v d="$dev" '$1 == d { print $2 }' "$here/smartctl.map")
-if [ -z "$fixture" ]; then
-  printf '{"smartctl":{"exit_status":2,"messages":[{"string":"%s: Unable to detect device type","severity":"error"}]}}\\n' "$dev"
-  exit 2
-fi
-cat "$fixture"
+const SMARTCTL = `#!/usr/bin/env node
+// Kiln test stand-in for smartctl: replays recorded smartctl -j output per device (smartctl.map:
+// "device fixture" lines) and keeps self-test state, so a test can run short and long tests.
+// A self-test takes selftest.seconds (default 2) and is logged as passed unless the device is
+// listed in selftest.fail.
+const fs = require("node:fs");
+const path = require("node:path");
+const here = __dirname;
+const args = process.argv.slice(2);
+fs.appendFileSync(path.join(here, "smartctl.calls"), args.join(" ") + "\\n");
+const map = Object.fromEntries(fs.readFileSync(path.join(here, "smartctl.map"), "utf8").split("\\n").filter(Boolean).map((l) => l.split(" ")));
+if (args.includes("--scan") || args.includes("--scan-open")) {
+  const devices = Object.keys(map).map((name) => ({ name, info_name: name, type: "sat", protocol: "ATA" }));
+  process.stdout.write(JSON.stringify({ json_format_version: [1, 0], devices }) + "\\n");
+  process.exit(0);
+}
+const dev = args[args.length - 1];
+if (!map[dev]) {
+  process.stdout.write(JSON.stringify({ smartctl: { exit_status: 2, messages: [{ string: dev + ": Unable to detect device type", severity: "error" }] } }) + "\\n");
+  process.exit(2);
+}
+const stateFile = path.join(here, "selftest-" + dev.replace(/[^A-Za-z0-9]/g, "_") + ".json");
+const state = fs.existsSync(stateFile) ? JSON.parse(fs.readFileSync(stateFile, "utf8")) : { tests: [] };
+const read = (f) => (fs.existsSync(path.join(here, f)) ? fs.readFileSync(path.join(here, f), "utf8").trim() : "");
+const seconds = Number(read("selftest.seconds") || 2);
+const failing = read("selftest.fail").split("\\n").includes(dev);
+const now = Date.now();
+const t = args.indexOf("-t");
+if (t >= 0) {
+  state.tests.push({ kind: args[t + 1] === "long" ? "extended" : "short", startedAt: now });
+  fs.writeFileSync(stateFile, JSON.stringify(state));
+  process.stdout.write(JSON.stringify({ smartctl: { exit_status: 0 } }) + "\\n");
+  process.exit(0);
+}
+if (args.includes("-X")) {
+  state.tests = state.tests.filter((x) => now - x.startedAt >= seconds * 1000);
+  fs.writeFileSync(stateFile, JSON.stringify(state));
+  process.exit(0);
+}
+const report = JSON.parse(fs.readFileSync(map[dev], "utf8"));
+if (report.ata_smart_data) {
+  const running = state.tests.find((x) => now - x.startedAt < seconds * 1000);
+  report.ata_smart_data.self_test = {
+    status: running
+      ? { value: 249, string: "in progress, 90% remaining", remaining_percent: Math.max(10, Math.ceil((1 - (now - running.startedAt) / (seconds * 1000)) * 10) * 10) }
+      : { value: 0, string: "completed without error", passed: true },
+    polling_minutes: { short: 1, extended: 1 },
+  };
+  const done = state.tests.filter((x) => x !== running).reverse().map((x) => ({
+    type: { value: x.kind === "short" ? 1 : 2, string: x.kind === "short" ? "Short offline" : "Extended offline" },
+    status: failing ? { value: 121, string: "Completed: read failure", passed: false } : { value: 0, string: "Completed without error", passed: true },
+    lifetime_hours: 100,
+    ...(failing ? { lba: 123456 } : {}),
+  }));
+  const log = report.ata_smart_self_test_log || { standard: { revision: 1, table: [] } };
+  const standard = log.standard || { revision: 1, table: [] };
+  standard.table = [...done, ...(standard.table || [])].slice(0, 21);
+  report.ata_smart_self_test_log = { standard };
+}
+process.stdout.write(JSON.stringify(report) + "\\n");
 `;
 
 const ZPOOL = `#!/bin/sh
@@ -52,6 +92,22 @@ export function installStandIns(binDir: string): void {
 /** Make `device` answer with a recorded smartctl fixture. */
 export function mapSmartctl(binDir: string, device: string, fixturePath: string): void {
   appendFileSync(path.join(binDir, "smartctl.map"), `${device} ${fixturePath}\n`);
+}
+
+/** Self-tests of the stand-in take this long. */
+export function setSelfTestSeconds(binDir: string, seconds: number): void {
+  writeFileSync(path.join(binDir, "selftest.seconds"), String(seconds));
+}
+
+/** Self-tests of this device end "Completed: read failure". */
+export function failSelfTests(binDir: string, device: string): void {
+  appendFileSync(path.join(binDir, "selftest.fail"), `${device}\n`);
+}
+
+/** Put a stand-in badblocks (a shell script) first on the sessions' PATH. */
+export function installBadblocks(binDir: string, script: string): void {
+  writeFileSync(path.join(binDir, "badblocks"), script);
+  chmodSync(path.join(binDir, "badblocks"), 0o755);
 }
 
 export function setZpoolStatus(binDir: string, text: string): void {

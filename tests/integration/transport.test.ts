@@ -5,7 +5,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSmartReport } from "../../server/services/inventory.js";
-import { LocalRunner } from "../../server/transport/local.js";
+import { LocalHost, LocalRunner } from "../../server/transport/local.js";
 import { PosixHost } from "../../server/transport/posix-host.js";
 import { SshRunner } from "../../server/transport/ssh.js";
 import { type Transport, TransportError, UnsafeArgumentError } from "../../server/transport/types.js";
@@ -32,7 +32,9 @@ const sshHost = () =>
     }),
     { kind: "ssh" },
   );
-const localHost = () => new PosixHost(new LocalRunner(), { kind: "local" });
+const localHost = () => new LocalHost();
+/** The shell-only path (what a sudo host uses) on this machine. */
+const localShell = () => new PosixHost(new LocalRunner(), { kind: "local" });
 
 /** Prints "line N" every 100 ms, 30 times. */
 const TICKER = ["sh", "-c", 'i=1; while [ $i -le 30 ]; do echo "line $i"; i=$((i+1)); sleep 0.1; done'];
@@ -49,6 +51,7 @@ async function until<T>(what: string, probe: () => Promise<T | null | undefined 
 
 describe.each([
   ["local", localHost],
+  ["local (shell only)", localShell],
   ["ssh", sshHost],
 ] as const)("%s transport", (_kind, make) => {
   let transport: Transport;

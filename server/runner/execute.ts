@@ -1,0 +1,126 @@
+// Runs one claimed job: its stages in order, each to an outcome, and the job to its end state.
+import type { Db } from "../db/client.js";
+import type { Stage } from "../db/generated/sqlite/client.js";
+import { type KilnPubSub, publishJobEvent } from "../events/pubsub.js";
+import type { HostRegistry } from "../services/host-registry.js";
+import { getSettings } from "../services/settings.js";
+import type { StageName } from "./profiles.js";
+import { StageProgress } from "./progress.js";
+import type { JobOptions, StageContext, StageOutcome } from "./stage-context.js";
+import { finalCheckStage } from "./stages/final-check.js";
+import { precheckStage } from "./stages/precheck.js";
+import { selfTestStage } from "./stages/self-test.js";
+import { simulateStage } from "./stages/simulate.js";
+import { surfaceValidateStage } from "./stages/surface-validate.js";
+
+const STAGES: Record<StageName, (ctx: StageContext) => Promise<StageOutcome>> = {
+  precheck: precheckStage,
+  smart_short: (ctx) => selfTestStage(ctx, "short"),
+  smart_long: (ctx) => selfTestStage(ctx, "extended"),
+  nvme_selftest: (ctx) => selfTestStage(ctx, "extended"),
+  surface_validate: surfaceValidateStage,
+  final_check: finalCheckStage,
+  simulate: simulateStage,
+};
+
+export interface ExecuteDeps {
+  db: Db;
+  registry: HostRegistry;
+  pubsub: KilnPubSub;
+  instanceId: string;
+  now: () => number;
+  log: (line: string) => void;
+}
+
+/** "detached": Kiln is stopping and left the job running for the next start. */
+export type JobEnd = "passed" | "failed" | "cancelled" | "unknown" | "detached";
+
+export async function executeJob(deps: ExecuteDeps, jobId: string, signal: AbortSignal): Promise<JobEnd> {
+  const { db } = deps;
+  const job = await db.burnInJob.findUniqueOrThrow({
+    where: { id: jobId },
+    include: { drive: { include: { host: true } }, stages: { orderBy: { position: "asc" } } },
+  });
+  const { drive, stages } = job;
+  const { host } = drive;
+  const settings = await getSettings(db);
+  const options = JSON.parse(job.options) as JobOptions;
+  const transport = deps.registry.transportFor(host);
+  const views = stages.map((s) => ({ ...s }));
+
+  for (const stage of stages) {
+    if (stage.status === "passed" || stage.status === "skipped") continue;
+    const view = views.find((v) => v.id === stage.id) as Stage;
+    const progress = new StageProgress(db, deps.pubsub, job, views, view, deps.now);
+    if (stage.status === "pending") {
+      const startedAt = new Date(deps.now());
+      progress.update({ status: "running", startedAt, errorText: null }, { immediate: true });
+      stage.startedAt = startedAt;
+      stage.status = "running";
+    }
+    let outcome: StageOutcome;
+    try {
+      outcome = await STAGES[stage.name as StageName]({
+        db,
+        job,
+        stage,
+        stages,
+        drive,
+        host,
+        transport,
+        settings,
+        options,
+        signal,
+        progress,
+        now: deps.now,
+      });
+    } catch (error) {
+      // Kiln did not see the drive fail: it lost sight of the work. That is unknown, not failed.
+      deps.log(`kiln: job ${job.id} stage ${stage.name}: ${(error as Error).stack ?? error}`);
+      outcome = { status: "unknown", error: `${stage.name}: ${(error as Error).message}` };
+    }
+    if (outcome.status === "detached") {
+      await progress.flush();
+      return "detached";
+    }
+    const finishedAt = new Date(deps.now());
+    if (outcome.status === "passed") {
+      progress.update({ status: "passed", progressPct: 100, finishedAt, errorText: null }, { immediate: true });
+      await progress.flush();
+      continue;
+    }
+    progress.update({ status: outcome.status, finishedAt, errorText: outcome.error }, { immediate: true });
+    await progress.flush();
+    await endJob(deps, job.id, outcome.status, outcome.error, progress.jobProgressPct);
+    return outcome.status;
+  }
+  await endJob(deps, job.id, "passed", null, 100);
+  return "passed";
+}
+
+async function endJob(
+  deps: ExecuteDeps,
+  jobId: string,
+  status: "passed" | "failed" | "cancelled" | "unknown",
+  error: string | null,
+  progressPct: number,
+): Promise<void> {
+  const { db } = deps;
+  await db.$transaction([
+    db.stage.updateMany({ where: { jobId, status: "pending" }, data: { status: "skipped" } }),
+    // Only the holder of the lock finishes a job.
+    db.burnInJob.updateMany({
+      where: { id: jobId, lockedBy: deps.instanceId },
+      data: {
+        status,
+        errorText: error,
+        finishedAt: new Date(deps.now()),
+        lockedBy: null,
+        lockedAt: null,
+        progressPct: status === "passed" ? 100 : progressPct,
+      },
+    }),
+  ]);
+  const job = await db.burnInJob.findUniqueOrThrow({ where: { id: jobId } });
+  publishJobEvent(deps.pubsub, { jobId, driveId: job.driveId, status: job.status, progressPct: job.progressPct, stage: null });
+}

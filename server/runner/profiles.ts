@@ -1,0 +1,60 @@
+// Burn-in profiles: ordered stages with weights (a stage's share of the job's overall percent).
+export const STAGE_NAMES = [
+  "precheck",
+  "smart_short",
+  "smart_long",
+  "surface_validate",
+  "nvme_selftest",
+  "final_check",
+  "simulate",
+] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+export const PROFILE_NAMES = ["full", "quick", "ssd", "nvme", "simulate"] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
+export interface StagePlan {
+  name: StageName;
+  weight: number;
+}
+
+export const PROFILES: Record<ProfileName, readonly StagePlan[]> = {
+  // HDD default: the surface scan is most of the time (days on a large drive).
+  full: [
+    { name: "precheck", weight: 1 },
+    { name: "smart_short", weight: 2 },
+    { name: "surface_validate", weight: 85 },
+    { name: "smart_long", weight: 11 },
+    { name: "final_check", weight: 1 },
+  ],
+  quick: [
+    { name: "precheck", weight: 5 },
+    { name: "smart_short", weight: 90 },
+    { name: "final_check", weight: 5 },
+  ],
+  // SSDs: no write+verify scan (it only wears the flash); self-tests and the SMART comparison.
+  ssd: [
+    { name: "precheck", weight: 5 },
+    { name: "smart_short", weight: 15 },
+    { name: "smart_long", weight: 75 },
+    { name: "final_check", weight: 5 },
+  ],
+  nvme: [
+    { name: "precheck", weight: 5 },
+    { name: "nvme_selftest", weight: 90 },
+    { name: "final_check", weight: 5 },
+  ],
+  // Timed stages that touch no device: demos, tests, load.
+  simulate: [{ name: "simulate", weight: 1 }],
+};
+
+/** Overall percent of a job from its stages' percents, by weight. */
+export function jobPercent(stages: ReadonlyArray<{ weight: number; progressPct: number; status: string }>): number {
+  const total = stages.reduce((sum, s) => sum + s.weight, 0);
+  if (total <= 0) return 0;
+  const done = stages.reduce(
+    (sum, s) => sum + s.weight * (s.status === "passed" || s.status === "skipped" ? 100 : Math.min(100, Math.max(0, s.progressPct))),
+    0,
+  );
+  return Math.round((done / total) * 100) / 100;
+}

@@ -1,0 +1,155 @@
+// Stage progress: published on every update, written to the database at most once a second per
+// stage (phase changes, errors and completion at once). A multi-day scan updates every second;
+// writing each sample would turn 24 drives into 24 transactions a second for nothing.
+import type { Db } from "../db/client.js";
+import type { Stage } from "../db/generated/sqlite/client.js";
+import { type KilnPubSub, publishJobEvent } from "../events/pubsub.js";
+import { jobPercent } from "./profiles.js";
+
+export type StageFields = Partial<
+  Pick<
+    Stage,
+    | "status"
+    | "progressPct"
+    | "errorText"
+    | "startedAt"
+    | "finishedAt"
+    | "bbPhase"
+    | "bbPhasePct"
+    | "bbPhaseHistory"
+    | "bbMbps"
+    | "bbBadBlocks"
+    | "bbBadBlockList"
+    | "bbBlockSize"
+    | "bbBlocksAtOnce"
+    | "bbPatterns"
+    | "remotePid"
+    | "remotePgid"
+    | "remoteStartTime"
+    | "remoteBootId"
+    | "remoteLogPath"
+    | "remoteExitPath"
+    | "remoteDir"
+    | "remoteLogOffset"
+  >
+>;
+
+export const MIN_WRITE_INTERVAL_MS = 1000;
+const MAX_LOG_CHARS = 16_000;
+
+interface StageView {
+  id: string;
+  name: string;
+  weight: number;
+  status: string;
+  progressPct: number;
+}
+
+export class StageProgress {
+  private pending: StageFields = {};
+  private pendingLog: string[] = [];
+  private lastWrite = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> = Promise.resolve();
+  private jobPct: number;
+  temperatureC: number | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly pubsub: KilnPubSub,
+    private readonly job: { id: string; driveId: string; status: string; progressPct: number },
+    /** Every stage of the job (for the weighted job percent); the current one is updated in place. */
+    private readonly stages: StageView[],
+    readonly stage: StageView & Record<string, unknown>,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.jobPct = job.progressPct;
+  }
+
+  /** Apply fields; publish now; write now if `immediate` or a second has passed, else soon. */
+  update(fields: StageFields, options: { immediate?: boolean } = {}): void {
+    Object.assign(this.pending, fields);
+    Object.assign(this.stage, fields);
+    const current = this.stages.find((s) => s.id === this.stage.id);
+    if (current) Object.assign(current, { status: this.stage.status, progressPct: this.stage.progressPct });
+    // The job's percent never moves backwards (a stage re-entered after a restart starts at 0).
+    this.jobPct = Math.max(this.jobPct, jobPercent(this.stages));
+    this.publish();
+    this.schedule(options.immediate ?? false);
+  }
+
+  /** Add lines to the stage's bounded log (written with the next update). */
+  log(line: string): void {
+    this.pendingLog.push(`${new Date(this.now()).toISOString()} ${line}`);
+    this.schedule(false);
+  }
+
+  /** Write whatever is pending and wait for it. */
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.write();
+  }
+
+  get jobProgressPct(): number {
+    return this.jobPct;
+  }
+
+  private schedule(immediate: boolean): void {
+    const due = this.lastWrite + MIN_WRITE_INTERVAL_MS - this.now();
+    if (immediate || due <= 0) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      void this.write();
+      return;
+    }
+    this.timer ??= setTimeout(() => {
+      this.timer = null;
+      void this.write();
+    }, due);
+  }
+
+  private write(): Promise<void> {
+    // Writes are serialised so an older sample can never land after a newer one.
+    this.writing = this.writing.then(async () => {
+      const fields = this.pending;
+      const lines = this.pendingLog;
+      if (Object.keys(fields).length === 0 && lines.length === 0) return;
+      this.pending = {};
+      this.pendingLog = [];
+      this.lastWrite = this.now();
+      let log: string | undefined;
+      if (lines.length) {
+        const current = await this.db.stage.findUnique({ where: { id: this.stage.id }, select: { log: true } });
+        const joined = `${current?.log ?? ""}${lines.join("\n")}\n`;
+        log = joined.length > MAX_LOG_CHARS ? joined.slice(joined.indexOf("\n", joined.length - MAX_LOG_CHARS) + 1) : joined;
+      }
+      await this.db.$transaction([
+        this.db.stage.update({ where: { id: this.stage.id }, data: { ...fields, ...(log !== undefined ? { log } : {}) } }),
+        this.db.burnInJob.update({ where: { id: this.job.id }, data: { progressPct: this.jobPct } }),
+      ]);
+    });
+    return this.writing;
+  }
+
+  private publish(): void {
+    const s = this.stage as StageView & StageFields;
+    publishJobEvent(this.pubsub, {
+      jobId: this.job.id,
+      driveId: this.job.driveId,
+      status: this.job.status,
+      progressPct: this.jobPct,
+      stage: {
+        id: s.id,
+        name: s.name,
+        status: s.status,
+        progressPct: s.progressPct,
+        phase: s.bbPhase ?? null,
+        phasePct: s.bbPhasePct ?? null,
+        mbps: s.bbMbps ?? null,
+        badBlocks: s.bbBadBlocks ?? null,
+        temperatureC: this.temperatureC,
+      },
+    });
+  }
+}

@@ -1,0 +1,78 @@
+// precheck: the device still is the drive the job was started for, it is not in use (or an
+// unlock grant for its serial is consumed now), a SMART baseline is taken and the badblocks
+// geometry is chosen. Nothing is written to the drive here.
+import { collectInventory, readSmartReport } from "../../services/inventory.js";
+import { consumeGrant, findUsableGrant, whyNoGrant } from "../../services/unlock.js";
+import { chooseGeometry } from "../geometry.js";
+import { devicePathOf, onHost, type StageContext, type StageOutcome } from "../stage-context.js";
+
+export async function precheckStage(ctx: StageContext): Promise<StageOutcome> {
+  const { db, job, drive } = ctx;
+  ctx.progress.log(`checking ${devicePathOf(drive)} on ${ctx.host.name}`);
+  const inventory = await onHost(ctx, "reading the inventory", () => collectInventory(ctx.transport));
+  const now = new Date(ctx.now());
+  // The drive is found by its serial, wherever it is now; never by its old /dev name.
+  const seen = inventory.drives.find((d) => d.serial === job.serial);
+  if (!seen) {
+    const atOldPath = inventory.drives.find((d) => d.devicePath === drive.devicePath);
+    // Never write to a device that is not the drive the operator chose.
+    return {
+      status: "failed",
+      error: atOldPath
+        ? `serial changed: ${drive.devicePath} now reports ${atOldPath.serial}, the job is for ${job.serial}; aborted before any write`
+        : `no drive with serial ${job.serial} on ${ctx.host.name} any more; aborted before any write`,
+    };
+  }
+  if (seen.devicePath !== drive.devicePath || seen.byIdPath !== drive.byIdPath) {
+    ctx.progress.log(`drive ${job.serial} moved: ${drive.devicePath} -> ${seen.devicePath}`);
+    const moved = await db.drive.update({ where: { id: drive.id }, data: { devicePath: seen.devicePath, byIdPath: seen.byIdPath } });
+    Object.assign(drive, moved);
+  }
+  ctx.progress.update({ progressPct: 30 });
+  const usage = seen.usage;
+  if (usage.length > 0) {
+    const what = usage.map((u) => `${u.kind} ${u.name}`).join(", ");
+    const grant = await findUsableGrant(db, drive.id, job.serial, now);
+    if (!grant) {
+      const why = (await whyNoGrant(db, drive.id, job.serial, now)) ?? "no unlock grant";
+      return { status: "failed", error: `drive is in use (${what}) and ${why}; aborted before any write` };
+    }
+    if (!(await consumeGrant(db, grant, job.id, usage, now))) {
+      return {
+        status: "failed",
+        error: `drive is in use (${what}) and its unlock grant was used or revoked meanwhile; aborted before any write`,
+      };
+    }
+    ctx.progress.log(`drive in use (${what}): unlock grant ${grant.id} by ${grant.grantedBy} used ("${grant.reason}")`);
+  }
+  const smart = seen.smart ?? (await onHost(ctx, "reading SMART", () => readSmartReport(ctx.transport, devicePathOf(drive))));
+  if (smart) {
+    await db.smartSnapshot.create({
+      data: { driveId: drive.id, jobId: job.id, kind: "baseline", report: JSON.stringify(smart), takenAt: now },
+    });
+    await db.drive.update({
+      where: { id: drive.id },
+      data: { temperatureC: smart.temperatureC ?? null, powerOnHours: smart.powerOnHours ?? null },
+    });
+    ctx.progress.log(
+      `SMART baseline: health ${smart.health ?? "not reported"}, ${smart.temperatureC ?? "?"} °C, ${smart.powerOnHours ?? "?"} h`,
+    );
+  } else {
+    ctx.progress.log("no SMART data for this device: the verdict will rest on the surface scan");
+  }
+  ctx.progress.update({ progressPct: 70 });
+  const surface = ctx.stages.find((s) => s.name === "surface_validate");
+  if (surface && surface.bbBlockSize === null) {
+    const geometry = chooseGeometry(Number(seen.sizeBytes ?? drive.sizeBytes ?? 0), {
+      physicalSectorSize: seen.physicalSectorSize ?? drive.physicalSectorSize,
+      logicalSectorSize: seen.logicalSectorSize ?? drive.logicalSectorSize,
+      blockSize: ctx.options.blockSize,
+      blocksAtOnce: ctx.options.blocksAtOnce,
+    });
+    await db.stage.update({ where: { id: surface.id }, data: { bbBlockSize: geometry.blockSize, bbBlocksAtOnce: geometry.blocksAtOnce } });
+    surface.bbBlockSize = geometry.blockSize;
+    surface.bbBlocksAtOnce = geometry.blocksAtOnce;
+    ctx.progress.log(`badblocks geometry: -b ${geometry.blockSize} -c ${geometry.blocksAtOnce} (${geometry.blocks} blocks)`);
+  }
+  return { status: "passed" };
+}

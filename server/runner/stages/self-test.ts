@@ -1,0 +1,87 @@
+// smart_short / smart_long / nvme_selftest: start the drive's own self-test, follow its percent
+// remaining, and read the result from its self-test log. The drive runs the test by itself, so
+// a Kiln restart leaves it running and the next start follows it again.
+import type { SmartReport } from "../../parsers/smartctl.js";
+import { readSmartReport } from "../../services/inventory.js";
+import { devicePathOf, onHost, pause, type StageContext, type StageOutcome, stopReason } from "../stage-context.js";
+
+const MARGIN_MS = 5 * 60_000;
+/** When a drive does not say how long its test takes. */
+const FALLBACK_MINUTES = { short: 2, extended: 24 * 60 };
+
+export async function selfTestStage(ctx: StageContext, kind: "short" | "extended"): Promise<StageOutcome> {
+  const device = devicePathOf(ctx.drive);
+  const read = () => onHost(ctx, "reading SMART", () => readSmartReport(ctx.transport, device));
+  const before = await read();
+  if (!before) return { status: "failed", error: `smartctl cannot read ${device}: no self-test possible` };
+  const minutes = before.selfTestMinutes[kind] ?? FALLBACK_MINUTES[kind];
+  const deadline = (ctx.stage.startedAt?.getTime() ?? ctx.now()) + minutes * 60_000 * 1.5 + MARGIN_MS;
+  // Poll often enough to see progress move, rarely enough not to bother the drive.
+  const pollMs = Math.min(ctx.settings.smartPollSeconds * 1000, Math.max(1000, (minutes * 60_000) / 20));
+  const entriesBefore = before.selfTests.length;
+
+  // A test already running on entry is ours from before a restart: follow it, do not restart it.
+  const resuming = ctx.stage.progressPct > 0 && before.selfTestRemainingPct !== undefined;
+  if (!resuming) {
+    const flag = kind === "short" ? "short" : "long";
+    const started = await onHost(ctx, "starting the self-test", () =>
+      ctx.transport.exec(["smartctl", "-t", flag, "-j", device], { timeoutMs: 60_000 }),
+    );
+    // Bit 0-2 of smartctl's exit status: the command could not be run at all.
+    if (started.code !== null && (started.code & 0b111) !== 0) {
+      return {
+        status: "failed",
+        error: `smartctl -t ${flag} ${device} failed (exit ${started.code}): ${started.stderr.trim() || started.stdout.toString().slice(0, 300)}`,
+      };
+    }
+    ctx.progress.log(`started ${kind} self-test on ${device} (drive says ${minutes} min)`);
+  } else {
+    ctx.progress.log(`following the ${kind} self-test already running on ${device}`);
+  }
+  ctx.progress.update({ progressPct: Math.max(ctx.stage.progressPct, 1) }, { immediate: true });
+
+  let report: SmartReport | null = before;
+  let sawRunning = resuming;
+  const newestBefore = JSON.stringify(before.selfTests[0] ?? null);
+  for (;;) {
+    await pause(ctx, pollMs);
+    const reason = stopReason(ctx.signal);
+    if (reason === "shutdown") return { status: "detached" };
+    if (reason === "cancel") {
+      await ctx.transport.exec(["smartctl", "-X", device]).catch(() => {});
+      ctx.progress.log("[ABORTED] self-test aborted by cancel");
+      return { status: "cancelled", error: "cancelled by the operator" };
+    }
+    report = await read();
+    if (!report) return { status: "unknown", error: `smartctl stopped answering for ${device} during the self-test` };
+    if (report.temperatureC !== undefined) ctx.progress.temperatureC = report.temperatureC;
+    if (report.selfTestRemainingPct !== undefined) {
+      sawRunning = true;
+      ctx.progress.update({ progressPct: Math.max(1, 100 - report.selfTestRemainingPct) });
+      if (ctx.now() > deadline) {
+        await ctx.transport.exec(["smartctl", "-X", device]).catch(() => {});
+        return {
+          status: "unknown",
+          error: `the ${kind} self-test did not finish within ${Math.round((deadline - (ctx.stage.startedAt?.getTime() ?? 0)) / 60_000)} min; aborted it`,
+        };
+      }
+      continue;
+    }
+    // Not running any more: the newest log entry is the result.
+    const newest = report.selfTests[0];
+    const logged = report.selfTests.length > entriesBefore || JSON.stringify(newest ?? null) !== newestBefore;
+    if (!newest || !(logged || sawRunning)) {
+      // The drive has not logged it yet (some only log at the end): keep waiting until the deadline.
+      if (ctx.now() > deadline) return { status: "unknown", error: `the ${kind} self-test left no entry in the self-test log` };
+      continue;
+    }
+    ctx.progress.log(`self-test log: ${newest.type}: ${newest.status}${newest.lba !== undefined ? ` at LBA ${newest.lba}` : ""}`);
+    if (newest.passed === false) {
+      return {
+        status: "failed",
+        error: `${newest.type} self-test: ${newest.status}${newest.lba !== undefined ? ` (first error at LBA ${newest.lba})` : ""}`,
+      };
+    }
+    return { status: "passed" };
+  }
+}

@@ -1,0 +1,41 @@
+import { ValidationError } from "../errors.js";
+import { getSettings, type Settings, setSetting } from "../services/settings.js";
+import { builder } from "./builder.js";
+
+const SettingsRef = builder.objectRef<Settings>("Settings").implement({
+  description: "Operator settings, with their defaults filled in.",
+  fields: (t) => ({
+    maxConcurrentJobs: t.exposeInt("maxConcurrentJobs"),
+    maxJobsPerHost: t.exposeInt("maxJobsPerHost"),
+    stuckMinutes: t.exposeFloat("stuckMinutes", {
+      description: "A scan whose log and progress stand still this long is killed and marked unknown.",
+    }),
+    unreachableGraceMinutes: t.exposeFloat("unreachableGraceMinutes", {
+      description: "A job whose host stays unreachable this long turns unknown.",
+    }),
+    pollSeconds: t.exposeFloat("pollSeconds"),
+    smartPollSeconds: t.exposeFloat("smartPollSeconds"),
+    temperaturePollSeconds: t.exposeFloat("temperaturePollSeconds"),
+    remoteWorkDir: t.exposeString("remoteWorkDir"),
+  }),
+});
+
+builder.queryField("settings", (t) => t.field({ type: SettingsRef, resolve: (_root, _args, ctx) => getSettings(ctx.db) }));
+
+builder.mutationField("setSetting", (t) =>
+  t.field({
+    type: SettingsRef,
+    description: "Change one setting; `value` is JSON (a number or a string).",
+    args: { key: t.arg.string({ required: true }), value: t.arg.string({ required: true }) },
+    errors: { types: [ValidationError] },
+    resolve: (_root, { key, value }, ctx) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        throw new ValidationError("value", 'must be JSON, e.g. 4 or "/var/tmp/kiln"');
+      }
+      return setSetting(ctx.db, key, parsed, ctx.actor);
+    },
+  }),
+);

@@ -1,0 +1,259 @@
+// Starting, cancelling and resuming burn-ins. Validation and the refusals a user sees (in use,
+// busy, missing, unreachable) happen here, before anything is queued; the runner does the work.
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import type { Db } from "../db/client.js";
+import type { BurnInJob, Drive, Host } from "../db/generated/sqlite/client.js";
+import {
+  DriveBusyError,
+  DriveInUseError,
+  DriveMissingError,
+  HostKeyUntrustedError,
+  HostUnreachableError,
+  NotFoundError,
+  UnlockRequiredError,
+  ValidationError,
+} from "../errors.js";
+import { STANDARD_PATTERNS } from "../parsers/badblocks.js";
+import { PROFILE_NAMES, PROFILES, type ProfileName, type StagePlan } from "../runner/profiles.js";
+import type { JobRunner } from "../runner/runner.js";
+import type { JobOptions } from "../runner/stage-context.js";
+import { audit } from "./audit.js";
+import { parseUsage } from "./drive-usage.js";
+import { findUsableGrant, whyNoGrant } from "./unlock.js";
+
+export interface JobDeps {
+  db: Db;
+  runner: Pick<JobRunner, "wake" | "cancel" | "isRunning">;
+}
+
+const powerOfTwo = (n: number) => (n & (n - 1)) === 0;
+
+const optionsSchema = z
+  .object({
+    blockSize: z
+      .number()
+      .int()
+      .min(512)
+      .max(1 << 20)
+      .refine(powerOfTwo, "must be a power of two (512 ... 1048576)")
+      .optional(),
+    blocksAtOnce: z.number().int().min(1).max(65_536).optional(),
+    passes: z.number().int().min(1).max(16).optional(),
+    maxBadBlocks: z.number().int().min(1).max(10_000_000).optional(),
+    readDelayFactor: z.number().int().min(1).max(10_000).optional(),
+    simulateSeconds: z.number().min(1).max(86_400).optional(),
+    simulateHz: z.number().min(0.1).max(50).optional(),
+  })
+  .strict();
+
+function validOptions(raw: unknown): JobOptions {
+  const parsed = optionsSchema.safeParse(raw ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue?.path.length ? `options.${issue.path.join(".")}` : "options";
+  throw new ValidationError(
+    field,
+    issue?.code === "unrecognized_keys" ? `unknown option(s) ${issue.keys.join(", ")}` : (issue?.message ?? "is invalid"),
+  );
+}
+
+export interface StartInput {
+  driveIds: string[];
+  profile: string;
+  options?: unknown;
+  idempotencyKey?: string | null;
+}
+
+type DriveWithHost = Drive & { host: Host };
+
+/**
+ * Queue one job per drive, all or none. The same idempotency key with the same input returns the
+ * jobs of the first call; with different input it is refused.
+ */
+export async function startBurnIn(deps: JobDeps, input: StartInput, actor: string, now = new Date()): Promise<BurnInJob[]> {
+  const { db } = deps;
+  if (!(PROFILE_NAMES as readonly string[]).includes(input.profile)) {
+    throw new ValidationError("profile", `unknown profile "${input.profile}" (${PROFILE_NAMES.join(", ")})`);
+  }
+  const profile = input.profile as ProfileName;
+  const options = validOptions(input.options);
+  const driveIds = [...new Set(input.driveIds)];
+  if (driveIds.length === 0) throw new ValidationError("driveIds", "name at least one drive");
+  if (driveIds.length > 500) throw new ValidationError("driveIds", "at most 500 drives per call");
+  const key = input.idempotencyKey?.trim() || null;
+  if (key !== null && !/^[A-Za-z0-9._:-]{1,100}$/.test(key))
+    throw new ValidationError("idempotencyKey", "use 1-100 letters, digits, '.', '_', ':' or '-'");
+  const requestHash = createHash("sha256")
+    .update(JSON.stringify({ driveIds: [...driveIds].sort(), profile, options }))
+    .digest("hex");
+  if (key) {
+    const earlier = await db.burnInJob.findMany({
+      where: { idempotencyKey: { startsWith: `${key}#` } },
+      orderBy: { idempotencyKey: "asc" },
+    });
+    if (earlier.length > 0) {
+      if (earlier.some((j) => j.requestHash !== requestHash)) {
+        throw new ValidationError("idempotencyKey", `"${key}" was already used with different input`);
+      }
+      return earlier;
+    }
+  }
+  const drives: DriveWithHost[] = [];
+  for (const id of driveIds) {
+    const drive = await db.drive.findUnique({ where: { id }, include: { host: true } });
+    if (!drive) throw new NotFoundError("drive", id);
+    await assertStartable(db, drive, profile, now);
+    drives.push(drive);
+  }
+  const plan = PROFILES[profile];
+  const jobs = await db.$transaction(async (tx) => {
+    const created: BurnInJob[] = [];
+    for (const [index, drive] of drives.entries()) {
+      const job = await tx.burnInJob.create({
+        data: {
+          driveId: drive.id,
+          serial: drive.serial,
+          profile,
+          options: JSON.stringify(options),
+          idempotencyKey: key ? `${key}#${String(index).padStart(3, "0")}` : null,
+          requestHash,
+          createdBy: actor,
+          createdAt: new Date(now.getTime() + index), // keeps the queue order of the call
+          stages: { create: plan.map((s, position) => ({ name: s.name, position, weight: s.weight })) },
+        },
+      });
+      await audit(tx, {
+        actor,
+        action: "job.start",
+        subjectType: "job",
+        subjectId: job.id,
+        details: { driveId: drive.id, serial: drive.serial, profile, options },
+      });
+      created.push(job);
+    }
+    return created;
+  });
+  deps.runner.wake();
+  return jobs;
+}
+
+async function assertStartable(db: Db, drive: DriveWithHost, profile: ProfileName, now: Date): Promise<void> {
+  const active = await db.burnInJob.findFirst({ where: { driveId: drive.id, status: { in: ["queued", "running"] } } });
+  if (active) throw new DriveBusyError(drive.id, active.id);
+  // The simulate profile touches no device.
+  if (profile === "simulate") return;
+  if (drive.missing) throw new DriveMissingError(drive.id, drive.serial);
+  const host = drive.host;
+  if (host.transport === "ssh" && !host.trusted) throw new HostKeyUntrustedError(host.id, host.fingerprint);
+  if (host.status === "unreachable" || host.status === "key_mismatch") {
+    throw new HostUnreachableError(
+      host.id,
+      host.status,
+      `host ${host.name} is ${host.status}: ${host.statusReason ?? "no reason recorded"}`,
+    );
+  }
+  if (drive.inUse) {
+    const grant = await findUsableGrant(db, drive.id, drive.serial, now);
+    if (!grant) {
+      const why = await whyNoGrant(db, drive.id, drive.serial, now);
+      if (why) throw new UnlockRequiredError(drive.id, why);
+      throw new DriveInUseError(drive.id, drive.serial, parseUsage(drive.usage));
+    }
+  }
+}
+
+/** Cancel: a queued job is dequeued; a running one has its process killed (and confirmed gone). */
+export async function cancelBurnIn(deps: JobDeps, jobId: string, actor: string, now = new Date()): Promise<BurnInJob> {
+  const { db } = deps;
+  const job = await db.burnInJob.findUnique({ where: { id: jobId } });
+  if (!job) throw new NotFoundError("job", jobId);
+  if (job.status === "queued") {
+    const { count } = await db.burnInJob.updateMany({
+      where: { id: jobId, status: "queued" },
+      data: { status: "cancelled", finishedAt: now, errorText: "cancelled before it started" },
+    });
+    if (count === 1) {
+      await db.stage.updateMany({ where: { jobId }, data: { status: "skipped" } });
+      await audit(db, { actor, action: "job.cancel", subjectType: "job", subjectId: jobId, details: { was: "queued" } });
+      return db.burnInJob.findUniqueOrThrow({ where: { id: jobId } });
+    }
+    // It was claimed meanwhile: cancel it as a running job.
+  }
+  if (deps.runner.isRunning(jobId)) {
+    await audit(db, { actor, action: "job.cancel", subjectType: "job", subjectId: jobId, details: { was: "running" } });
+    await deps.runner.cancel(jobId);
+    return db.burnInJob.findUniqueOrThrow({ where: { id: jobId } });
+  }
+  const current = await db.burnInJob.findUniqueOrThrow({ where: { id: jobId } });
+  if (current.status === "running") {
+    throw new ValidationError("jobId", `job is running under another Kiln process (${current.lockedBy ?? "unlocked"}): cancel it there`);
+  }
+  throw new ValidationError("jobId", `job already ended (${current.status})`);
+}
+
+/**
+ * Resume an unknown or cancelled surface scan from the first pattern that did not finish its
+ * verify phase: a new job (linked to the old one) runs precheck again, then badblocks with -t for
+ * that pattern and the following ones, then the stages that came after the scan.
+ */
+export async function resumeBurnIn(deps: JobDeps, jobId: string, actor: string, now = new Date()): Promise<BurnInJob> {
+  const { db } = deps;
+  const old = await db.burnInJob.findUnique({
+    where: { id: jobId },
+    include: { stages: { orderBy: { position: "asc" } }, drive: { include: { host: true } } },
+  });
+  if (!old) throw new NotFoundError("job", jobId);
+  if (old.status !== "unknown" && old.status !== "cancelled") {
+    throw new ValidationError("jobId", `only an unknown or cancelled job can be resumed; this one is ${old.status}`);
+  }
+  const scan = old.stages.find((s) => s.name === "surface_validate");
+  if (!scan || scan.status === "passed" || scan.bbPhase === null) {
+    throw new ValidationError("jobId", "the job has no interrupted surface scan to resume (start a new burn-in instead)");
+  }
+  const resumedBy = await db.burnInJob.findFirst({ where: { resumedFromId: jobId } });
+  if (resumedBy) throw new ValidationError("jobId", `the job was already resumed as job ${resumedBy.id}`);
+  if (old.drive.serial !== old.serial) throw new ValidationError("jobId", "the drive's serial changed since the job ran");
+  await assertStartable(db, old.drive, old.profile as ProfileName, now);
+  // Phase p belongs to pattern ceil(p/2): a pattern counts as done only once its verify finished.
+  const firstPattern = Math.ceil(scan.bbPhase / 2) - 1;
+  const patterns = STANDARD_PATTERNS.slice(firstPattern);
+  const profile = PROFILES[old.profile as ProfileName] ?? [];
+  const after = profile.slice(profile.findIndex((s) => s.name === "surface_validate") + 1);
+  const stages: StagePlan[] = [
+    profile.find((s) => s.name === "precheck") ?? { name: "precheck", weight: 1 },
+    { name: "surface_validate", weight: 85 },
+    ...after,
+  ];
+  const job = await db.$transaction(async (tx) => {
+    const created = await tx.burnInJob.create({
+      data: {
+        driveId: old.driveId,
+        serial: old.serial,
+        profile: old.profile,
+        options: old.options,
+        resumedFromId: old.id,
+        createdBy: actor,
+        createdAt: now,
+        stages: {
+          create: stages.map((s, position) =>
+            s.name === "surface_validate"
+              ? {
+                  name: s.name,
+                  position,
+                  weight: s.weight,
+                  bbPatterns: JSON.stringify(patterns),
+                  bbBlockSize: scan.bbBlockSize,
+                  bbBlocksAtOnce: scan.bbBlocksAtOnce,
+                }
+              : { name: s.name, position, weight: s.weight },
+          ),
+        },
+      },
+    });
+    await audit(tx, { actor, action: "job.resume", subjectType: "job", subjectId: created.id, details: { resumes: old.id, patterns } });
+    return created;
+  });
+  deps.runner.wake();
+  return job;
+}

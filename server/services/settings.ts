@@ -1,0 +1,79 @@
+// Operator settings: one JSON value per key in the Setting table, each validated, with a default.
+import { z } from "zod";
+import type { Db } from "../db/client.js";
+import { ValidationError } from "../errors.js";
+import { audit } from "./audit.js";
+
+const SCHEMAS = {
+  /** Burn-ins running at once, over all hosts. */
+  maxConcurrentJobs: z.number().int().min(1).max(1000),
+  /** Burn-ins running at once on one host. */
+  maxJobsPerHost: z.number().int().min(1).max(256),
+  /** A scan whose log and progress have not moved for this long is killed and marked unknown. */
+  stuckMinutes: z.number().min(0.05).max(10_080),
+  /** A job whose host stays unreachable this long turns unknown. */
+  unreachableGraceMinutes: z.number().min(0.05).max(43_200),
+  /** How often a running scan's log is read. */
+  pollSeconds: z.number().min(0.1).max(600),
+  /** Longest wait between self-test progress checks. */
+  smartPollSeconds: z.number().min(0.5).max(3600),
+  /** How often a drive under test has its temperature read. */
+  temperaturePollSeconds: z.number().min(1).max(3600),
+  /** Directory on hosts for detached runs (pid, log, exit files). */
+  remoteWorkDir: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "must be an absolute path of letters, digits, '.', '_', '-' and '/'"),
+} as const;
+
+export type SettingKey = keyof typeof SCHEMAS;
+export type Settings = { [K in SettingKey]: z.infer<(typeof SCHEMAS)[K]> };
+
+export const DEFAULT_SETTINGS: Settings = {
+  maxConcurrentJobs: 16,
+  maxJobsPerHost: 8,
+  stuckMinutes: 30,
+  unreachableGraceMinutes: 360,
+  pollSeconds: 2,
+  smartPollSeconds: 30,
+  temperaturePollSeconds: 60,
+  remoteWorkDir: "/var/tmp/kiln",
+};
+
+export function isSettingKey(key: string): key is SettingKey {
+  return key in SCHEMAS;
+}
+
+export async function getSettings(db: Db): Promise<Settings> {
+  const rows = await db.setting.findMany();
+  const settings: Record<string, unknown> = { ...DEFAULT_SETTINGS };
+  for (const row of rows) {
+    if (!isSettingKey(row.key)) continue;
+    try {
+      const parsed = SCHEMAS[row.key].safeParse(JSON.parse(row.value));
+      if (parsed.success) settings[row.key] = parsed.data;
+    } catch {
+      // an unreadable value keeps the default
+    }
+  }
+  return settings as Settings;
+}
+
+export async function setSetting(db: Db, key: string, value: unknown, actor: string): Promise<Settings> {
+  if (!isSettingKey(key)) throw new ValidationError("key", `unknown setting "${key}" (known: ${Object.keys(SCHEMAS).join(", ")})`);
+  const parsed = SCHEMAS[key].safeParse(value);
+  if (!parsed.success) throw new ValidationError(`value`, `${key}: ${parsed.error.issues[0]?.message ?? "is invalid"}`);
+  await db.$transaction(async (tx) => {
+    const previous = await tx.setting.findUnique({ where: { key } });
+    await tx.setting.upsert({
+      where: { key },
+      create: { key, value: JSON.stringify(parsed.data) },
+      update: { value: JSON.stringify(parsed.data) },
+    });
+    await audit(tx, {
+      actor,
+      action: "setting.change",
+      subjectType: "setting",
+      subjectId: key,
+      details: { from: previous ? JSON.parse(previous.value) : null, to: parsed.data },
+    });
+  });
+  return getSettings(db);
+}

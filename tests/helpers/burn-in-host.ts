@@ -1,0 +1,143 @@
+// A storage host for burn-in tests: a real sshd on 127.0.0.1, loop devices on sparse files whose
+// SMART is replayed from recorded SATA drives, and helpers to register it with a Kiln over HTTP.
+import path from "node:path";
+import { expect } from "vitest";
+import { gql } from "./graphql.js";
+import { attachLoop, type LoopDevice } from "./loop-devices.js";
+import { startSshd, type TestSshd } from "./sshd.js";
+import { installStandIns, mapSmartctl, setSelfTestSeconds } from "./stand-ins.js";
+
+/** Recorded SATA drives with distinct serials (../shared/fixtures/smartctl). */
+export const SATA_FIXTURES = ["smart-ata.json", "smart-ata2.json", "smart-megaraid0.json", "smart-ata-failed-scrutiny.json"] as const;
+
+export interface BurnInHost {
+  sshd: TestSshd;
+  loops: LoopDevice[];
+}
+
+export async function startBurnInHost(fixtureDir: string, workDir: string, count: number, sizeBytes: number): Promise<BurnInHost> {
+  const sshd = await startSshd();
+  installStandIns(sshd.binDir);
+  setSelfTestSeconds(sshd.binDir, 2);
+  const loops: LoopDevice[] = [];
+  for (let i = 0; i < count; i++) {
+    const loop = attachLoop(workDir, `drive${i}`, sizeBytes);
+    mapSmartctl(sshd.binDir, loop.device, path.join(fixtureDir, SATA_FIXTURES[i % SATA_FIXTURES.length] as string));
+    loops.push(loop);
+  }
+  return { sshd, loops };
+}
+
+/** Add the host to a running Kiln, trust its key, read its drives; returns drive ids by device. */
+export async function registerHost(
+  kilnUrl: string,
+  host: BurnInHost,
+  name = "bench",
+): Promise<{ hostId: string; drives: Map<string, { id: string; serial: string }> }> {
+  const added = await gql<{ addHost: { data: { id: string; fingerprint: string } } }>(
+    kilnUrl,
+    "mutation($input: HostInput!) { addHost(input: $input) { ... on AddHostSuccess { data { id fingerprint } } ... on Error { message } } }",
+    {
+      input: {
+        name,
+        transport: "ssh",
+        address: host.sshd.host,
+        port: host.sshd.port,
+        username: "root",
+        privateKeyPath: host.sshd.clientKeyPath,
+      },
+    },
+  );
+  const hostId = added.data?.addHost.data.id as string;
+  expect(hostId, JSON.stringify(added)).toBeTruthy();
+  await gql(kilnUrl, "mutation($id: ID!, $fp: String!) { trustHostKey(hostId: $id, fingerprint: $fp) { __typename } }", {
+    id: hostId,
+    fp: host.sshd.fingerprint(),
+  });
+  const refreshed = await gql<{ refreshInventory: { __typename: string } }>(
+    kilnUrl,
+    "mutation($id: ID!) { refreshInventory(hostId: $id) { __typename ... on Error { message } } }",
+    { id: hostId },
+  );
+  expect(refreshed.data?.refreshInventory.__typename, JSON.stringify(refreshed)).toBe("RefreshInventorySuccess");
+  const listed = await gql<{ drives: Array<{ id: string; serial: string; devicePath: string }> }>(
+    kilnUrl,
+    "{ drives { id serial devicePath } }",
+  );
+  const drives = new Map((listed.data?.drives ?? []).map((d) => [d.devicePath, { id: d.id, serial: d.serial }]));
+  return { hostId, drives };
+}
+
+export async function setSettings(kilnUrl: string, settings: Record<string, number | string>): Promise<void> {
+  for (const [key, value] of Object.entries(settings)) {
+    const r = await gql<{ setSetting: { __typename: string } }>(
+      kilnUrl,
+      "mutation($k: String!, $v: String!) { setSetting(key: $k, value: $v) { __typename ... on Error { message } } }",
+      {
+        k: key,
+        v: JSON.stringify(value),
+      },
+    );
+    expect(r.data?.setSetting.__typename, JSON.stringify(r)).toBe("SetSettingSuccess");
+  }
+}
+
+export interface JobView {
+  id: string;
+  status: string;
+  progressPct: number;
+  errorText: string | null;
+  verdict: string | null;
+  resumedFromId: string | null;
+  stages: Array<{
+    name: string;
+    status: string;
+    errorText: string | null;
+    log: string;
+    surfaceScan: null | {
+      phase: number;
+      phasePct: number;
+      badBlocks: number;
+      badBlockList: number[];
+      history: Array<{ phase: number; startedAt: string }>;
+    };
+  }>;
+}
+
+export const JOB_FIELDS =
+  "id status progressPct errorText verdict resumedFromId stages { name status errorText log surfaceScan { phase phasePct badBlocks badBlockList history { phase startedAt } } }";
+
+export async function startJob(
+  kilnUrl: string,
+  driveIds: string[],
+  profile: string,
+  options: Record<string, number> = {},
+): Promise<{ __typename: string; data?: JobView[]; message?: string } & Record<string, unknown>> {
+  const r = await gql<{ startBurnIn: { __typename: string; data?: JobView[] } }>(
+    kilnUrl,
+    `mutation($ids: [ID!]!, $profile: String!, $options: BurnInOptions) { startBurnIn(driveIds: $ids, profile: $profile, options: $options) { __typename
+      ... on StartBurnInSuccess { data { ${JOB_FIELDS} } } ... on Error { message }
+      ... on DriveInUseError { usage { kind name } } ... on UnlockRequiredError { reason } ... on ValidationError { field } } }`,
+    { ids: driveIds, profile, options },
+  );
+  expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
+  return r.data?.startBurnIn as { __typename: string; data?: JobView[] };
+}
+
+export async function getJob(kilnUrl: string, id: string): Promise<JobView> {
+  const r = await gql<{ job: JobView }>(kilnUrl, `query($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`, { id });
+  return r.data?.job as JobView;
+}
+
+/** Poll a job (over HTTP) until `predicate` holds. */
+export async function waitForJob(kilnUrl: string, id: string, predicate: (job: JobView) => boolean, timeoutMs = 120_000): Promise<JobView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await getJob(kilnUrl, id);
+    if (job && predicate(job)) return job;
+    if (Date.now() > deadline) throw new Error(`job ${id} did not reach the expected state: ${JSON.stringify(job)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export const ended = (job: JobView) => !["queued", "running"].includes(job.status);
