@@ -178,9 +178,9 @@ async function follow(ctx: StageContext): Promise<StageOutcome> {
       if (alive === "gone") return finish(ctx, proc, parser, history, offset);
       if (ctx.now() - lastGrowth >= stuckMs) {
         await ctx.transport.killGroup(proc);
-        const minutes = Math.round((ctx.now() - lastGrowth) / 60_000);
-        await appendMarker(ctx, proc, `[INTERRUPTED] no progress for ${minutes} min: killed by Kiln`);
-        return { status: "unknown", error: `no progress for ${minutes} min: badblocks was killed, the drive's state is unknown` };
+        const quiet = formatDuration(ctx.now() - lastGrowth);
+        await appendMarker(ctx, proc, `[INTERRUPTED] no progress for ${quiet}: killed by Kiln`);
+        return { status: "unknown", error: `no progress for ${quiet}: badblocks was killed, the drive's state is unknown` };
       }
     }
     if (ctx.now() - lastTemperatureAt >= ctx.settings.temperaturePollSeconds * 1000) {
@@ -264,6 +264,14 @@ async function cancel(ctx: StageContext, proc: DetachedProcess): Promise<StageOu
 async function appendMarker(ctx: StageContext, proc: DetachedProcess, marker: string): Promise<void> {
   ctx.progress.log(marker);
   await ctx.transport.exec(["sh", "-c", 'printf "\\n%s\\n" "$1" >> "$2"', "kiln", marker, proc.logPath]).catch(() => {});
+}
+
+export function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 120) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 120) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
 async function readTemperature(ctx: StageContext): Promise<void> {
