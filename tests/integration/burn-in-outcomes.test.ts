@@ -36,7 +36,10 @@ describe.runIf(fixtures !== null)("burn-in outcomes", () => {
 
   it("fails a scan whose badblocks lists bad blocks, with the block list", async () => {
     const recorded = path.join(FIXTURES, "badblocks", "write-mode-bad-blocks-48M-on-40M-tmpfs.raw");
-    installBadblocks(host.sshd.binDir, `#!/bin/sh\n# stand-in: replays a real scan that found 2064 bad blocks\ncat '${recorded}'\nexit 0\n`);
+    installBadblocks(
+      host.sshd.binDir,
+      `#!/bin/sh\n# stand-in: replays a real scan that found 2064 bad blocks\ncat '${recorded}'\nexit 0\n`,
+    );
     const job = await waitForJob(kiln.url, (await startJob(kiln.url, [ids[0] as string], "full")).data?.[0]?.id as string, ended);
     expect(job.status).toBe("failed");
     const scan = job.stages[2];
@@ -57,11 +60,13 @@ describe.runIf(fixtures !== null)("burn-in outcomes", () => {
     expect(job.errorText).toMatch(/^no progress for \d+ s: badblocks was killed/);
     expect(job.stages[2]?.log).toContain("[INTERRUPTED] no progress for");
     const stage = await kiln.database.db.stage.findFirstOrThrow({ where: { jobId: job.id, name: "surface_validate" } });
-    expect(await kiln.registry.transportFor(await kiln.database.db.host.findFirstOrThrow()).processState({
-      pid: stage.remotePid as number,
-      startTime: stage.remoteStartTime as string,
-      bootId: stage.remoteBootId as string,
-    })).toBe("gone");
+    expect(
+      await kiln.registry.transportFor(await kiln.database.db.host.findFirstOrThrow()).processState({
+        pid: stage.remotePid as number,
+        startTime: stage.remoteStartTime as string,
+        bootId: stage.remoteBootId as string,
+      }),
+    ).toBe("gone");
   });
 
   it("fails a job whose self-test fails, quoting the self-test log", async () => {
@@ -95,6 +100,9 @@ describe.runIf(fixtures !== null)("burn-in outcomes", () => {
     expect(JSON.parse(reallocated.verdict as string)).toMatchObject({ result: "failed", reasons: ["8 new reallocated sectors (0 -> 8)"] });
     const crc = await run(worse(199, 150));
     expect(crc.status).toBe("passed");
-    expect(JSON.parse(crc.verdict as string)).toMatchObject({ result: "passed", warnings: [expect.stringMatching(/UDMA CRC errors rose 108 -> 150: check the cable/)] });
+    expect(JSON.parse(crc.verdict as string)).toMatchObject({
+      result: "passed",
+      warnings: [expect.stringMatching(/UDMA CRC errors rose 108 -> 150: check the cable/)],
+    });
   });
 });

@@ -16,21 +16,25 @@ import {
   withPgAdmin,
 } from "../helpers/temp-db.js";
 
-const firstMigration = (dir: string) => readdirSync(dir).filter((d) => !d.endsWith(".toml"))[0] as string;
+const migrationNames = (dir: string) =>
+  readdirSync(dir)
+    .filter((d) => !d.endsWith(".toml"))
+    .sort();
+const firstMigration = (dir: string) => migrationNames(dir)[0] as string;
 
 describe("SQLite migrations", () => {
   it("creates the schema on a new file, records it in _prisma_migrations, and is a no-op the second time", async () => {
     const url = tempSqliteUrl();
     const first = await migrateDatabase({ url });
-    expect(first.applied).toEqual([firstMigration(PROVIDER_FILES.sqlite.migrations)]);
+    expect(first.applied).toEqual(migrationNames(PROVIDER_FILES.sqlite.migrations));
     expect((await migrateDatabase({ url })).applied).toEqual([]);
     const sqlite = new Database(sqliteFilePath(url));
     const rows = sqlite.prepare("SELECT migration_name, checksum, finished_at FROM _prisma_migrations").all() as Array<
       Record<string, unknown>
     >;
     sqlite.close();
-    expect(rows).toHaveLength(1);
-    expect(rows[0]?.finished_at).toBeTruthy();
+    expect(rows.map((r) => r.migration_name).sort()).toEqual(migrationNames(PROVIDER_FILES.sqlite.migrations));
+    expect(rows.every((r) => r.finished_at)).toBe(true);
     expect((await migrationStatus({ url })).pending).toEqual([]);
   });
 
@@ -118,7 +122,7 @@ describe("PostgreSQL migrations (local server)", () => {
     const url = await fresh();
     const { provider, applied } = await migrateDatabase({ url });
     expect(provider).toBe("postgresql");
-    expect(applied).toEqual([firstMigration(PROVIDER_FILES.postgresql.migrations)]);
+    expect(applied).toEqual(migrationNames(PROVIDER_FILES.postgresql.migrations));
     expect((await migrateDatabase({ url })).applied).toEqual([]);
     const { db, close } = await openDatabase({ url });
     try {
@@ -155,3 +159,33 @@ describe("PostgreSQL migrations (local server)", () => {
 });
 
 afterAll(removeTempDirs);
+
+describe("data-loss check of new migrations", () => {
+  it("names the statements that can lose data, and passes plain additions", async () => {
+    const { dataLossWarnings } = await import("../../server/db/migrations.js");
+    expect(dataLossWarnings('ALTER TABLE "Stage" ADD COLUMN "remoteDir" TEXT;')).toEqual([]);
+    expect(dataLossWarnings('ALTER TABLE "Host" DROP COLUMN "notes";\nDROP TABLE "Setting";')).toEqual([
+      "drops table Setting and its rows",
+      "drops column notes and its values",
+    ]);
+    expect(dataLossWarnings('ALTER TABLE "Drive" ADD COLUMN "bay" INTEGER NOT NULL;')).toEqual([
+      "adds required column bay without a default: fails on a table with rows",
+    ]);
+    expect(dataLossWarnings('ALTER TABLE "Drive" ADD COLUMN "bay" INTEGER NOT NULL DEFAULT 0;')).toEqual([]);
+  });
+
+  it("writes nothing for either provider when a change may lose data and that was not accepted", async () => {
+    const { writeMigrations } = await import("../../server/db/migrations.js");
+    const plans = [
+      { provider: "sqlite" as const, script: 'ALTER TABLE "Host" ADD COLUMN "x" TEXT;', warnings: [] },
+      {
+        provider: "postgresql" as const,
+        script: 'ALTER TABLE "Host" DROP COLUMN "notes";',
+        warnings: ["drops column notes and its values"],
+      },
+    ];
+    await expect(writeMigrations(plans, "29990101000000_risky")).rejects.toThrow(/Nothing was written/);
+    expect(readdirSync(PROVIDER_FILES.sqlite.migrations)).not.toContain("29990101000000_risky");
+    expect(readdirSync(PROVIDER_FILES.postgresql.migrations)).not.toContain("29990101000000_risky");
+  });
+});

@@ -6,9 +6,18 @@ import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../server/db/client.js";
-import { type BurnInHost, ended, getJob, registerHost, setSettings, startBurnInHost, startJob, waitForJob } from "../helpers/burn-in-host.js";
+import {
+  type BurnInHost,
+  ended,
+  getJob,
+  registerHost,
+  setSettings,
+  startBurnInHost,
+  startJob,
+  waitForJob,
+} from "../helpers/burn-in-host.js";
 import { gql } from "../helpers/graphql.js";
-import { serveKiln, type ServingKiln } from "../helpers/kiln-process.js";
+import { type ServingKiln, serveKiln } from "../helpers/kiln-process.js";
 import { cleanupLoops } from "../helpers/loop-devices.js";
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
@@ -18,7 +27,11 @@ const MiB = 1024 * 1024;
 
 function badblocksFor(device: string): number[] {
   try {
-    return execFileSync("pgrep", ["-f", `^badblocks .*${device} `]).toString().split("\n").filter(Boolean).map(Number);
+    return execFileSync("pgrep", ["-f", `^badblocks .*${device} `])
+      .toString()
+      .split("\n")
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -70,7 +83,8 @@ describe.runIf(fixtures !== null)("Kiln restarts during burn-ins", () => {
     kiln = await serveKiln(["--port", "0", "--data", dataDir], env);
     expect(kiln.output()).toMatch(/re-attaching to job/);
     // Never a second badblocks for a drive while the first runs.
-    for (const [i, s] of before.entries()) expect(badblocksFor(host.loops[i]?.device as string).filter((p) => p !== s.remotePid)).toEqual([]);
+    for (const [i, s] of before.entries())
+      expect(badblocksFor(host.loops[i]?.device as string).filter((p) => p !== s.remotePid)).toEqual([]);
 
     for (const id of jobIds.slice(0, 2)) {
       const job = await waitForJob(kiln.url, id, ended, 180_000);
