@@ -1,14 +1,36 @@
 // `npm run bench`: Kiln's performance figures, each against a baseline measured in the same run.
+//   npm run bench                 everything
+//   npm run bench -- parser       one part (parser | runner)
 import os from "node:os";
 import { benchBadblocksParser } from "./badblocks-parser.js";
+import { benchRunnerCost } from "./runner-cost-all.js";
 
+const only = process.argv[2];
 const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 console.log(`machine: ${machine}\n`);
-
-const bb = benchBadblocksParser();
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
-console.log("badblocks parser (recorded 2 GiB -c 1 run x200, 4 KiB chunks, median of 7):");
-console.log(`  input                      ${bb.inputMiB.toFixed(1)} MiB, ${fmt(bb.records)} records, ${fmt(bb.segments)} segments`);
-console.log(`  parser                     ${fmt(bb.parserRecordsPerSec)} records/s (${bb.parserMiBPerSec.toFixed(1)} MiB/s)`);
-console.log(`  baseline (split only)      ${fmt(bb.baselineSegmentsPerSec)} segments/s (${bb.baselineMiBPerSec.toFixed(1)} MiB/s)`);
-console.log(`  parser time / baseline     ${bb.timeRatio.toFixed(2)}x`);
+
+if (!only || only === "parser") {
+  const bb = benchBadblocksParser();
+  console.log("badblocks parser (recorded 2 GiB -c 1 run x200, 4 KiB chunks, median of 7):");
+  console.log(`  input                      ${bb.inputMiB.toFixed(1)} MiB, ${fmt(bb.records)} records, ${fmt(bb.segments)} segments`);
+  console.log(`  parser                     ${fmt(bb.parserRecordsPerSec)} records/s (${bb.parserMiBPerSec.toFixed(1)} MiB/s)`);
+  console.log(`  baseline (split only)      ${fmt(bb.baselineSegmentsPerSec)} segments/s (${bb.baselineMiBPerSec.toFixed(1)} MiB/s)`);
+  console.log(`  parser time / baseline     ${bb.timeRatio.toFixed(2)}x\n`);
+}
+
+if (!only || only === "runner") {
+  const cost = await benchRunnerCost();
+  console.log("runner cost per running scan (local host, SQLite, badblocks output at 1 Hz, 20 s windows):");
+  for (const s of cost.samples) {
+    console.log(
+      `  ${String(s.scans).padStart(3)} scans                  ${s.cpuPctOfCore.toFixed(2)}% of a core, RSS ${s.rssMiB.toFixed(1)} MiB, heap ${s.heapMiB.toFixed(1)} MiB`,
+    );
+  }
+  console.log(
+    `  slope per scan (all)       ${cost.cpuPctPerScan.toFixed(4)}% of a core, ${cost.rssKiBPerScan.toFixed(0)} KiB RSS, ${cost.heapKiBPerScan.toFixed(0)} KiB heap`,
+  );
+  console.log(`  slope (0/50/200 only)      ${cost.cpuPctPerScan3.toFixed(4)}% of a core, ${cost.rssKiBPerScan3.toFixed(0)} KiB RSS`);
+  console.log("  target                     0.1% of a core, 256 KiB");
+}
+process.exit(0);

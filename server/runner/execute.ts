@@ -51,7 +51,7 @@ export async function executeJob(deps: ExecuteDeps, jobId: string, signal: Abort
   for (const stage of stages) {
     if (stage.status === "passed" || stage.status === "skipped") continue;
     const view = views.find((v) => v.id === stage.id) as Stage;
-    const progress = new StageProgress(db, deps.pubsub, job, views, view, deps.now);
+    const progress = new StageProgress(db, deps.pubsub, job, views, view, deps.now, settings.progressWriteSeconds * 1000);
     if (stage.status === "pending") {
       const startedAt = new Date(deps.now());
       progress.update({ status: "running", startedAt, errorText: null }, { immediate: true });

@@ -14,6 +14,9 @@ const SettingsRef = builder.objectRef<Settings>("Settings").implement({
       description: "A job whose host stays unreachable this long turns unknown.",
     }),
     pollSeconds: t.exposeFloat("pollSeconds"),
+    progressWriteSeconds: t.exposeFloat("progressWriteSeconds", {
+      description: "Longest a stage's progress waits to be written (phase changes and ends at once; subscriptions see every update).",
+    }),
     smartPollSeconds: t.exposeFloat("smartPollSeconds"),
     temperaturePollSeconds: t.exposeFloat("temperaturePollSeconds"),
     remoteWorkDir: t.exposeString("remoteWorkDir"),

@@ -82,6 +82,21 @@ builder.prismaObject("Stage", {
     log: t.exposeString("log", { description: "The last lines of the stage's output." }),
     startedAt: t.expose("startedAt", { type: "DateTime", nullable: true }),
     finishedAt: t.expose("finishedAt", { type: "DateTime", nullable: true }),
+    elapsedSeconds: t.float({
+      nullable: true,
+      select: { startedAt: true, finishedAt: true },
+      resolve: (s) => (s.startedAt ? ((s.finishedAt ?? new Date()).getTime() - s.startedAt.getTime()) / 1000 : null),
+    }),
+    etaSeconds: t.float({
+      nullable: true,
+      description: "Time left, extrapolated from the stage's percent; null under 0.5% (too early to say).",
+      select: { startedAt: true, progressPct: true, status: true },
+      resolve: (s) => {
+        if (s.status !== "running" || !s.startedAt || s.progressPct < 0.5 || s.progressPct >= 100) return null;
+        const elapsed = (Date.now() - s.startedAt.getTime()) / 1000;
+        return Math.round((elapsed * (100 - s.progressPct)) / s.progressPct);
+      },
+    }),
     surfaceScan: t.field({
       type: SurfaceScanRef,
       nullable: true,

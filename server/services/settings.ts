@@ -15,6 +15,8 @@ const SCHEMAS = {
   unreachableGraceMinutes: z.number().min(0.05).max(43_200),
   /** How often a running scan's log is read. */
   pollSeconds: z.number().min(0.1).max(600),
+  /** Longest a stage's progress waits to be written to the database (phase changes, errors and ends are written at once; subscribers see every update). */
+  progressWriteSeconds: z.number().min(1).max(600),
   /** Longest wait between self-test progress checks. */
   smartPollSeconds: z.number().min(0.5).max(3600),
   /** How often a drive under test has its temperature read. */
@@ -32,6 +34,7 @@ export const DEFAULT_SETTINGS: Settings = {
   stuckMinutes: 30,
   unreachableGraceMinutes: 360,
   pollSeconds: 2,
+  progressWriteSeconds: 5,
   smartPollSeconds: 30,
   temperaturePollSeconds: 60,
   remoteWorkDir: "/var/tmp/kiln",

@@ -78,8 +78,11 @@ export class LocalHost extends PosixHost {
       throw new TransportError("failed", `log ${logPath} does not exist on the host`);
     }
     try {
-      const buffer = Buffer.alloc(maxBytes);
-      const { bytesRead } = await handle.read(buffer, 0, maxBytes, offset);
+      // Sized to what is there: most polls find a few hundred new bytes, not a megabyte.
+      const available = Math.min(maxBytes, Math.max(0, (await handle.stat()).size - offset));
+      if (available === 0) return { data: Buffer.alloc(0), nextOffset: offset };
+      const buffer = Buffer.allocUnsafe(available);
+      const { bytesRead } = await handle.read(buffer, 0, available, offset);
       return { data: buffer.subarray(0, bytesRead), nextOffset: offset + bytesRead };
     } finally {
       await handle.close();

@@ -32,12 +32,14 @@ export async function precheckStage(ctx: StageContext): Promise<StageOutcome> {
   const usage = seen.usage;
   if (usage.length > 0) {
     const what = usage.map((u) => `${u.kind} ${u.name}`).join(", ");
-    const grant = await findUsableGrant(db, drive.id, job.serial, now);
+    // A precheck re-run after a restart finds the grant it already used.
+    const alreadyUsed = await db.unlockGrant.findFirst({ where: { consumedByJobId: job.id, serial: job.serial } });
+    const grant = alreadyUsed ?? (await findUsableGrant(db, drive.id, job.serial, now));
     if (!grant) {
       const why = (await whyNoGrant(db, drive.id, job.serial, now)) ?? "no unlock grant";
       return { status: "failed", error: `drive is in use (${what}) and ${why}; aborted before any write` };
     }
-    if (!(await consumeGrant(db, grant, job.id, usage, now))) {
+    if (!alreadyUsed && !(await consumeGrant(db, grant, job.id, usage, now))) {
       return {
         status: "failed",
         error: `drive is in use (${what}) and its unlock grant was used or revoked meanwhile; aborted before any write`,
