@@ -60,8 +60,8 @@ describe.runIf(fixtures !== null)("Kiln restarts during burn-ins", () => {
     const { drives } = await registerHost(kiln.url, host);
     await setSettings(kiln.url, { pollSeconds: 0.2, remoteWorkDir: path.join(work, "runs") });
     const ids = host.loops.map((l) => drives.get(l.device)?.id as string);
-    // -c 1 -d 100 makes a 64 MiB scan take long enough to kill Kiln in the middle of it.
-    const started = await startJob(kiln.url, ids, "full", { blocksAtOnce: 1, readDelayFactor: 100 });
+    // -c 1 -d 300 makes a 64 MiB scan take about half a minute: time to kill Kiln in the middle.
+    const started = await startJob(kiln.url, ids, "full", { blocksAtOnce: 1, readDelayFactor: 300 });
     expect(started.__typename).toBe("StartBurnInSuccess");
     const jobIds = (started.data ?? []).map((j) => j.id);
     for (const id of jobIds) await waitForJob(kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2, 90_000);
