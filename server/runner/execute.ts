@@ -6,7 +6,7 @@ import type { HostRegistry } from "../services/host-registry.js";
 import { getSettings } from "../services/settings.js";
 import type { StageName } from "./profiles.js";
 import { StageProgress } from "./progress.js";
-import type { JobOptions, StageContext, StageOutcome } from "./stage-context.js";
+import { DetachRequested, type JobOptions, type StageContext, type StageOutcome } from "./stage-context.js";
 import { finalCheckStage } from "./stages/final-check.js";
 import { precheckStage } from "./stages/precheck.js";
 import { selfTestStage } from "./stages/self-test.js";
@@ -50,6 +50,12 @@ export async function executeJob(deps: ExecuteDeps, jobId: string, signal: Abort
 
   for (const stage of stages) {
     if (stage.status === "passed" || stage.status === "skipped") continue;
+    // Told to stop between stages: do not begin the next one.
+    if (signal.aborted) {
+      if (signal.reason === "shutdown") return "detached";
+      await endJob(deps, job.id, "cancelled", "cancelled by the operator", job.progressPct);
+      return "cancelled";
+    }
     const view = views.find((v) => v.id === stage.id) as Stage;
     const progress = new StageProgress(db, deps.pubsub, job, views, view, deps.now, settings.progressWriteSeconds * 1000);
     if (stage.status === "pending") {
@@ -75,6 +81,10 @@ export async function executeJob(deps: ExecuteDeps, jobId: string, signal: Abort
         now: deps.now,
       });
     } catch (error) {
+      if (error instanceof DetachRequested) {
+        await progress.flush();
+        return "detached";
+      }
       // Kiln did not see the drive fail: it lost sight of the work. That is unknown, not failed.
       deps.log(`kiln: job ${job.id} stage ${stage.name}: ${(error as Error).stack ?? error}`);
       outcome = { status: "unknown", error: `${stage.name}: ${(error as Error).message}` };

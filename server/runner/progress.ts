@@ -53,6 +53,7 @@ export class StageProgress {
   private lastWrite = 0;
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
+  private writeErrors = 0;
   private jobPct: number;
   temperatureC: number | null = null;
 
@@ -127,10 +128,21 @@ export class StageProgress {
         const joined = `${current?.log ?? ""}${lines.join("\n")}\n`;
         log = joined.length > MAX_LOG_CHARS ? joined.slice(joined.indexOf("\n", joined.length - MAX_LOG_CHARS) + 1) : joined;
       }
-      await this.db.$transaction([
-        this.db.stage.update({ where: { id: this.stage.id }, data: { ...fields, ...(log !== undefined ? { log } : {}) } }),
-        this.db.burnInJob.update({ where: { id: this.job.id }, data: { progressPct: this.jobPct } }),
-      ]);
+      try {
+        await this.db.$transaction([
+          this.db.stage.update({ where: { id: this.stage.id }, data: { ...fields, ...(log !== undefined ? { log } : {}) } }),
+          this.db.burnInJob.update({ where: { id: this.job.id }, data: { progressPct: this.jobPct } }),
+        ]);
+      } catch (error) {
+        // Keep what was not written (newer values win) and try again with the next write.
+        this.pending = { ...fields, ...this.pending };
+        this.pendingLog = [...lines, ...this.pendingLog];
+        this.writeErrors += 1;
+        if (this.writeErrors === 1 || this.writeErrors % 100 === 0) {
+          console.error(`kiln: writing progress of stage ${this.stage.id} failed (${this.writeErrors}x): ${(error as Error).message}`);
+        }
+        this.schedule(false);
+      }
     });
     return this.writing;
   }

@@ -47,6 +47,11 @@ export function stopReason(signal: AbortSignal): StopReason | null {
   return signal.reason === "shutdown" ? "shutdown" : "cancel";
 }
 
+/** Kiln is stopping while a stage waited for its host: leave the job for the next start. */
+export class DetachRequested extends Error {
+  override name = "DetachRequested";
+}
+
 /** Thrown when the host stayed unreachable longer than the grace period. */
 export class HostLostError extends Error {
   override name = "HostLostError";
@@ -75,7 +80,7 @@ export async function onHost<T>(ctx: StageContext, what: string, fn: () => Promi
       const graceMs = ctx.settings.unreachableGraceMinutes * 60_000;
       if (ctx.now() - since >= graceMs) {
         throw new HostLostError(
-          `host ${ctx.host.name} unreachable for ${Math.round((ctx.now() - since) / 60_000)} min while ${what}: ${error.message}`,
+          `host ${ctx.host.name} unreachable for ${formatDuration(ctx.now() - since)} while ${what}: ${error.message}`,
         );
       }
       ctx.progress.update(
@@ -84,7 +89,12 @@ export async function onHost<T>(ctx: StageContext, what: string, fn: () => Promi
         },
         { immediate: true },
       );
-      if (ctx.signal.aborted) throw error;
+      if (stopReason(ctx.signal) === "shutdown") throw new DetachRequested("Kiln is stopping");
+      if (ctx.signal.aborted) {
+        throw new HostLostError(
+          `cancelled while host ${ctx.host.name} was unreachable: whatever runs there could not be stopped (${error.message})`,
+        );
+      }
       await sleep(delay, undefined, { signal: ctx.signal }).catch(() => {});
       delay = Math.min(delay * 2, 30_000);
     }
@@ -101,4 +111,13 @@ export function devicePathOf(drive: Drive): string {
   const path = drive.byIdPath ?? drive.devicePath;
   if (!path) throw new Error(`drive ${drive.serial} has no device path: refresh its host's inventory`);
   return path;
+}
+
+/** "3 s", "45 min", "3 h 5 min": durations in messages. */
+export function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 120) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 120) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }

@@ -25,13 +25,50 @@ describe.runIf(fixtures !== null)("burn-in outcomes", () => {
     kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
     const { drives } = await registerHost(kiln.url, host);
     ids = host.loops.map((l) => drives.get(l.device)?.id as string);
-    await setSettings(kiln.url, { pollSeconds: 0.2, remoteWorkDir: path.join(work, "runs"), stuckMinutes: 0.05 });
+    await setSettings(kiln.url, { pollSeconds: 0.2, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs"), stuckMinutes: 0.05 });
   });
   afterAll(async () => {
     await kiln?.stop();
     await host?.sshd.stop();
     cleanupLoops();
     removeTempDirs();
+  });
+
+  it("keeps a job running while its host is unreachable, and follows it again when the host returns", async () => {
+    await setSettings(kiln.url, { unreachableGraceMinutes: 10 });
+    const id = (await startJob(kiln.url, [ids[0] as string], "full", { blocksAtOnce: 1, readDelayFactor: 300 })).data?.[0]?.id as string;
+    await waitForJob(kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2);
+    await host.sshd.stop();
+    const waiting = await waitForJob(kiln.url, id, (j) => /waiting for host/.test(j.stages[2]?.errorText ?? ""));
+    expect(waiting.status).toBe("running");
+    await host.sshd.start();
+    const job = await waitForJob(kiln.url, id, ended);
+    expect(job.status).toBe("passed");
+    expect(job.stages[2]?.log).toContain("reachable again");
+    expect(job.stages[2]?.errorText).toBeNull();
+  });
+
+  it("turns a job unknown when its host stays unreachable past the grace period", async () => {
+    await setSettings(kiln.url, { unreachableGraceMinutes: 0.05 });
+    const id = (await startJob(kiln.url, [ids[1] as string], "full", { blocksAtOnce: 1, readDelayFactor: 300 })).data?.[0]?.id as string;
+    await waitForJob(kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2);
+    await host.sshd.stop();
+    try {
+      const job = await waitForJob(kiln.url, id, ended);
+      expect(job.status).toBe("unknown");
+      expect(job.errorText).toMatch(/^host bench unreachable for \d+ s while/);
+      expect(job.stages[2]?.log).toContain("[INTERRUPTED]");
+    } finally {
+      await host.sshd.start();
+      await setSettings(kiln.url, { unreachableGraceMinutes: 360 });
+      // The scan itself ran on; end it.
+      const stage = await kiln.database.db.stage.findFirstOrThrow({ where: { jobId: id, name: "surface_validate" } });
+      try {
+        process.kill(-(stage.remotePgid as number), "SIGKILL");
+      } catch {
+        // already finished
+      }
+    }
   });
 
   it("fails a scan whose badblocks lists bad blocks, with the block list", async () => {

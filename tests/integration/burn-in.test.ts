@@ -39,7 +39,7 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
     mountExt4(host.loops[3] as never, path.join(work, "mnt"));
     kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
     ({ drives } = await registerHost(kiln.url, host));
-    await setSettings(kiln.url, { pollSeconds: 0.2, remoteWorkDir: path.join(work, "runs") });
+    await setSettings(kiln.url, { pollSeconds: 0.2, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs") });
   });
 
   afterAll(async () => {
@@ -87,12 +87,13 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
   });
 
   it("cancels a running scan: the remote process is gone within 2 s of the mutation returning", async () => {
-    const started = await startJob(kiln.url, [driveOf(1).id], "full", { blocksAtOnce: 1, readDelayFactor: 100 });
+    const started = await startJob(kiln.url, [driveOf(1).id], "full", { blocksAtOnce: 1, readDelayFactor: 300 });
     const jobId = started.data?.[0]?.id as string;
+    // Phase changes are written at once: phase 2 means badblocks is well under way.
     const running = await waitForJob(
       kiln.url,
       jobId,
-      (j) => j.stages[2]?.status === "running" && (j.stages[2]?.surfaceScan?.phasePct ?? 0) > 0,
+      (j) => j.stages[2]?.status === "running" && (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2,
     );
     expect(running.status).toBe("running");
     const stage = await kiln.database.db.stage.findFirstOrThrow({ where: { jobId, name: "surface_validate" } });

@@ -58,7 +58,7 @@ describe.runIf(fixtures !== null)("Kiln restarts during burn-ins", () => {
 
   it("re-attaches to 3 scans after kill -9; one whose process vanished meanwhile is unknown, and resumes from its pattern", async () => {
     const { drives } = await registerHost(kiln.url, host);
-    await setSettings(kiln.url, { pollSeconds: 0.2, remoteWorkDir: path.join(work, "runs") });
+    await setSettings(kiln.url, { pollSeconds: 0.2, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs") });
     const ids = host.loops.map((l) => drives.get(l.device)?.id as string);
     // -c 1 -d 300 makes a 64 MiB scan take about half a minute: time to kill Kiln in the middle.
     const started = await startJob(kiln.url, ids, "full", { blocksAtOnce: 1, readDelayFactor: 300 });
@@ -132,9 +132,9 @@ describe.runIf(fixtures !== null)("Kiln restarts during burn-ins", () => {
   it("stops on SIGTERM within 10 s and leaves a running scan running", async () => {
     const listed = await gql<{ drives: Array<{ id: string; devicePath: string }> }>(kiln.url, "{ drives { id devicePath } }");
     const drive = listed.data?.drives.find((d) => d.devicePath === host.loops[0]?.device);
-    const started = await startJob(kiln.url, [drive?.id as string], "full", { blocksAtOnce: 1, readDelayFactor: 100 });
+    const started = await startJob(kiln.url, [drive?.id as string], "full", { blocksAtOnce: 1, readDelayFactor: 300 });
     const id = started.data?.[0]?.id as string;
-    await waitForJob(kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phasePct ?? 0) > 0, 90_000);
+    await waitForJob(kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2, 90_000);
     const t0 = Date.now();
     kiln.child.kill("SIGTERM");
     const { code } = await kiln.exited;

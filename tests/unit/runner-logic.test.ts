@@ -3,7 +3,7 @@ import type { SmartReport } from "../../server/parsers/smartctl.js";
 import { chooseGeometry, MAX_BADBLOCKS_BLOCKS } from "../../server/runner/geometry.js";
 import { jobPercent, PROFILES } from "../../server/runner/profiles.js";
 import { MIN_WRITE_INTERVAL_MS, StageProgress } from "../../server/runner/progress.js";
-import { formatDuration } from "../../server/runner/stages/surface-validate.js";
+import { formatDuration } from "../../server/runner/stage-context.js";
 import { verdictFrom } from "../../server/runner/verdict.js";
 
 const TB = 1e12;

@@ -6,7 +6,16 @@ import { readSmartReport } from "../../services/inventory.js";
 import type { DetachedProcess } from "../../transport/types.js";
 import { chooseGeometry } from "../geometry.js";
 import type { StageFields } from "../progress.js";
-import { devicePathOf, HostLostError, onHost, pause, type StageContext, type StageOutcome, stopReason } from "../stage-context.js";
+import {
+  devicePathOf,
+  formatDuration,
+  HostLostError,
+  onHost,
+  pause,
+  type StageContext,
+  type StageOutcome,
+  stopReason,
+} from "../stage-context.js";
 
 const READ_CHUNK = 1 << 20;
 const MAX_LISTED_BAD_BLOCKS = 1000;
@@ -264,14 +273,6 @@ async function cancel(ctx: StageContext, proc: DetachedProcess): Promise<StageOu
 async function appendMarker(ctx: StageContext, proc: DetachedProcess, marker: string): Promise<void> {
   ctx.progress.log(marker);
   await ctx.transport.exec(["sh", "-c", 'printf "\\n%s\\n" "$1" >> "$2"', "kiln", marker, proc.logPath]).catch(() => {});
-}
-
-export function formatDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 120) return `${seconds} s`;
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 120) return `${minutes} min`;
-  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
 async function readTemperature(ctx: StageContext): Promise<void> {
