@@ -12,6 +12,7 @@ import { openDatabase } from "../server/db/client.js";
 import { migrateDatabase } from "../server/db/migrations.js";
 import { createKilnPubSub } from "../server/events/pubsub.js";
 import { JobRunner } from "../server/runner/runner.js";
+import { remoteFields } from "../server/runner/stages/surface-validate.js";
 import { HostRegistry } from "../server/services/host-registry.js";
 import { LocalHost } from "../server/transport/local.js";
 
@@ -73,13 +74,7 @@ export async function measure(scans: number, seconds: number): Promise<CostSampl
               bbPhasePct: 0,
               bbBlockSize: 4096,
               bbBlocksAtOnce: 256,
-              remotePid: proc.pid,
-              remotePgid: proc.pgid,
-              remoteStartTime: proc.startTime,
-              remoteBootId: proc.bootId,
-              remoteLogPath: proc.logPath,
-              remoteExitPath: proc.exitPath,
-              remoteDir: proc.dir,
+              ...remoteFields(proc),
             },
           ],
         },

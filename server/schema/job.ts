@@ -96,6 +96,18 @@ const JobOptionsInput = builder.inputType("BurnInOptions", {
   }),
 });
 
+/** What can stop a burn-in from being queued (startBurnIn, resumeBurnIn). */
+const START_ERRORS = [
+  ValidationError,
+  NotFoundError,
+  DriveInUseError,
+  UnlockRequiredError,
+  DriveBusyError,
+  DriveMissingError,
+  HostUnreachableError,
+  HostKeyUntrustedError,
+];
+
 const withoutNulls = (o: Record<string, unknown> | null | undefined) =>
   Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== null && v !== undefined));
 
@@ -109,18 +121,7 @@ builder.mutationField("startBurnIn", (t) =>
       options: t.arg({ type: JobOptionsInput, required: false }),
       idempotencyKey: t.arg.string({ required: false }),
     },
-    errors: {
-      types: [
-        ValidationError,
-        NotFoundError,
-        DriveInUseError,
-        UnlockRequiredError,
-        DriveBusyError,
-        DriveMissingError,
-        HostUnreachableError,
-        HostKeyUntrustedError,
-      ],
-    },
+    errors: { types: START_ERRORS },
     resolve: (_root, args, ctx) =>
       startBurnIn(
         ctx,
@@ -150,18 +151,7 @@ builder.mutationField("resumeBurnIn", (t) =>
     type: BurnInJobRef,
     description: "Resume an unknown or cancelled surface scan from its first unfinished pattern, as a new job linked to this one.",
     args: { jobId: t.arg.id({ required: true }) },
-    errors: {
-      types: [
-        ValidationError,
-        NotFoundError,
-        DriveInUseError,
-        UnlockRequiredError,
-        DriveBusyError,
-        DriveMissingError,
-        HostUnreachableError,
-        HostKeyUntrustedError,
-      ],
-    },
+    errors: { types: START_ERRORS },
     resolve: (_root, { jobId }, ctx) => resumeBurnIn(ctx, String(jobId), ctx.actor),
   }),
 );

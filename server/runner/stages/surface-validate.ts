@@ -83,23 +83,25 @@ async function start(ctx: StageContext, patterns: string[]): Promise<DetachedPro
   const proc = await onHost(ctx, "starting badblocks", () => ctx.transport.startDetached(argv, dir));
   ctx.progress.log(`started ${argv.join(" ")} as pid ${proc.pid} in ${dir}`);
   // Written at once: if Kiln dies a moment later, the next start must know this process.
-  ctx.progress.update(
-    {
-      remotePid: proc.pid,
-      remotePgid: proc.pgid,
-      remoteStartTime: proc.startTime,
-      remoteBootId: proc.bootId,
-      remoteLogPath: proc.logPath,
-      remoteExitPath: proc.exitPath,
-      remoteDir: proc.dir,
-      remoteLogOffset: 0n,
-    },
-    { immediate: true },
-  );
+  ctx.progress.update({ ...remoteFields(proc), remoteLogOffset: 0n }, { immediate: true });
   await ctx.progress.flush();
   return proc;
 }
 
+/** The stage columns that identify a detached process (stored so a restart can find it). */
+export function remoteFields(proc: DetachedProcess): StageFields {
+  return {
+    remotePid: proc.pid,
+    remotePgid: proc.pgid,
+    remoteStartTime: proc.startTime,
+    remoteBootId: proc.bootId,
+    remoteLogPath: proc.logPath,
+    remoteExitPath: proc.exitPath,
+    remoteDir: proc.dir,
+  };
+}
+
+/** The detached process a stage recorded, or null when it has not started one. */
 function attached(ctx: StageContext): DetachedProcess | null {
   const s = ctx.stage;
   if (s.remotePid === null || !s.remoteLogPath || !s.remoteExitPath || !s.remoteStartTime || !s.remoteBootId) return null;
