@@ -3,7 +3,9 @@ import { statSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
+import { setSetting } from "../../server/services/settings.js";
 import { gql } from "../helpers/graphql.js";
+import { subscribe } from "../helpers/sse.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
 
 describe("demo host", () => {
@@ -86,5 +88,41 @@ describe("demo host", () => {
     expect(await add({ name: "x", transport: "demo" })).toMatchObject({ field: "transport" });
     expect(await add({ name: "nas", transport: "ssh", address: "nas.lan", port: 70000, useAgent: true })).toMatchObject({ field: "port" });
     expect(await kiln.database.db.host.count()).toBe(1);
+  });
+
+  it("runs at most maxJobsPerHost jobs on a host at once and starts queued ones in order as slots free", async () => {
+    await setSetting(kiln.database.db, "maxJobsPerHost", 2, "test");
+    const { data } = await gql<{ drives: Array<{ id: string }> }>(kiln.url, "{ drives { id } }");
+    const ids = (data?.drives ?? []).map((d) => d.id);
+    const started = await gql<{ startBurnIn: { data: Array<{ id: string }> } }>(
+      kiln.url,
+      'mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: "simulate", options: { simulateSeconds: 2, simulateHz: 5 }) { ... on StartBurnInSuccess { data { id } } } }',
+      { ids },
+    );
+    const jobIds = started.data?.startBurnIn.data.map((j) => j.id) ?? [];
+    expect(jobIds).toHaveLength(4);
+    let most = 0;
+    // Watch every change of every job until all have ended.
+    const events = subscribe<{ jobId: string; status: string }>(kiln.url, "subscription { jobProgress { jobId status } }");
+    try {
+      for (;;) {
+        const jobs = await kiln.database.db.burnInJob.findMany({ where: { id: { in: jobIds } }, orderBy: { createdAt: "asc" } });
+        most = Math.max(most, jobs.filter((j) => j.status === "running").length);
+        if (jobs.every((j) => j.status === "passed")) {
+          const starts = jobs.map((j) => j.startedAt?.getTime() ?? 0);
+          expect([...starts].sort((a, b) => a - b)).toEqual(starts);
+          // The third job started only once one of the first two had finished.
+          const firstEnd = Math.min(jobs[0]?.finishedAt?.getTime() ?? 0, jobs[1]?.finishedAt?.getTime() ?? 0);
+          expect(starts[2]).toBeGreaterThanOrEqual(firstEnd);
+          break;
+        }
+        await events.until(() => true, 10_000).catch(() => {});
+        events.events.length = 0;
+      }
+    } finally {
+      events.close();
+      await setSetting(kiln.database.db, "maxJobsPerHost", 8, "test");
+    }
+    expect(most).toBe(2);
   });
 });
