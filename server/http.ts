@@ -71,7 +71,15 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: Deps, yog
 
 /** Files of the built web client; unknown paths get index.html (client-side routes). */
 async function serveClient(pathname: string, res: ServerResponse): Promise<void> {
-  const relative = path.normalize(decodeURIComponent(pathname)).replace(/^(\.\.[/\\])+/, "");
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    res.writeHead(400, { "content-type": "text/plain" });
+    res.end("bad path");
+    return;
+  }
+  const relative = path.normalize(decoded).replace(/^(\.\.[/\\])+/, "");
   let file = path.join(CLIENT_DIST, relative);
   if (!file.startsWith(CLIENT_DIST)) file = path.join(CLIENT_DIST, "index.html");
   const isFile = await stat(file).then(

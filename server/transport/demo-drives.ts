@@ -210,19 +210,23 @@ export async function ensureDemoDriveFiles(dataDir: string): Promise<string[]> {
   return paths;
 }
 
-const stateFile = (dataDir: string) => path.join(dataDir, "demo", "smart-state.json");
+// One file per drive: jobs on several demo drives start self-tests at the same moment, and a
+// shared file would lose one of two concurrent read-modify-writes.
+const stateFile = (dataDir: string, serial: string) => path.join(dataDir, "demo", `smart-state-${serial}.json`);
 
-export async function readDemoState(dataDir: string): Promise<Record<string, DemoDriveState>> {
+export async function readDemoState(dataDir: string, serial: string): Promise<DemoDriveState> {
   try {
-    return JSON.parse(await readFile(stateFile(dataDir), "utf8")) as Record<string, DemoDriveState>;
+    return JSON.parse(await readFile(stateFile(dataDir, serial), "utf8")) as DemoDriveState;
   } catch {
-    return {};
+    return { selfTests: [] };
   }
 }
 
-export async function writeDemoState(dataDir: string, state: Record<string, DemoDriveState>): Promise<void> {
-  await mkdir(path.dirname(stateFile(dataDir)), { recursive: true });
-  const tmp = `${stateFile(dataDir)}.tmp`;
+export async function writeDemoState(dataDir: string, serial: string, state: DemoDriveState): Promise<void> {
+  const file = stateFile(dataDir, serial);
+  await mkdir(path.dirname(file), { recursive: true });
+  // tmp + rename: a reader never sees half a file.
+  const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify(state));
-  await rename(tmp, stateFile(dataDir));
+  await rename(tmp, file);
 }

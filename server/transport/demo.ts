@@ -4,6 +4,7 @@
 import path from "node:path";
 import {
   DEMO_DRIVES,
+  DEMO_SELF_TEST_SECONDS,
   type DemoDrive,
   demoDriveDir,
   demoLsblkJson,
@@ -63,23 +64,21 @@ export class DemoTransport extends LocalHost {
         JSON.stringify({ smartctl: { exit_status: 2, messages: [{ string: `${device}: No such device`, severity: "error" }] } }),
         2,
       );
-    const states = await readDemoState(this.dataDir);
-    const state = states[drive.serial] ?? { selfTests: [] };
+    const state = await readDemoState(this.dataDir, drive.serial);
     const testIndex = args.indexOf("-t");
     if (testIndex >= 0) {
       const kind = args[testIndex + 1] === "long" ? "extended" : "short";
       state.selfTests.push({ kind, startedAt: this.now(), lifetimeHours: drive.powerOnHours });
       state.selfTests = state.selfTests.slice(-20);
-      states[drive.serial] = state;
-      await writeDemoState(this.dataDir, states);
+      await writeDemoState(this.dataDir, drive.serial, state);
       return ok(
         JSON.stringify({ smartctl: { exit_status: 0 }, ata_smart_data: { self_test: { status: { value: 249, string: "in progress" } } } }),
       );
     }
     if (args.includes("-X")) {
-      state.selfTests = state.selfTests.filter((t) => this.now() - t.startedAt > 60_000);
-      states[drive.serial] = state;
-      await writeDemoState(this.dataDir, states);
+      // Abort: forget a test still running.
+      state.selfTests = state.selfTests.filter((t) => this.now() - t.startedAt >= DEMO_SELF_TEST_SECONDS[t.kind] * 1000);
+      await writeDemoState(this.dataDir, drive.serial, state);
       return ok("{}");
     }
     return ok(JSON.stringify(demoSmartctlJson(drive, device, state, this.now())));

@@ -125,4 +125,31 @@ describe("demo host", () => {
     }
     expect(most).toBe(2);
   });
+
+  it("burns in all 4 demo drives at once with the quick profile: Kiln's SMART answers carry their self-tests", async () => {
+    const { data } = await gql<{ drives: Array<{ id: string }> }>(kiln.url, "{ drives { id } }");
+    const started = await gql<{ startBurnIn: { data: Array<{ id: string }> } }>(
+      kiln.url,
+      'mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: "quick") { ... on StartBurnInSuccess { data { id } } } }',
+      { ids: (data?.drives ?? []).map((d) => d.id) },
+    );
+    const ids = started.data?.startBurnIn.data.map((j) => j.id) ?? [];
+    expect(ids).toHaveLength(4);
+    const events = subscribe<{ jobId: string; status: string }>(kiln.url, "subscription { jobProgress { jobId status } }");
+    try {
+      const done = new Set<string>();
+      while (done.size < 4) {
+        const e = await events.until((x) => x.status !== "running" && ids.includes(x.jobId) && !done.has(x.jobId), 60_000);
+        expect(e.status).toBe("passed");
+        done.add(e.jobId);
+      }
+    } finally {
+      events.close();
+    }
+    const jobs = await kiln.database.db.burnInJob.findMany({ where: { id: { in: ids } }, include: { stages: true } });
+    for (const job of jobs) {
+      expect(job.status).toBe("passed");
+      expect(job.stages.find((st) => st.name === "smart_short")?.log).toMatch(/self-test log: Short offline: Completed without error/);
+    }
+  });
 });
