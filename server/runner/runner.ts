@@ -51,7 +51,12 @@ export class JobRunner {
     await this.recover();
     this.timer = setInterval(() => this.wake(), TICK_MS);
     this.timer.unref();
-    this.heartbeat = setInterval(() => void this.refreshLocks(), HEARTBEAT_MS);
+    this.heartbeat = setInterval(() => {
+      void this.refreshLocks();
+      // With several Kiln processes, a dead one's jobs are taken over once their lease expired.
+      if (!this.deps.singleInstance && !this.stopping)
+        void this.recover().catch((error: unknown) => this.log(`kiln: runner: ${(error as Error).message}`));
+    }, HEARTBEAT_MS);
     this.heartbeat.unref();
     this.wake();
   }
@@ -109,6 +114,7 @@ export class JobRunner {
       orderBy: { createdAt: "asc" },
     });
     for (const job of running) {
+      if (this.active.has(job.id)) continue;
       const { count } = await db.burnInJob.updateMany({
         where: { id: job.id, status: "running", lockedBy: job.lockedBy },
         data: { lockedBy: instanceId, lockedAt: new Date(this.now()) },
