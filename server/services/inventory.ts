@@ -37,8 +37,15 @@ export interface CollectedInventory {
   skipped: string[];
 }
 
-/** Ask a host for its disks. Read-only: lsblk, zpool, smartctl -x, a listing of /dev/disk/by-id. */
-export async function collectInventory(transport: Transport): Promise<CollectedInventory> {
+/**
+ * Ask a host for its disks. Read-only: lsblk, zpool, smartctl -x, a listing of /dev/disk/by-id.
+ * `needsSmart` limits the smartctl calls (one per disk, the slow part) to the disks a caller
+ * cares about; the others are listed from lsblk alone.
+ */
+export async function collectInventory(
+  transport: Transport,
+  options: { needsSmart?: (disk: LsblkDisk) => boolean } = {},
+): Promise<CollectedInventory> {
   const lsblk = await transport.exec(["lsblk", "-J", "-b", "-O"], { timeoutMs: 30_000 });
   if (lsblk.code !== 0) throw new TransportError("failed", `lsblk failed (exit ${lsblk.code}): ${lsblk.stderr.trim()}`);
   const pools = [...(await zpools(transport, ["zpool", "status", "-P"], false)), ...(await zpools(transport, ["zpool", "import"], true))];
@@ -57,7 +64,7 @@ export async function collectInventory(transport: Transport): Promise<CollectedI
       skipped.push(`${disk.path}: not a device path Kiln will test`);
       continue;
     }
-    const smart = await smartReport(transport, devicePath);
+    const smart = (options.needsSmart?.(disk) ?? true) ? await smartReport(transport, devicePath) : null;
     const serial = smart?.serial ?? disk.serial;
     if (!serial) {
       skipped.push(`${disk.path}: no serial number (lsblk and smartctl report none)`);

@@ -9,7 +9,10 @@ import { devicePathOf, onHost, type StageContext, type StageOutcome } from "../s
 export async function precheckStage(ctx: StageContext): Promise<StageOutcome> {
   const { db, job, drive } = ctx;
   ctx.progress.log(`checking ${devicePathOf(drive)} on ${ctx.host.name}`);
-  const inventory = await onHost(ctx, "reading the inventory", () => collectInventory(ctx.transport));
+  // SMART only of disks that may be this one: lsblk's serial settles the others.
+  const inventory = await onHost(ctx, "reading the inventory", () =>
+    collectInventory(ctx.transport, { needsSmart: (disk) => !disk.serial || disk.serial === job.serial || disk.path === drive.devicePath }),
+  );
   const now = new Date(ctx.now());
   // The drive is found by its serial, wherever it is now; never by its old /dev name.
   const seen = inventory.drives.find((d) => d.serial === job.serial);
