@@ -47,6 +47,11 @@ interface StageView {
   progressPct: number;
 }
 
+interface CurrentStage extends StageView {
+  /** The stage's log as stored; this object is its only writer while the stage runs. */
+  log: string;
+}
+
 export class StageProgress {
   private pending: StageFields = {};
   private pendingLog: string[] = [];
@@ -63,7 +68,7 @@ export class StageProgress {
     private readonly job: { id: string; driveId: string; status: string; progressPct: number },
     /** Every stage of the job (for the weighted job percent); the current one is updated in place. */
     private readonly stages: StageView[],
-    readonly stage: StageView & Record<string, unknown>,
+    readonly stage: CurrentStage & Record<string, unknown>,
     private readonly now: () => number = Date.now,
     private readonly writeIntervalMs: number = MIN_WRITE_INTERVAL_MS,
   ) {
@@ -124,8 +129,7 @@ export class StageProgress {
       this.lastWrite = this.now();
       let log: string | undefined;
       if (lines.length) {
-        const current = await this.db.stage.findUnique({ where: { id: this.stage.id }, select: { log: true } });
-        const joined = `${current?.log ?? ""}${lines.join("\n")}\n`;
+        const joined = `${this.stage.log}${lines.join("\n")}\n`;
         log = joined.length > MAX_LOG_CHARS ? joined.slice(joined.indexOf("\n", joined.length - MAX_LOG_CHARS) + 1) : joined;
       }
       try {
@@ -133,6 +137,7 @@ export class StageProgress {
           this.db.stage.update({ where: { id: this.stage.id }, data: { ...fields, ...(log !== undefined ? { log } : {}) } }),
           this.db.burnInJob.update({ where: { id: this.job.id }, data: { progressPct: this.jobPct } }),
         ]);
+        if (log !== undefined) this.stage.log = log;
       } catch (error) {
         // Keep what was not written (newer values win) and try again with the next write.
         this.pending = { ...fields, ...this.pending };

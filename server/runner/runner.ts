@@ -128,22 +128,24 @@ export class JobRunner {
 
   private async claim(): Promise<void> {
     const { db, instanceId } = this.deps;
-    const settings = await getSettings(db);
-    // Counts come from the database: other Kiln processes' jobs take slots too.
-    const running = await db.burnInJob.findMany({ where: { status: "running" }, select: { drive: { select: { hostId: true } } } });
-    let total = running.length;
-    const perHost = new Map<string, number>();
-    for (const r of running) perHost.set(r.drive.hostId, (perHost.get(r.drive.hostId) ?? 0) + 1);
-    if (total >= settings.maxConcurrentJobs) return;
     const queued = await db.burnInJob.findMany({
       where: { status: "queued" },
       orderBy: [{ createdAt: "asc" }, { id: "asc" }],
       select: { id: true, driveId: true, drive: { select: { hostId: true } } },
       take: 500,
     });
-    const busyDrives = new Set(
-      (await db.burnInJob.findMany({ where: { status: "running" }, select: { driveId: true } })).map((j) => j.driveId),
-    );
+    // Nothing waiting is the common case: one query a tick, nothing more.
+    if (queued.length === 0) return;
+    const settings = await getSettings(db);
+    // Counts come from the database: other Kiln processes' jobs take slots too.
+    const running = await db.burnInJob.findMany({
+      where: { status: "running" },
+      select: { driveId: true, drive: { select: { hostId: true } } },
+    });
+    let total = running.length;
+    const perHost = new Map<string, number>();
+    for (const r of running) perHost.set(r.drive.hostId, (perHost.get(r.drive.hostId) ?? 0) + 1);
+    const busyDrives = new Set(running.map((r) => r.driveId));
     for (const job of queued) {
       if (this.stopping || total >= settings.maxConcurrentJobs) break;
       const hostId = job.drive.hostId;

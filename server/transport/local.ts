@@ -97,14 +97,18 @@ export class LocalHost extends PosixHost {
 
   override async processState(identity: ProcessIdentity): Promise<ProcessState> {
     if (!this.direct) return super.processState(identity);
-    const [stat, bootId] = await Promise.all([
-      readFile(`/proc/${Math.floor(identity.pid)}/stat`, "utf8").catch(() => null),
-      readFile("/proc/sys/kernel/random/boot_id", "utf8"),
-    ]);
-    if (!stat || bootId.trim() !== identity.bootId) return "gone";
+    const stat = await readFile(`/proc/${Math.floor(identity.pid)}/stat`, "utf8").catch(() => null);
+    if (!stat || (await localBootId()) !== identity.bootId) return "gone";
     // Fields after "(comm) ": state is the 1st, start time the 20th (field 22 of the whole line).
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     if (fields[0] === "Z" || fields[19] !== identity.startTime) return "gone";
     return "alive";
   }
+}
+
+// This machine's boot id cannot change while Kiln runs on it: read it once.
+let bootId: Promise<string> | null = null;
+function localBootId(): Promise<string> {
+  bootId ??= readFile("/proc/sys/kernel/random/boot_id", "utf8").then((id) => id.trim());
+  return bootId;
 }

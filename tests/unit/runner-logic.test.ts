@@ -101,12 +101,12 @@ describe("stage progress writes", () => {
         writes.push(ops);
         return ops;
       },
-      stage: { update: (args: unknown) => args, findUnique: async () => ({ log: "" }) },
+      stage: { update: (args: unknown) => args },
       burnInJob: { update: (args: unknown) => args },
     };
     const published: unknown[] = [];
     const pubsub = { publish: (...args: unknown[]) => published.push(args) };
-    const stage = { id: "s1", name: "surface_validate", weight: 1, status: "running", progressPct: 0 };
+    const stage = { id: "s1", name: "surface_validate", weight: 1, status: "running", progressPct: 0, log: "" };
     const progress = new StageProgress(
       db as never,
       pubsub as never,
