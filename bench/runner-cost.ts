@@ -54,7 +54,7 @@ export async function measure(scans: number, seconds: number): Promise<CostSampl
       data: { hostId: host.id, serial: `B${i}`, devicePath: `/dev/sd${String.fromCharCode(97 + (i % 26))}`, sizeBytes: 20n * 10n ** 12n },
     });
     // A real detached process per scan (so liveness checks are real), its log fed by the writer.
-    const proc = await local.startDetached(["sleep", "3600"], path.join(dir, "runs", String(i)));
+    const proc = await local.startDetached(["sleep", "3600"], { workDir: path.join(dir, "runs"), job: `job${i}`, stage: "scan" });
     logs.push(proc.logPath);
     await db.burnInJob.create({
       data: {

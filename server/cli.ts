@@ -63,7 +63,10 @@ async function serve(argv: string[]): Promise<undefined> {
 async function migrate(argv: string[]): Promise<number> {
   const config = loadConfig(argv, process.env);
   const { migrateDatabase } = await import("./db/migrations.js");
+  const { secureDataDir } = await import("./data-dir.js");
+  secureDataDir(config.dataDir, config.databaseUrl);
   const { provider, applied } = await migrateDatabase({ url: config.databaseUrl });
+  secureDataDir(config.dataDir, config.databaseUrl);
   console.log(
     applied.length
       ? `kiln: applied ${applied.join(", ")} to ${provider} database ${redactUrl(config.databaseUrl)}`

@@ -1,4 +1,5 @@
 // Expected failures, returned to GraphQL clients as typed union members (STYLE: errors are data).
+import { type DriveUsage, describeUsage } from "./services/drive-usage.js";
 
 /** Bad input: names the field and the reason. */
 export class ValidationError extends Error {
@@ -75,18 +76,34 @@ export class HostBusyError extends Error {
   }
 }
 
-/** The drive holds data or is part of something, and no unlock grant was ever given for it. */
+/** The drive holds data (at rest), and no unlock grant was ever given for it. */
 export class DriveInUseError extends Error {
   override name = "DriveInUseError";
   constructor(
     readonly driveId: string,
     readonly serial: string,
-    readonly usage: Array<{ kind: string; name: string; detail: string | null }>,
+    readonly usage: DriveUsage[],
   ) {
     super(
-      `drive ${serial} is in use (${usage.map((u) => `${u.kind} ${u.name}`).join(", ")}): ` +
-        "Kiln will not write to it. Take it out of use, or grant a time-limited unlock for its serial.",
+      `drive ${serial} is in use (${describeUsage(usage)}): ` +
+        "Kiln will not write to it. Wipe it on the host, or grant a time-limited unlock for its serial.",
     );
+  }
+}
+
+/**
+ * The host is using the drive right now (mounted, active swap, assembled array, active LVM
+ * volume, open LUKS mapping, imported pool). No unlock can allow writing to it: badblocks would
+ * refuse anyway, and the host's own data is at stake. It must be released on the host first.
+ */
+export class DriveInActiveUseError extends Error {
+  override name = "DriveInActiveUseError";
+  constructor(
+    readonly driveId: string,
+    readonly serial: string,
+    readonly usage: DriveUsage[],
+  ) {
+    super(`drive ${serial} is in active use (${describeUsage(usage)}): unmount / export it first; an unlock cannot allow writing to it`);
   }
 }
 

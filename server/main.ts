@@ -2,6 +2,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config.js";
+import { secureDataDir } from "./data-dir.js";
 import { type Database, openDatabase } from "./db/client.js";
 import { migrateDatabase } from "./db/migrations.js";
 import { redactUrl } from "./db/url.js";
@@ -11,6 +12,7 @@ import { JobRunner } from "./runner/runner.js";
 import { ensureDemoHost } from "./services/demo-host.js";
 import { HostRegistry } from "./services/host-registry.js";
 import { InventoryScheduler } from "./services/inventory-scheduler.js";
+import { getSettings } from "./services/settings.js";
 
 export interface RunningKiln {
   url: string;
@@ -23,13 +25,16 @@ export interface RunningKiln {
 
 export async function startKiln(config: Config, log: (line: string) => void = console.log): Promise<RunningKiln> {
   const target = { url: config.databaseUrl };
+  secureDataDir(config.dataDir, config.databaseUrl);
   // Refuses to start on an edited, diverged or drifted database (MigrationError); never resets.
   const { provider, applied } = await migrateDatabase(target);
   log(
     `kiln: ${provider} database ${redactUrl(config.databaseUrl)}${applied.length ? `, applied ${applied.join(", ")}` : ", schema up to date"}`,
   );
   const database = await openDatabase(target);
+  secureDataDir(config.dataDir, config.databaseUrl); // files an older Kiln left with wider modes, the WAL just created
   const registry = new HostRegistry({ dataDir: config.dataDir });
+  registry.applySettings(await getSettings(database.db));
   const pubsub = createKilnPubSub();
   const runner = new JobRunner({
     db: database.db,

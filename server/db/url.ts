@@ -20,7 +20,12 @@ export const PROVIDER_FILES: Record<Provider, { schema: string; migrations: stri
 
 export function providerOf(target: DatabaseTarget): Provider {
   if (target.url.startsWith("file:")) return "sqlite";
-  if (/^postgres(ql)?:\/\//.test(target.url)) return "postgresql";
+  if (/^postgres(ql)?:\/\//.test(target.url)) {
+    if (!URL.canParse(target.url)) {
+      throw new Error(`DATABASE_URL: "${redactUrl(target.url)}" is not a valid URL (check the host and that the port is 0-65535)`);
+    }
+    return "postgresql";
+  }
   throw new Error(`DATABASE_URL: unsupported database URL "${redactUrl(target.url)}" (use file:... or postgresql://...)`);
 }
 
@@ -29,14 +34,15 @@ export function sqliteUrlFor(dataDir: string): string {
   return `file:${path.join(path.resolve(dataDir), "kiln.db")}`;
 }
 
-/** The URL without its password, for messages and logs. */
+/** The URL without its password, for messages and logs; also a URL too broken to parse. */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = "***";
     return parsed.toString();
   } catch {
-    return url;
+    // user:password@ up to the last "@" before the path (a password may contain "@" or ":").
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@]*:)[^/]*@/i, "$1***@");
   }
 }
 

@@ -62,8 +62,10 @@ export interface BadblocksState {
   done: boolean;
   interruptedAt: number | null;
   history: PhaseRecord[];
-  /** Segments the parser did not recognise (kept so nothing is silently lost). */
+  /** Segments the parser did not recognise (kept so nothing is silently lost; each cut to 200 characters). */
   unrecognised: string[];
+  /** Segments longer than MAX_SEGMENT characters: cut, counted, never parsed. */
+  overlongSegments: number;
 }
 
 export interface BadblocksParserOptions {
@@ -87,11 +89,17 @@ const INTERRUPTED = /^Interrupted at block (\d+)$/;
 const RANGE = /^(?:From block|Checking blocks) (\d+) to (\d+)$/;
 const BAD_BLOCK = /^\d+$/;
 
+/** Longer than any line badblocks prints (its longest, a progress line, is under 100 characters). */
+export const MAX_SEGMENT = 4096;
+const MAX_KEPT_SEGMENT = 200;
+
 export class BadblocksParser {
   private readonly patterns: readonly string[];
   private readonly maxBadBlockList: number;
   private readonly maxUnrecognised: number;
   private pending = "";
+  /** Inside an overlong segment: skip until the next line break. */
+  private discarding = false;
   private readonly s: BadblocksState;
 
   constructor(options: BadblocksParserOptions = {}) {
@@ -117,22 +125,33 @@ export class BadblocksParser {
       interruptedAt: null,
       history: [],
       unrecognised: [],
+      overlongSegments: 0,
     };
   }
 
   /** Consume one raw chunk; returns the events it completed, in order. */
   push(chunk: string, now: number | null = null): BadblocksEvent[] {
     const events: BadblocksEvent[] = [];
-    const text = this.pending + chunk;
+    // Only the new text is scanned: the unterminated tail is never re-read, so a log without line
+    // breaks costs linear time, not quadratic.
     let start = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk.charCodeAt(i);
       if (c === 8 /* \b */ || c === 10 /* \n */ || c === 13 /* \r */) {
-        if (i > start) this.segment(text.slice(start, i), now, events);
+        if (this.discarding) this.discarding = false;
+        else if (this.pending.length + i - start > MAX_SEGMENT) {
+          this.pending += chunk.slice(start, start + MAX_KEPT_SEGMENT);
+          this.cutOverlong();
+          this.discarding = false; // the line break ends it here
+        } else if (this.pending || i > start) this.segment(this.pending + chunk.slice(start, i), now, events);
+        this.pending = "";
         start = i + 1;
       }
     }
-    this.pending = text.slice(start);
+    if (!this.discarding) {
+      this.pending += chunk.slice(start);
+      if (this.pending.length > MAX_SEGMENT) this.cutOverlong();
+    }
     return events;
   }
 
@@ -141,8 +160,25 @@ export class BadblocksParser {
     const events: BadblocksEvent[] = [];
     const rest = this.pending;
     this.pending = "";
+    this.discarding = false;
     if (rest) this.segment(rest, now, events);
     return events;
+  }
+
+  /**
+   * A segment longer than any line badblocks prints is not badblocks talking: keep its start as
+   * unrecognised, count it, and skip the rest of it up to the next line break. It is never joined
+   * with what follows.
+   */
+  private cutOverlong(): void {
+    this.s.overlongSegments += 1;
+    this.remember(this.pending);
+    this.pending = "";
+    this.discarding = true;
+  }
+
+  private remember(segment: string): void {
+    if (this.s.unrecognised.length < this.maxUnrecognised) this.s.unrecognised.push(segment.slice(0, MAX_KEPT_SEGMENT));
   }
 
   /** A copy of the current state. */
@@ -219,7 +255,7 @@ export class BadblocksParser {
       events.push({ kind: "testMode", testMode });
       return;
     }
-    if (s.unrecognised.length < this.maxUnrecognised) s.unrecognised.push(seg);
+    this.remember(seg);
   }
 
   private enterPhase(header: string, patternText: string | undefined, now: number | null, events: BadblocksEvent[]): void {

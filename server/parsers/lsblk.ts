@@ -1,13 +1,25 @@
 // Parser for `lsblk -J -b -O`: the disks of a host and what uses each one (mounts, swap, md and
 // LVM membership, ZFS pools from zpool status / import). Pure, no I/O.
+import { HostOutputError, parseHostJson } from "./host-json.js";
+import { isPartitionTable, signatureUsage } from "./signatures.js";
 import type { Zpool } from "./zpool.js";
 
-/** Something that uses a drive, as shown to the operator and checked by the unlock rule. */
+/**
+ * Something that uses a drive, as shown to the operator and checked by the unlock rule.
+ * Active use (mount, swap, md, lvm, crypt, zfs) can never be unlocked: it must be released on the
+ * host first. Data at rest (a signature, partitions, a pool that is only importable) can be, by
+ * an unlock grant for the drive's serial.
+ */
 export interface DriveUsage {
-  /** mount | swap | md | lvm | crypt | zfs | zfs-importable */
+  /**
+   * Active: mount | swap | md | lvm | crypt | zfs.
+   * At rest: filesystem | luks | encrypted | md-member | fwraid | lvm-pv | zfs-label | bcache |
+   * ceph | swap-signature | partitions | zfs-importable | unchecked.
+   */
   kind: string;
   name: string;
   detail: string | null;
+  active: boolean;
 }
 
 export interface BlockDevice {
@@ -35,10 +47,6 @@ export interface BlockDevice {
 
 export interface LsblkDisk extends BlockDevice {
   usage: DriveUsage[];
-}
-
-export class LsblkParseError extends Error {
-  override name = "LsblkParseError";
 }
 
 type Json = Record<string, unknown>;
@@ -92,13 +100,8 @@ function isJson(v: unknown): v is Json {
 
 /** Every whole disk (type disk or loop) in lsblk's JSON, with what uses it. */
 export function parseLsblk(text: string, pools: Zpool[] = []): LsblkDisk[] {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new LsblkParseError(`not valid JSON: ${(error as Error).message}`);
-  }
-  if (!isJson(data) || !Array.isArray(data.blockdevices)) throw new LsblkParseError('expected {"blockdevices": [...]} from lsblk -J');
+  const data = parseHostJson(text, "lsblk -J");
+  if (!isJson(data) || !Array.isArray(data.blockdevices)) throw new HostOutputError('expected {"blockdevices": [...]} from lsblk -J');
   return data.blockdevices
     .filter(isJson)
     .map(toDevice)
@@ -109,39 +112,51 @@ export function parseLsblk(text: string, pools: Zpool[] = []): LsblkDisk[] {
 /** What uses a disk: anything on it or on its partitions, and the ZFS pools it belongs to. */
 export function usageOf(disk: BlockDevice, pools: Zpool[]): DriveUsage[] {
   const usage: DriveUsage[] = [];
-  const add = (u: DriveUsage) => {
-    if (!usage.some((x) => x.kind === u.kind && x.name === u.name)) usage.push(u);
-  };
+  const add = (u: DriveUsage) => usage.push(u);
+  const partitions: BlockDevice[] = [];
   const visit = (dev: BlockDevice, holder: BlockDevice | null) => {
     for (const mount of dev.mountpoints) {
-      if (mount === "[SWAP]") add({ kind: "swap", name: dev.path, detail: null });
-      else add({ kind: "mount", name: mount, detail: [dev.path, dev.fstype].filter(Boolean).join(" ") || null });
+      if (mount === "[SWAP]") add({ kind: "swap", name: dev.path, detail: null, active: true });
+      else add({ kind: "mount", name: mount, detail: [dev.path, dev.fstype].filter(Boolean).join(" ") || null, active: true });
     }
-    if (dev.fstype === "swap" && !dev.mountpoints.includes("[SWAP]"))
-      add({ kind: "swap", name: dev.path, detail: "swap signature (not active)" });
-    if (dev.fstype === "linux_raid_member") add({ kind: "md", name: dev.label ?? dev.path, detail: `member ${dev.path}` });
-    if (dev.fstype === "LVM2_member") add({ kind: "lvm", name: dev.path, detail: "LVM physical volume" });
-    if (dev.fstype === "zfs_member") add({ kind: "zfs", name: dev.label ?? "unknown pool", detail: `member ${dev.path}` });
-    if (/^raid\d+$|^md$/.test(dev.type)) add({ kind: "md", name: dev.name, detail: dev.type });
-    if (dev.type === "lvm") add({ kind: "lvm", name: dev.name, detail: "logical volume" });
-    if (dev.type === "crypt") add({ kind: "crypt", name: dev.name, detail: holder?.path ?? null });
+    // What udev read off the device (lsblk shows no FSTYPE without udev: the signature probe covers that).
+    if (dev.fstype && !isPartitionTable(dev.fstype)) {
+      add(signatureUsage(dev.path, { type: dev.fstype, label: dev.label, uuid: dev.uuid }));
+    }
+    if (/^raid\d+$|^md$/.test(dev.type)) add({ kind: "md", name: dev.name, detail: `${dev.type} array assembled`, active: true });
+    if (dev.type === "lvm") add({ kind: "lvm", name: dev.name, detail: "logical volume active", active: true });
+    if (dev.type === "crypt") add({ kind: "crypt", name: dev.name, detail: `open on ${holder?.path ?? "?"}`, active: true });
+    if (dev.type === "part" && holder === disk) partitions.push(dev);
     for (const child of dev.children) visit(child, dev);
   };
   visit(disk, null);
+  if (partitions.length > 0) {
+    const list = partitions.map((p) => [p.path, p.fstype].filter(Boolean).join(" ")).join(", ");
+    add({ kind: "partitions", name: disk.path, detail: `${partitions.length} partition(s): ${list}`, active: false });
+  }
   for (const pool of pools) {
     const member = pool.devices.find((d) => deviceBelongsTo(d.path, disk));
     if (member) {
-      // A pool found by zfs_member label alone is replaced by the richer zpool record.
-      const index = usage.findIndex((u) => u.kind === "zfs" && u.name === pool.name);
-      if (index >= 0) usage.splice(index, 1);
       add({
         kind: pool.importable ? "zfs-importable" : "zfs",
         name: pool.name,
         detail: `${pool.state}${member.vdev ? ` ${member.vdev}` : ""} ${member.path}`,
+        active: !pool.importable,
       });
     }
   }
-  return usage;
+  return combineUsage(usage);
+}
+
+/** One entry per (kind, name), first wins; a ZFS label is left out where the pool itself is known. */
+export function combineUsage(usage: DriveUsage[]): DriveUsage[] {
+  const pooled = usage.some((u) => u.kind === "zfs" || u.kind === "zfs-importable");
+  const out: DriveUsage[] = [];
+  for (const u of usage) {
+    if (pooled && u.kind === "zfs-label") continue;
+    if (!out.some((x) => x.kind === u.kind && x.name === u.name)) out.push(u);
+  }
+  return out;
 }
 
 /** Does a path printed by zpool (by-id, by-partuuid, /dev/sdX2, bare name) name this disk or a partition of it? */

@@ -1,5 +1,6 @@
 // Normalises `smartctl -j` JSON (ATA/SATA, NVMe, SCSI/SAS, USB bridges, MegaRAID) into one report.
 // Pure, no I/O. A field the drive did not report is absent, never a made-up zero.
+import { HostOutputError, parseHostJson } from "./host-json.js";
 
 export type SmartProtocol = "ata" | "nvme" | "scsi";
 
@@ -79,10 +80,6 @@ export interface SmartReport {
 }
 
 /** The input is not smartctl JSON, or smartctl could not read the device at all. */
-export class SmartctlParseError extends Error {
-  override name = "SmartctlParseError";
-}
-
 type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -91,17 +88,11 @@ const str = (v: unknown): string | undefined => (typeof v === "string" && v.trim
 const obj = (v: unknown): Json => (isObject(v) ? v : {});
 
 export function parseSmartctlJson(text: string): SmartReport {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new SmartctlParseError(`not valid JSON: ${(error as Error).message}`);
-  }
-  return normaliseSmartctl(data);
+  return normaliseSmartctl(parseHostJson(text, "smartctl -j"));
 }
 
 export function normaliseSmartctl(data: unknown): SmartReport {
-  if (!isObject(data)) throw new SmartctlParseError("expected a JSON object from smartctl -j");
+  if (!isObject(data)) throw new HostOutputError("expected a JSON object from smartctl -j");
   const smartctl = obj(data.smartctl);
   const messages = Array.isArray(smartctl.messages)
     ? smartctl.messages.map((m) => str(obj(m).string)).filter((m): m is string => m !== undefined)
@@ -110,7 +101,7 @@ export function normaliseSmartctl(data: unknown): SmartReport {
   if (!isObject(data.device) && data.serial_number === undefined && data.model_name === undefined) {
     // Bits 0-1: command line did not parse / device open failed.
     const why = messages[0] ?? "no device section, serial or model";
-    throw new SmartctlParseError(`smartctl output has no device data: ${why}`);
+    throw new HostOutputError(`smartctl output has no device data: ${why}`);
   }
   const device = obj(data.device);
   const protocol = protocolOf(str(device.protocol), str(device.type));
@@ -320,7 +311,7 @@ export interface SmartctlScanDevice {
 export function parseSmartctlScan(text: string): { devices: SmartctlScanDevice[] } | null {
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = parseHostJson(text, "smartctl --scan -j");
   } catch {
     return null;
   }

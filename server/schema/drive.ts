@@ -1,14 +1,6 @@
 import { parseUsage } from "../services/drive-usage.js";
 import { builder } from "./builder.js";
-
-const DriveUsageRef = builder.objectRef<{ kind: string; name: string; detail: string | null }>("DriveUsage").implement({
-  description: "Something that uses a drive: a mount, swap, an md array, an LVM volume group, a ZFS pool.",
-  fields: (t) => ({
-    kind: t.exposeString("kind", { description: "mount | swap | md | lvm | crypt | zfs | zfs-importable" }),
-    name: t.exposeString("name", { description: "Mount point, array, volume group or pool name." }),
-    detail: t.exposeString("detail", { nullable: true, description: "Pool state, filesystem, member device..." }),
-  }),
-});
+import { DriveUsageRef } from "./drive-usage.js";
 
 builder.prismaObject("Drive", {
   description: "A drive, identified by its serial (+WWN) on one host, never by its /dev name.",

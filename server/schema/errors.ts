@@ -1,6 +1,7 @@
 // The Error interface and the typed errors mutations return (server/errors.ts).
 import {
   DriveBusyError,
+  DriveInActiveUseError,
   DriveInUseError,
   DriveMissingError,
   HostBusyError,
@@ -12,6 +13,7 @@ import {
   ValidationError,
 } from "../errors.js";
 import { builder } from "./builder.js";
+import { DriveUsageRef } from "./drive-usage.js";
 
 export const ErrorInterface = builder.interfaceRef<Error>("Error").implement({
   description: "An expected failure. Clients switch on __typename for the details.",
@@ -36,7 +38,10 @@ builder.objectType(HostUnreachableError, {
   interfaces: [ErrorInterface],
   fields: (t) => ({
     hostId: t.exposeString("hostId"),
-    reason: t.exposeString("reason", { description: "refused | timeout | auth_failed | command_missing | unreachable | failed" }),
+    reason: t.exposeString("reason", {
+      description:
+        "refused | timeout | auth_failed | command_missing | unreachable | output_too_large | unsafe_work_dir | bad_output | failed",
+    }),
   }),
 });
 
@@ -64,18 +69,25 @@ builder.objectType(HostBusyError, {
   fields: (t) => ({ hostId: t.exposeString("hostId"), activeJobs: t.exposeInt("activeJobs") }),
 });
 
-const DriveUsageItem = builder.objectRef<{ kind: string; name: string; detail: string | null }>("DriveInUseReason").implement({
-  fields: (t) => ({ kind: t.exposeString("kind"), name: t.exposeString("name"), detail: t.exposeString("detail", { nullable: true }) }),
-});
-
 builder.objectType(DriveInUseError, {
   name: "DriveInUseError",
-  description: "The drive is in use: `usage` says by what. Grant an unlock to burn it in anyway.",
+  description: "The drive holds data at rest: `usage` says what. Grant an unlock to burn it in anyway.",
   interfaces: [ErrorInterface],
   fields: (t) => ({
     driveId: t.exposeString("driveId"),
     serial: t.exposeString("serial"),
-    usage: t.field({ type: [DriveUsageItem], resolve: (e) => e.usage }),
+    usage: t.field({ type: [DriveUsageRef], resolve: (e) => e.usage }),
+  }),
+});
+
+builder.objectType(DriveInActiveUseError, {
+  name: "DriveInActiveUseError",
+  description: "The host is using the drive right now (`usage`): unmount / export it first. No unlock can allow it.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    driveId: t.exposeString("driveId"),
+    serial: t.exposeString("serial"),
+    usage: t.field({ type: [DriveUsageRef], resolve: (e) => e.usage }),
   }),
 });
 

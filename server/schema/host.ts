@@ -30,7 +30,10 @@ export const HostRef = builder.prismaObject("Host", {
       nullable: true,
       description: "A different key the host presented after pinning; refused until the operator trusts it.",
     }),
-    status: t.exposeString("status", { description: "unknown | ok | untrusted | unreachable | key_mismatch" }),
+    status: t.exposeString("status", {
+      description:
+        "unknown | ok | untrusted | unreachable | key_mismatch | error (the host answered with something Kiln cannot use: statusReason says what)",
+    }),
     statusReason: t.exposeString("statusReason", { nullable: true }),
     lastSeenAt: t.expose("lastSeenAt", { type: "DateTime", nullable: true }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),

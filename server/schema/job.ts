@@ -1,5 +1,6 @@
 import {
   DriveBusyError,
+  DriveInActiveUseError,
   DriveInUseError,
   DriveMissingError,
   HostKeyUntrustedError,
@@ -101,6 +102,7 @@ const START_ERRORS = [
   ValidationError,
   NotFoundError,
   DriveInUseError,
+  DriveInActiveUseError,
   UnlockRequiredError,
   DriveBusyError,
   DriveMissingError,

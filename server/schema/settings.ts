@@ -19,7 +19,13 @@ const SettingsRef = builder.objectRef<Settings>("Settings").implement({
     }),
     smartPollSeconds: t.exposeFloat("smartPollSeconds"),
     temperaturePollSeconds: t.exposeFloat("temperaturePollSeconds"),
-    remoteWorkDir: t.exposeString("remoteWorkDir"),
+    remoteWorkDir: t.exposeString("remoteWorkDir", {
+      description:
+        "Where detached runs keep their files on hosts: created 0700, refused if a symlink, another user's, or writable by others.",
+    }),
+    sshMaxConnectionMinutes: t.exposeFloat("sshMaxConnectionMinutes", {
+      description: "A pooled SSH connection older than this is replaced, so a changed host key is noticed within this time.",
+    }),
   }),
 });
 
@@ -31,14 +37,16 @@ builder.mutationField("setSetting", (t) =>
     description: "Change one setting; `value` is JSON (a number or a string).",
     args: { key: t.arg.string({ required: true }), value: t.arg.string({ required: true }) },
     errors: { types: [ValidationError] },
-    resolve: (_root, { key, value }, ctx) => {
+    resolve: async (_root, { key, value }, ctx) => {
       let parsed: unknown;
       try {
         parsed = JSON.parse(value);
       } catch {
         throw new ValidationError("value", 'must be JSON, e.g. 4 or "/var/tmp/kiln"');
       }
-      return setSetting(ctx.db, key, parsed, ctx.actor);
+      const settings = await setSetting(ctx.db, key, parsed, ctx.actor);
+      ctx.registry.applySettings(settings);
+      return settings;
     },
   }),
 );

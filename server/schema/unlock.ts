@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from "../errors.js";
+import { DriveInActiveUseError, NotFoundError, ValidationError } from "../errors.js";
 import { grantUnlock, revokeUnlock } from "../services/unlock.js";
 import { builder } from "./builder.js";
 
@@ -23,14 +23,15 @@ builder.prismaObjectField("Drive", "unlockGrants", (t) => t.relation("unlockGran
 builder.mutationField("grantUnlock", (t) =>
   t.field({
     type: UnlockGrantRef,
-    description: "Allow one burn-in of an in-use drive within `minutes`. confirmSerial must be the drive's serial.",
+    description:
+      "Allow one burn-in of a drive that holds data at rest, within `minutes`. confirmSerial must be the drive's serial. A drive the host is using (mounted, swap, assembled array, imported pool) cannot be unlocked.",
     args: {
       driveId: t.arg.id({ required: true }),
       confirmSerial: t.arg.string({ required: true }),
       reason: t.arg.string({ required: true }),
       minutes: t.arg.int({ required: true }),
     },
-    errors: { types: [ValidationError, NotFoundError] },
+    errors: { types: [ValidationError, NotFoundError, DriveInActiveUseError] },
     resolve: (_root, args, ctx) =>
       grantUnlock(
         ctx.db,

@@ -6,6 +6,7 @@ import { LocalHost } from "../transport/local.js";
 import { PosixHost } from "../transport/posix-host.js";
 import { SshRunner } from "../transport/ssh.js";
 import type { Transport } from "../transport/types.js";
+import { DEFAULT_SETTINGS, type Settings } from "./settings.js";
 
 export type HostRecord = Pick<
   Host,
@@ -30,6 +31,8 @@ interface Entry {
 
 export class HostRegistry {
   private readonly entries = new Map<string, Entry>();
+  /** From the sshMaxConnectionMinutes setting (applySettings); read by every SSH connection at use. */
+  private sshMaxConnectionMs = DEFAULT_SETTINGS.sshMaxConnectionMinutes * 60_000;
 
   constructor(private readonly options: { dataDir: string; env?: NodeJS.ProcessEnv }) {}
 
@@ -51,6 +54,11 @@ export class HostRegistry {
     const entry = this.create(host, key);
     this.entries.set(host.id, entry);
     return entry.transport;
+  }
+
+  /** Take up changed settings (at start and after every setSetting). */
+  applySettings(settings: Pick<Settings, "sshMaxConnectionMinutes">): void {
+    this.sshMaxConnectionMs = settings.sshMaxConnectionMinutes * 60_000;
   }
 
   /** An operator asked: retry a failing SSH host now instead of after its backoff. */
@@ -87,6 +95,7 @@ export class HostRegistry {
           useAgent: host.useAgent,
           // Nothing runs on a host whose key the operator has not trusted.
           pinnedFingerprint: host.trusted ? host.fingerprint : null,
+          maxConnectionAgeMs: () => this.sshMaxConnectionMs,
         });
         return { key, transport: new PosixHost(ssh, { kind: "ssh", sudo: host.useSudo }), ssh };
       }

@@ -4,11 +4,13 @@
 import type { Db } from "../db/client.js";
 import type { Host } from "../db/generated/sqlite/client.js";
 import { HostKeyMismatchError, HostKeyUntrustedError, HostUnreachableError, NotFoundError } from "../errors.js";
-import { type LsblkDisk, parseLsblk } from "../parsers/lsblk.js";
+import { HostOutputError } from "../parsers/host-json.js";
+import { combineUsage, type DriveUsage, type LsblkDisk, parseLsblk } from "../parsers/lsblk.js";
+import { type ProbedDevice, parseSignatureProbe, SIGNATURE_PROBE_SCRIPT, usageOfProbe } from "../parsers/signatures.js";
 import { parseSmartctlJson, type SmartReport } from "../parsers/smartctl.js";
 import { parseZpoolStatus, type Zpool } from "../parsers/zpool.js";
-import { checkDevicePath } from "../transport/shell.js";
-import { type Transport, TransportError, UnsafeArgumentError } from "../transport/types.js";
+import { checkDevicePath, checkPartitionPath } from "../transport/shell.js";
+import { type ExecResult, type Transport, TransportError, UnsafeArgumentError } from "../transport/types.js";
 import type { HostRegistry } from "./host-registry.js";
 
 export interface FoundDrive {
@@ -37,34 +39,54 @@ export interface CollectedInventory {
   skipped: string[];
 }
 
+/** Output limits per command: generous for real hosts with hundreds of disks, bounded for hostile ones. */
+const LIMITS = {
+  lsblk: 16 << 20,
+  zpool: 4 << 20,
+  byId: 1 << 20,
+  smartctl: 4 << 20,
+  probe: 4 << 20,
+} as const;
+
 /**
- * Ask a host for its disks. Read-only: lsblk, zpool, smartctl -x, a listing of /dev/disk/by-id.
- * `needsSmart` limits the smartctl calls (one per disk, the slow part) to the disks a caller
- * cares about; the others are listed from lsblk alone.
+ * Ask a host for its disks. Read-only: lsblk, zpool, a listing of /dev/disk/by-id, wipefs -n and
+ * partx -g (data at rest on each disk and partition), smartctl -x. `needsSmart` limits the
+ * smartctl calls (one per disk, the slow part) to the disks a caller cares about; the others are
+ * listed from lsblk alone. `device` reads that one device only (the re-check before a write).
  */
 export async function collectInventory(
   transport: Transport,
-  options: { needsSmart?: (disk: LsblkDisk) => boolean } = {},
+  options: { needsSmart?: (disk: LsblkDisk) => boolean; device?: string } = {},
 ): Promise<CollectedInventory> {
-  const lsblk = await transport.exec(["lsblk", "-J", "-b", "-O"], { timeoutMs: 30_000 });
-  if (lsblk.code !== 0) throw new TransportError("failed", `lsblk failed (exit ${lsblk.code}): ${lsblk.stderr.trim()}`);
+  const demoDir = transport.demoDriveDir;
+  const only = options.device === undefined ? [] : [checkDevicePath(options.device, { demoDir })];
+  const lsblk = await transport.exec(["lsblk", "-J", "-b", "-O", ...only], { timeoutMs: 30_000, maxStdoutBytes: LIMITS.lsblk });
+  if (lsblk.code !== 0) throw new TransportError("failed", `lsblk failed (exit ${lsblk.code}): ${lsblk.stderr.trim().slice(0, 500)}`);
   const pools = [...(await zpools(transport, ["zpool", "status", "-P"], false)), ...(await zpools(transport, ["zpool", "import"], true))];
   const byId = await byIdLinks(transport);
-  const disks = parseLsblk(lsblk.stdout.toString(), pools);
   const drives: FoundDrive[] = [];
   const skipped: string[] = [];
-  for (const disk of disks) {
+  const disks: Array<{ disk: LsblkDisk; devicePath: string }> = [];
+  for (const disk of parseLsblk(lsblk.stdout.toString(), pools)) {
     if (!disk.sizeBytes) continue; // empty loop devices, card readers without media
-    const byIdPath = pickById(byId, disk);
-    let devicePath: string;
     try {
-      devicePath = checkDevicePath(disk.path, { demoDir: transport.demoDriveDir });
+      disks.push({ disk, devicePath: checkDevicePath(disk.path, { demoDir }) });
     } catch (error) {
       if (!(error instanceof UnsafeArgumentError)) throw error;
       skipped.push(`${disk.path}: not a device path Kiln will test`);
-      continue;
     }
-    const smart = (options.needsSmart?.(disk) ?? true) ? await smartReport(transport, devicePath) : null;
+  }
+  const atRest = await probeSignatures(transport, disks);
+  for (const { disk, devicePath } of disks) {
+    let smart: SmartReport | null = null;
+    if (options.needsSmart?.(disk) ?? true) {
+      try {
+        smart = await smartReport(transport, devicePath);
+      } catch (error) {
+        if (!(error instanceof HostOutputError)) throw error;
+        skipped.push(`${devicePath}: SMART unreadable (${error.message})`);
+      }
+    }
     const serial = smart?.serial ?? disk.serial;
     if (!serial) {
       skipped.push(`${disk.path}: no serial number (lsblk and smartctl report none)`);
@@ -77,7 +99,7 @@ export async function collectInventory(
       vendor: disk.vendor,
       firmware: smart?.firmware ?? disk.revision,
       devicePath,
-      byIdPath,
+      byIdPath: pickById(byId, disk),
       // What the kernel sees is what a scan will cover; SMART's capacity is the fallback.
       sizeBytes: disk.sizeBytes ?? smart?.capacityBytes ?? null,
       logicalSectorSize: smart?.logicalBlockSize ?? disk.logicalSectorSize,
@@ -87,16 +109,63 @@ export async function collectInventory(
       temperatureC: smart?.temperatureC ?? null,
       powerOnHours: smart?.powerOnHours ?? null,
       smartHealth: smart?.health ?? "unknown",
-      usage: disk.usage,
+      usage: combineUsage([...disk.usage, ...(atRest.get(devicePath) ?? [])]),
       smart,
     });
   }
   return { drives, skipped };
 }
 
+/**
+ * Data at rest on each disk and its partitions, read off the devices themselves (wipefs -n,
+ * partx -g) in one command. A disk that could not be probed gets an "unchecked" entry: its
+ * emptiness is unknown, so it is not free.
+ */
+async function probeSignatures(
+  transport: Transport,
+  disks: Array<{ disk: LsblkDisk; devicePath: string }>,
+): Promise<Map<string, DriveUsage[]>> {
+  const owner = new Map<string, string>(); // probed path -> disk path
+  for (const { disk, devicePath } of disks) {
+    owner.set(devicePath, devicePath);
+    for (const child of disk.children) {
+      if (child.type !== "part") continue;
+      try {
+        owner.set(checkPartitionPath(child.path), devicePath);
+      } catch {
+        // a partition under a name Kiln does not probe: the disk counts as partitioned anyway
+      }
+    }
+  }
+  const usage = new Map<string, DriveUsage[]>();
+  if (owner.size === 0) return usage;
+  let probed: ProbedDevice[] = [];
+  let failure: string | null = null;
+  try {
+    const result = await transport.exec(["sh", "-c", SIGNATURE_PROBE_SCRIPT, "kiln-probe", ...owner.keys()], {
+      timeoutMs: 60_000,
+      maxStdoutBytes: LIMITS.probe,
+    });
+    probed = parseSignatureProbe(result.stdout.toString());
+  } catch (error) {
+    if (!(error instanceof TransportError) || error.reason !== "command_missing") throw error;
+    failure = error.message;
+  }
+  for (const [path, disk] of owner) {
+    const probe = probed.find((p) => p.device === path) ?? {
+      device: path,
+      signatures: [],
+      partitions: null,
+      error: failure ?? "the probe printed nothing for it",
+    };
+    usage.set(disk, [...(usage.get(disk) ?? []), ...usageOfProbe(probe)]);
+  }
+  return usage;
+}
+
 async function zpools(transport: Transport, argv: string[], importable: boolean): Promise<Zpool[]> {
   try {
-    const result = await transport.exec(argv, { timeoutMs: 30_000 });
+    const result = await transport.exec(argv, { timeoutMs: 30_000, maxStdoutBytes: LIMITS.zpool });
     // "no pools available" exits 0 or 1 depending on the command; either way there are none.
     return parseZpoolStatus(result.stdout.toString(), { importable });
   } catch (error) {
@@ -106,7 +175,9 @@ async function zpools(transport: Transport, argv: string[], importable: boolean)
 }
 
 async function byIdLinks(transport: Transport): Promise<Map<string, string>> {
-  const result = await transport.exec(["find", "/dev/disk/by-id", "-maxdepth", "1", "-type", "l", "-printf", "%f %l\\n"]).catch(() => null);
+  const result = await transport
+    .exec(["find", "/dev/disk/by-id", "-maxdepth", "1", "-type", "l", "-printf", "%f %l\\n"], { maxStdoutBytes: LIMITS.byId })
+    .catch(() => null);
   const links = new Map<string, string>();
   for (const line of result?.stdout.toString().split("\n") ?? []) {
     const [name, target] = line.trim().split(" ");
@@ -115,12 +186,26 @@ async function byIdLinks(transport: Transport): Promise<Map<string, string>> {
   return links;
 }
 
-/** The most stable /dev/disk/by-id name of a disk: wwn- first, then the model_serial one. */
+/**
+ * The most stable /dev/disk/by-id name of a disk: wwn- first, then the model_serial one. A name
+ * from the host is a path Kiln will later hand to badblocks: it passes the same check as any.
+ */
 function pickById(links: Map<string, string>, disk: LsblkDisk): string | null {
-  const names = [...links.entries()].filter(([, target]) => target === disk.kname).map(([name]) => name);
+  const names = [...links.entries()]
+    .filter(([name, target]) => target === disk.kname && isSafeDevicePath(`/dev/disk/by-id/${name}`))
+    .map(([name]) => name);
   const preferred =
     names.find((n) => n.startsWith("wwn-")) ?? names.find((n) => /^(ata|nvme|scsi|usb)-/.test(n) && !/^nvme-eui/.test(n)) ?? names[0];
   return preferred ? `/dev/disk/by-id/${preferred}` : null;
+}
+
+function isSafeDevicePath(device: string): boolean {
+  try {
+    checkDevicePath(device);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** `smartctl -x -j` of one device; the path is checked before anything runs. */
@@ -129,13 +214,20 @@ export async function readSmartReport(transport: Transport, devicePath: string):
 }
 
 async function smartReport(transport: Transport, devicePath: string): Promise<SmartReport | null> {
+  let result: ExecResult;
   try {
-    const result = await transport.exec(["smartctl", "-x", "-j", devicePath], { timeoutMs: 60_000 });
-    // smartctl's exit code is a bit mask (failing drive, logged errors...): read the JSON anyway.
-    return parseSmartctlJson(result.stdout.toString());
+    result = await transport.exec(["smartctl", "-x", "-j", devicePath], { timeoutMs: 60_000, maxStdoutBytes: LIMITS.smartctl });
   } catch (error) {
     if (error instanceof TransportError && error.reason !== "command_missing") throw error;
-    return null; // no smartctl, or a device it cannot read: inventory from lsblk alone
+    return null; // no smartctl: inventory from lsblk alone
+  }
+  // smartctl's exit code is a bit mask (failing drive, logged errors...): read the JSON anyway.
+  try {
+    return parseSmartctlJson(result.stdout.toString());
+  } catch (error) {
+    // A device smartctl cannot read says so in valid JSON without device data: no SMART for it.
+    if (error instanceof HostOutputError && /no device data/.test(error.message)) return null;
+    throw error;
   }
 }
 
@@ -186,8 +278,16 @@ export async function refreshInventory(
   return { hostId: host.id, found: collected.drives.length, missing: found.missing, skipped: collected.skipped };
 }
 
+/** Losing the connection or being refused at login: the host is unreachable. Anything else it did wrong is an error. */
+const UNREACHABLE = new Set(["refused", "timeout", "unreachable", "auth_failed"]);
+
 /** Write what a host's failure means for it, and turn it into the error the API returns. */
 async function recordFailure(db: Db, host: Host, error: unknown): Promise<Error> {
+  if (error instanceof HostOutputError) {
+    // The host answered with something Kiln cannot use (invalid or too deep JSON): say so on the host.
+    await db.host.update({ where: { id: host.id }, data: { status: "error", statusReason: `bad_output: ${error.message}` } });
+    return new HostUnreachableError(host.id, "bad_output", error.message);
+  }
   if (!(error instanceof TransportError)) throw error;
   if (error.reason === "host_key_untrusted") {
     const fingerprint = error.details.fingerprint ?? null;
@@ -205,7 +305,8 @@ async function recordFailure(db: Db, host: Host, error: unknown): Promise<Error>
     });
     return new HostKeyMismatchError(host.id, host.fingerprint ?? "none", offered);
   }
-  await db.host.update({ where: { id: host.id }, data: { status: "unreachable", statusReason: `${error.reason}: ${error.message}` } });
+  const status = UNREACHABLE.has(error.reason) ? "unreachable" : "error";
+  await db.host.update({ where: { id: host.id }, data: { status, statusReason: `${error.reason}: ${error.message}` } });
   return new HostUnreachableError(host.id, error.reason, error.message);
 }
 

@@ -6,6 +6,7 @@ import type { Db } from "../db/client.js";
 import type { BurnInJob, Drive, Host } from "../db/generated/sqlite/client.js";
 import {
   DriveBusyError,
+  DriveInActiveUseError,
   DriveInUseError,
   DriveMissingError,
   HostKeyUntrustedError,
@@ -19,7 +20,7 @@ import { PROFILE_NAMES, PROFILES, type ProfileName, type StagePlan } from "../ru
 import type { JobRunner } from "../runner/runner.js";
 import type { JobOptions } from "../runner/stage-context.js";
 import { audit } from "./audit.js";
-import { parseUsage } from "./drive-usage.js";
+import { activeUsage, parseUsage } from "./drive-usage.js";
 import { findUsableGrant, whyNoGrant } from "./unlock.js";
 
 export interface JobDeps {
@@ -146,19 +147,23 @@ async function assertStartable(db: Db, drive: DriveWithHost, profile: ProfileNam
   if (drive.missing) throw new DriveMissingError(drive.id, drive.serial);
   const host = drive.host;
   if (host.transport === "ssh" && !host.trusted) throw new HostKeyUntrustedError(host.id, host.fingerprint);
-  if (host.status === "unreachable" || host.status === "key_mismatch") {
+  if (host.status === "unreachable" || host.status === "key_mismatch" || host.status === "error") {
     throw new HostUnreachableError(
       host.id,
       host.status,
       `host ${host.name} is ${host.status}: ${host.statusReason ?? "no reason recorded"}`,
     );
   }
+  const usage = parseUsage(drive.usage);
+  const inActiveUse = activeUsage(usage);
+  // No grant can make this safe: the host is using the drive. Checked before any grant.
+  if (inActiveUse.length > 0) throw new DriveInActiveUseError(drive.id, drive.serial, inActiveUse);
   if (drive.inUse) {
     const grant = await findUsableGrant(db, drive.id, drive.serial, now);
     if (!grant) {
       const why = await whyNoGrant(db, drive.id, drive.serial, now);
       if (why) throw new UnlockRequiredError(drive.id, why);
-      throw new DriveInUseError(drive.id, drive.serial, parseUsage(drive.usage));
+      throw new DriveInUseError(drive.id, drive.serial, usage);
     }
   }
 }

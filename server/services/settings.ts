@@ -2,6 +2,7 @@
 import { z } from "zod";
 import type { Db } from "../db/client.js";
 import { ValidationError } from "../errors.js";
+import { checkWorkDir } from "../transport/work-dir.js";
 import { audit } from "./audit.js";
 
 const SCHEMAS = {
@@ -21,8 +22,20 @@ const SCHEMAS = {
   smartPollSeconds: z.number().min(0.5).max(3600),
   /** How often a drive under test has its temperature read. */
   temperaturePollSeconds: z.number().min(1).max(3600),
-  /** Directory on hosts for detached runs (pid, log, exit files). */
-  remoteWorkDir: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "must be an absolute path of letters, digits, '.', '_', '-' and '/'"),
+  /** Directory on hosts for detached runs (pid, log, exit files); see transport/work-dir.ts. */
+  remoteWorkDir: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._/-]+$/, "must be an absolute path of letters, digits, '.', '_', '-' and '/'")
+    .refine((dir) => {
+      try {
+        checkWorkDir(dir);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a plain absolute path: no "." or ".." parts, no "//", not "/"'),
+  /** A pooled SSH connection older than this is replaced, so a changed host key is noticed. */
+  sshMaxConnectionMinutes: z.number().min(0.05).max(10_080),
 } as const;
 
 export type SettingKey = keyof typeof SCHEMAS;
@@ -37,11 +50,14 @@ export const DEFAULT_SETTINGS: Settings = {
   progressWriteSeconds: 5,
   smartPollSeconds: 30,
   temperaturePollSeconds: 60,
-  remoteWorkDir: "/var/tmp/kiln",
+  // Only root can create it: no other user of the host can prepare it for Kiln.
+  remoteWorkDir: "/var/lib/kiln",
+  sshMaxConnectionMinutes: 60,
 };
 
 export function isSettingKey(key: string): key is SettingKey {
-  return key in SCHEMAS;
+  // Own keys only: "__proto__" or "toString" are not settings.
+  return Object.hasOwn(SCHEMAS, key);
 }
 
 export async function getSettings(db: Db): Promise<Settings> {

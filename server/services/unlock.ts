@@ -2,8 +2,9 @@
 // limited time, consumed by one job start. Every grant, revocation and use is audited.
 import type { Db } from "../db/client.js";
 import type { UnlockGrant } from "../db/generated/sqlite/client.js";
-import { NotFoundError, ValidationError } from "../errors.js";
+import { DriveInActiveUseError, NotFoundError, ValidationError } from "../errors.js";
 import { audit } from "./audit.js";
+import { activeUsage, parseUsage } from "./drive-usage.js";
 
 type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 
@@ -24,6 +25,9 @@ export async function grantUnlock(
       `does not match the drive's serial (${drive.serial}): type the serial of the drive you mean to unlock`,
     );
   }
+  // An unlock is for data at rest. A drive the host is using must be released there first.
+  const active = activeUsage(parseUsage(drive.usage));
+  if (active.length > 0) throw new DriveInActiveUseError(drive.id, drive.serial, active);
   const reason = input.reason.trim();
   if (reason.length < 3) throw new ValidationError("reason", "say why the drive may be written although it is in use");
   if (!Number.isInteger(input.minutes) || input.minutes < 1 || input.minutes > MAX_UNLOCK_MINUTES) {

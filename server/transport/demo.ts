@@ -15,6 +15,7 @@ import {
 import { LocalHost } from "./local.js";
 import { checkDevicePath } from "./shell.js";
 import type { DetachedProcess, ExecOptions, ExecResult } from "./types.js";
+import type { RunLocation } from "./work-dir.js";
 
 const ok = (stdout: string, code = 0): ExecResult => ({ code, signal: null, stdout: Buffer.from(stdout), stderr: "" });
 
@@ -29,14 +30,18 @@ export class DemoTransport extends LocalHost {
     super({ kind: "demo" });
   }
 
-  /** Demo drives are paced so a full burn-in takes one to three minutes: long enough to watch. */
-  override startDetached(argv: readonly string[], dir: string): Promise<DetachedProcess> {
-    if (argv[0] !== "badblocks") return super.startDetached(argv, dir);
+  /**
+   * Demo drives are paced so a full burn-in takes one to three minutes: long enough to watch.
+   * Their runs live under the data directory, which whoever runs `npm start` can write to.
+   */
+  override startDetached(argv: readonly string[], location: RunLocation): Promise<DetachedProcess> {
+    const here = { ...location, workDir: path.join(this.dataDir, "demo", "runs") };
+    if (argv[0] !== "badblocks") return super.startDetached(argv, here);
     const paced = [...argv];
     const c = paced.indexOf("-c");
     if (c >= 0) paced[c + 1] = DEMO_PACING.blocksAtOnce;
     if (!paced.includes("-d")) paced.splice(1, 0, "-d", DEMO_PACING.readDelayFactor);
-    return super.startDetached(paced, dir);
+    return super.startDetached(paced, here);
   }
 
   get demoDriveDir(): string {
@@ -45,7 +50,15 @@ export class DemoTransport extends LocalHost {
 
   override async exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
     const [program, ...args] = argv;
-    if (program === "lsblk") return ok(JSON.stringify(demoLsblkJson(this.dataDir)));
+    if (program === "lsblk") {
+      // `lsblk ... DEVICE` lists that device only, as the real one does.
+      const device = args.at(-1)?.startsWith("/") ? checkDevicePath(args.at(-1) as string, { demoDir: this.demoDriveDir }) : null;
+      const all = demoLsblkJson(this.dataDir);
+      const listed = (all.blockdevices as Array<{ path: string }>).filter((d) => device === null || d.path === device);
+      if (device !== null && listed.length === 0)
+        return { code: 32, signal: null, stdout: Buffer.alloc(0), stderr: `lsblk: ${device}: not a block device` };
+      return ok(JSON.stringify({ blockdevices: listed }));
+    }
     if (program === "zpool") return ok("", 0);
     if (program === "smartctl") return this.smartctl(args);
     return super.exec(argv, options);

@@ -1,6 +1,7 @@
 // Runs sh scripts on the machine Kiln runs on. With ssh.ts, the only files that spawn processes.
 import { spawn } from "node:child_process";
 import { type FileHandle, open, readFile } from "node:fs/promises";
+import { BoundedOutput } from "./bounded-output.js";
 import { PosixHost } from "./posix-host.js";
 import {
   type ExecOptions,
@@ -19,35 +20,30 @@ export class LocalRunner implements ShellRunner {
     return new Promise((resolve, reject) => {
       // Its own process group, so a timeout kills the script and everything it started.
       const child = spawn("sh", ["-c", script], { env: this.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-      const stdout: Buffer[] = [];
-      let stderr = "";
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
+      const output = new BoundedOutput(options);
+      let abandoned: TransportError | null = null;
+      const abandon = (error: TransportError) => {
+        abandoned ??= error;
         try {
           if (child.pid) process.kill(-child.pid, "SIGKILL");
         } catch {
           // already gone
         }
-      }, options.timeoutMs ?? 60_000);
+      };
+      const timeoutMs = options.timeoutMs ?? 60_000;
+      const timer = setTimeout(() => abandon(new TransportError("timeout", `command timed out after ${timeoutMs} ms`)), timeoutMs);
       child.stdout.on("data", (chunk: Buffer) => {
-        stdout.push(chunk);
-        options.onStdout?.(chunk);
+        if (!output.stdout(chunk)) abandon(output.tooLarge());
       });
-      child.stderr.on("data", (chunk: Buffer) => {
-        if (stderr.length < 64_000) stderr += chunk.toString();
-      });
+      child.stderr.on("data", (chunk: Buffer) => output.stderrChunk(chunk));
       child.on("error", (error) => {
         clearTimeout(timer);
         reject(new TransportError("failed", `could not run sh: ${error.message}`));
       });
       child.on("close", (code, signal) => {
         clearTimeout(timer);
-        if (timedOut) {
-          reject(new TransportError("timeout", `command timed out after ${options.timeoutMs ?? 60_000} ms`));
-          return;
-        }
-        resolve({ code, signal, stdout: Buffer.concat(stdout), stderr });
+        if (abandoned) reject(abandoned);
+        else resolve(output.result(code, signal));
       });
     });
   }

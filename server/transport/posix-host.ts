@@ -14,6 +14,7 @@ import {
   type Transport,
   TransportError,
 } from "./types.js";
+import { enterRunDirScript, type RunLocation, removeRunDirScript, runDirOf } from "./work-dir.js";
 
 // Field 22 of /proc/PID/stat is the start time; the command name (field 2) may contain spaces,
 // so cut after its closing parenthesis first: field 22 becomes field 20.
@@ -44,20 +45,29 @@ export class PosixHost implements Transport {
   }
 
   async exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
-    const result = await this.script(shellCommand(argv), options);
+    let result: ExecResult;
+    try {
+      result = await this.script(shellCommand(argv), options);
+    } catch (error) {
+      if (error instanceof TransportError && error.reason === "output_too_large") {
+        throw new TransportError("output_too_large", `${argv[0]}: ${error.message}`);
+      }
+      throw error;
+    }
     if (result.code === 127) {
       throw new TransportError("command_missing", `${argv[0]} is not installed on the host (or not on its PATH)`);
     }
     return result;
   }
 
-  async startDetached(argv: readonly string[], dir: string): Promise<DetachedProcess> {
-    const d = shellQuote(dir);
+  async startDetached(argv: readonly string[], location: RunLocation): Promise<DetachedProcess> {
+    const dir = runDirOf(location);
     // The wrapper runs in its own session (setsid -f), so it and the command form a process
     // group that survives the connection; it records the command's identity, waits for it and
-    // writes its exit status. Every file is written as tmp + mv so a reader never sees half.
+    // writes its exit status. Every file is created with O_EXCL (set -C) and written as tmp + mv
+    // so a reader never sees half.
     const wrapper = [
-      `cd ${d} || exit 1`,
+      "set -C",
       "echo $$ > pgid.tmp && mv pgid.tmp pgid",
       `${shellCommand(argv)} > log 2>&1 &`,
       "child=$!",
@@ -66,8 +76,7 @@ export class PosixHost implements Transport {
       "echo $? > exit.tmp && mv exit.tmp exit",
     ].join("\n");
     const start = [
-      `mkdir -p ${d} && cd ${d} || exit 1`,
-      "rm -f pgid identity exit log pgid.tmp identity.tmp exit.tmp",
+      enterRunDirScript(location),
       // All three streams redirected, or the channel stays open until the command ends.
       `setsid -f sh -c ${shellQuote(wrapper)} </dev/null >wrapper.err 2>&1`,
       // Wait (bounded) for the wrapper to record who it started.
@@ -75,6 +84,7 @@ export class PosixHost implements Transport {
       'if [ -s identity ]; then echo "$(cat pgid) $(cat identity)"; else cat wrapper.err >&2; exit 3; fi',
     ].join("\n");
     const result = await this.script(start, { timeoutMs: 30_000 });
+    if (result.code === 4) throw new TransportError("unsafe_work_dir", `${result.stderr.trim()}; nothing was started`);
     const fields = result.stdout.toString().trim().split(/\s+/);
     if (result.code !== 0 || fields.length !== 4) {
       throw new TransportError("failed", `could not start ${argv[0]} detached in ${dir}: ${result.stderr.trim() || `exit ${result.code}`}`);
@@ -91,9 +101,14 @@ export class PosixHost implements Transport {
     };
   }
 
+  async removeRun(process: DetachedProcess): Promise<void> {
+    await this.script(removeRunDirScript(process.dir));
+  }
+
   async readLog(logPath: string, offset: number, maxBytes = 1 << 20): Promise<LogChunk> {
     const result = await this.script(
       `[ -e ${shellQuote(logPath)} ] || exit 3\ntail -c +${Math.floor(offset) + 1} ${shellQuote(logPath)} | head -c ${Math.floor(maxBytes)}`,
+      { maxStdoutBytes: Math.floor(maxBytes) },
     );
     if (result.code === 3) throw new TransportError("failed", `log ${logPath} does not exist on the host`);
     if (result.code !== 0) throw new TransportError("failed", `reading ${logPath}: ${result.stderr.trim()}`);

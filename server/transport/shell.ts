@@ -14,6 +14,17 @@ export function shellCommand(argv: readonly string[]): string {
   return argv.map(shellQuote).join(" ");
 }
 
+// "." and ".." fit the by-id pattern's characters but would lead out of /dev/disk/by-id.
+const hasDotSegment = (p: string) => p.split("/").some((s) => s === "." || s === "..");
+
+const PARTITION_PATTERNS = [/^\/dev\/sd[a-z]{1,3}\d+$/, /^\/dev\/nvme\d+n\d+p\d+$/, /^\/dev\/loop\d+p\d+$/];
+
+/** A partition Kiln may read signatures from (never write): /dev/sdXN, /dev/nvmeXnYpZ, /dev/loopNpM. */
+export function checkPartitionPath(device: string): string {
+  if (PARTITION_PATTERNS.some((p) => p.test(device))) return device;
+  throw new UnsafeArgumentError("partitionPath", `"${device}" is not a partition path Kiln reads`);
+}
+
 const DEVICE_PATTERNS = [/^\/dev\/disk\/by-id\/[A-Za-z0-9._:+@-]+$/, /^\/dev\/sd[a-z]{1,3}$/, /^\/dev\/nvme\d+n\d+$/, /^\/dev\/loop\d+$/];
 
 /**
@@ -22,7 +33,7 @@ const DEVICE_PATTERNS = [/^\/dev\/disk\/by-id\/[A-Za-z0-9._:+@-]+$/, /^\/dev\/sd
  * refused before any command runs.
  */
 export function checkDevicePath(device: string, options: { demoDir?: string } = {}): string {
-  if (DEVICE_PATTERNS.some((p) => p.test(device))) return device;
+  if (DEVICE_PATTERNS.some((p) => p.test(device)) && !hasDotSegment(device)) return device;
   if (options.demoDir) {
     const resolved = path.resolve(device);
     if (

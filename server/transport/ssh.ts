@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
+import { BoundedOutput } from "./bounded-output.js";
 import { type ExecOptions, type ExecResult, type ShellRunner, TransportError } from "./types.js";
 
 export interface SshTarget {
@@ -18,7 +19,15 @@ export interface SshTarget {
   /** The trusted key's fingerprint; null until the operator trusts one (nothing runs before). */
   pinnedFingerprint: string | null;
   readyTimeoutMs?: number;
+  /**
+   * A connection older than this is replaced before its next command: the host key is checked at
+   * every handshake only, so a changed key is noticed within this time even while Kiln stays
+   * connected. Read at each use (a setting). Default one hour.
+   */
+  maxConnectionAgeMs?: () => number;
 }
+
+const DEFAULT_MAX_CONNECTION_AGE_MS = 60 * 60_000;
 
 /** OpenSSH's SHA256 fingerprint of a host key blob, as `ssh-keygen -lf` prints it. */
 export function fingerprintOf(keyBlob: Buffer): string {
@@ -31,6 +40,10 @@ const BACKOFF_MAX_MS = 30_000;
 
 export class SshRunner implements ShellRunner {
   private client: Client | null = null;
+  private connectedAt = 0;
+  /** Commands running per connection, so a replaced connection ends only once they are done. */
+  private readonly running = new Map<Client, number>();
+  private readonly retired = new Set<Client>();
   private connecting: Promise<Client> | null = null;
   private failures = 0;
   private nextAttemptAt = 0;
@@ -50,12 +63,34 @@ export class SshRunner implements ShellRunner {
 
   async run(script: string, options: ExecOptions = {}): Promise<ExecResult> {
     const client = await this.connection();
-    await this.acquireChannel();
+    this.running.set(client, (this.running.get(client) ?? 0) + 1);
     try {
-      return await this.execOn(client, script, options);
+      await this.acquireChannel();
+      try {
+        return await this.execOn(client, script, options);
+      } finally {
+        this.releaseChannel();
+      }
     } finally {
-      this.releaseChannel();
+      this.doneWith(client);
     }
+  }
+
+  /** Stop using a connection: new commands get a new one (a new handshake, a new key check). */
+  private retire(client: Client): void {
+    if (this.client === client) this.client = null;
+    if (this.running.get(client)) this.retired.add(client);
+    else client.end();
+  }
+
+  private doneWith(client: Client): void {
+    const left = (this.running.get(client) ?? 1) - 1;
+    if (left > 0) {
+      this.running.set(client, left);
+      return;
+    }
+    this.running.delete(client);
+    if (this.retired.delete(client)) client.end();
   }
 
   async close(): Promise<void> {
@@ -70,6 +105,8 @@ export class SshRunner implements ShellRunner {
   }
 
   private connection(): Promise<Client> {
+    const maxAge = this.target.maxConnectionAgeMs?.() ?? DEFAULT_MAX_CONNECTION_AGE_MS;
+    if (this.client && Date.now() - this.connectedAt > maxAge) this.retire(this.client);
     if (this.client) return Promise.resolve(this.client);
     if (this.connecting) return this.connecting;
     if (Date.now() < this.nextAttemptAt && this.lastError) return Promise.reject(this.lastError);
@@ -79,6 +116,7 @@ export class SshRunner implements ShellRunner {
         this.failures = 0;
         this.lastError = null;
         this.client = client;
+        this.connectedAt = Date.now();
         client.on("close", () => {
           if (this.client === client) this.client = null;
         });
@@ -175,29 +213,32 @@ export class SshRunner implements ShellRunner {
           reject(new TransportError("failed", `ssh exec: ${error.message}`));
           return;
         }
-        const stdout: Buffer[] = [];
-        let stderr = "";
+        const output = new BoundedOutput(options);
         let code: number | null = null;
         let signal: string | null = null;
-        const timeoutMs = options.timeoutMs ?? 60_000;
-        const timer = setTimeout(() => {
+        let abandoned: TransportError | null = null;
+        // Closing the channel ends the remote command too (SIGPIPE on its next write). The caller
+        // is answered at once: a host that stopped answering may never confirm the close.
+        const abandon = (reason: TransportError) => {
+          if (abandoned) return;
+          abandoned = reason;
+          clearTimeout(timer);
+          reject(reason);
           stream.close();
-          reject(new TransportError("timeout", `command timed out after ${timeoutMs} ms`));
-        }, timeoutMs);
+        };
+        const timeoutMs = options.timeoutMs ?? 60_000;
+        const timer = setTimeout(() => abandon(new TransportError("timeout", `command timed out after ${timeoutMs} ms`)), timeoutMs);
         stream.on("data", (chunk: Buffer) => {
-          stdout.push(chunk);
-          options.onStdout?.(chunk);
+          if (!output.stdout(chunk)) abandon(output.tooLarge());
         });
-        stream.stderr.on("data", (chunk: Buffer) => {
-          if (stderr.length < 64_000) stderr += chunk.toString();
-        });
+        stream.stderr.on("data", (chunk: Buffer) => output.stderrChunk(chunk));
         stream.on("exit", (exitCode: number | null, exitSignal?: string) => {
           code = exitCode;
           signal = exitSignal ?? null;
         });
         stream.on("close", () => {
           clearTimeout(timer);
-          resolve({ code, signal, stdout: Buffer.concat(stdout), stderr });
+          if (!abandoned) resolve(output.result(code, signal));
         });
       });
     });

@@ -1,6 +1,7 @@
 // What stages and inventory may ask of a host. Three implementations: local (this machine),
 // ssh (ssh2) and demo (sparse files, Kiln-generated SMART); only local.ts and ssh.ts spawn
 // processes or touch ssh2.
+import type { RunLocation } from "./work-dir.js";
 
 export interface ExecResult {
   code: number | null;
@@ -14,7 +15,17 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Called with each chunk of standard output as it arrives. */
   onStdout?: (chunk: Buffer) => void;
+  /**
+   * Abandon the command with TransportError("output_too_large") once its standard output passes
+   * this many bytes: a host must not be able to fill Kiln's memory. Default DEFAULT_MAX_STDOUT.
+   */
+  maxStdoutBytes?: number;
 }
+
+/** What a command may print unless its caller allows more (inventory, logs). */
+export const DEFAULT_MAX_STDOUT = 1 << 20;
+/** Standard error is kept for messages only. */
+export const MAX_STDERR_CHARS = 16_000;
 
 /** Runs one POSIX sh script on a host. The only thing local and SSH hosts differ in. */
 export interface ShellRunner {
@@ -53,8 +64,13 @@ export interface Transport {
   readonly demoDriveDir?: string;
   /** Run a program with arguments (each quoted; never pasted into a shell unchecked). */
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
-  /** Start a program in its own session with output to DIR/log and its exit code to DIR/exit. */
-  startDetached(argv: readonly string[], dir: string): Promise<DetachedProcess>;
+  /**
+   * Start a program in its own session, in a fresh private run directory <workDir>/<job>/<stage>
+   * (see work-dir.ts), with output to its log file and its exit code to its exit file.
+   */
+  startDetached(argv: readonly string[], location: RunLocation): Promise<DetachedProcess>;
+  /** Remove a finished run's directory (and its job's, once empty). */
+  removeRun(process: DetachedProcess): Promise<void>;
   readLog(logPath: string, offset: number, maxBytes?: number): Promise<LogChunk>;
   /** The exit code written when the detached program ended, or null while it has not. */
   readExitCode(exitPath: string): Promise<number | null>;
@@ -72,6 +88,8 @@ export type TransportErrorReason =
   | "host_key_changed"
   | "command_missing"
   | "unreachable"
+  | "output_too_large"
+  | "unsafe_work_dir"
   | "failed";
 
 /** A host could not do what was asked; `reason` is what the operator is shown. */

@@ -129,8 +129,22 @@ export async function getJob(kilnUrl: string, id: string): Promise<JobView> {
   return r.data?.job as JobView;
 }
 
+/** The longest a test waits for one change of a job, generous for a loaded 2-core machine. */
+export const JOB_WAIT_MS = 120_000;
+
+/**
+ * A test's own time budget: `waits` waits for a job change of up to JOB_WAIT_MS each, plus a
+ * minute for everything else. vitest's default (60 s) is shorter than a single such wait.
+ */
+export const waitsBudget = (waits: number): number => waits * JOB_WAIT_MS + 60_000;
+
 /** Poll a job (over HTTP) until `predicate` holds. */
-export async function waitForJob(kilnUrl: string, id: string, predicate: (job: JobView) => boolean, timeoutMs = 120_000): Promise<JobView> {
+export async function waitForJob(
+  kilnUrl: string,
+  id: string,
+  predicate: (job: JobView) => boolean,
+  timeoutMs = JOB_WAIT_MS,
+): Promise<JobView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const job = await getJob(kilnUrl, id);

@@ -2,96 +2,25 @@
 // there is no ZFS. They go first on the PATH of the test sshd's sessions and replay recorded
 // output: smartctl answers per device from ../shared/fixtures/smartctl (mapped in smartctl.map),
 // zpool prints zpool.status. Every call is appended to <tool>.calls so tests can tell what ran.
-import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-const SMARTCTL = `#!/usr/bin/env node
-// Kiln test stand-in for smartctl: replays recorded smartctl -j output per device (smartctl.map:
-// "device fixture" lines) and keeps self-test state, so a test can run short and long tests.
-// A self-test takes selftest.seconds (default 2) and is logged as passed unless the device is
-// listed in selftest.fail.
-const fs = require("node:fs");
-const path = require("node:path");
-const here = __dirname;
-const args = process.argv.slice(2);
-fs.appendFileSync(path.join(here, "smartctl.calls"), args.join(" ") + "\\n");
-const map = Object.fromEntries(fs.readFileSync(path.join(here, "smartctl.map"), "utf8").split("\\n").filter(Boolean).map((l) => l.split(" ")));
-if (args.includes("--scan") || args.includes("--scan-open")) {
-  const devices = Object.keys(map).map((name) => ({ name, info_name: name, type: "sat", protocol: "ATA" }));
-  process.stdout.write(JSON.stringify({ json_format_version: [1, 0], devices }) + "\\n");
-  process.exit(0);
-}
-const dev = args[args.length - 1];
-if (!map[dev]) {
-  process.stdout.write(JSON.stringify({ smartctl: { exit_status: 2, messages: [{ string: dev + ": Unable to detect device type", severity: "error" }] } }) + "\\n");
-  process.exit(2);
-}
-const stateFile = path.join(here, "selftest-" + dev.replace(/[^A-Za-z0-9]/g, "_") + ".json");
-const state = fs.existsSync(stateFile) ? JSON.parse(fs.readFileSync(stateFile, "utf8")) : { tests: [] };
-const read = (f) => (fs.existsSync(path.join(here, f)) ? fs.readFileSync(path.join(here, f), "utf8").trim() : "");
-const seconds = Number(read("selftest.seconds") || 2);
-const failing = read("selftest.fail").split("\\n").includes(dev);
-const now = Date.now();
-const t = args.indexOf("-t");
-if (t >= 0) {
-  state.tests.push({ kind: args[t + 1] === "long" ? "extended" : "short", startedAt: now });
-  fs.writeFileSync(stateFile, JSON.stringify(state));
-  process.stdout.write(JSON.stringify({ smartctl: { exit_status: 0 } }) + "\\n");
-  process.exit(0);
-}
-if (args.includes("-X")) {
-  state.tests = state.tests.filter((x) => now - x.startedAt >= seconds * 1000);
-  fs.writeFileSync(stateFile, JSON.stringify(state));
-  process.exit(0);
-}
-const report = JSON.parse(fs.readFileSync(map[dev], "utf8"));
-if (report.ata_smart_data) {
-  const running = state.tests.find((x) => now - x.startedAt < seconds * 1000);
-  report.ata_smart_data.self_test = {
-    status: running
-      ? { value: 249, string: "in progress, 90% remaining", remaining_percent: Math.max(10, Math.ceil((1 - (now - running.startedAt) / (seconds * 1000)) * 10) * 10) }
-      : { value: 0, string: "completed without error", passed: true },
-    polling_minutes: { short: 1, extended: 1 },
-  };
-  const done = state.tests.filter((x) => x !== running).reverse().map((x) => ({
-    type: { value: x.kind === "short" ? 1 : 2, string: x.kind === "short" ? "Short offline" : "Extended offline" },
-    status: failing ? { value: 121, string: "Completed: read failure", passed: false } : { value: 0, string: "Completed without error", passed: true },
-    lifetime_hours: 100,
-    ...(failing ? { lba: 123456 } : {}),
-  }));
-  const log = report.ata_smart_self_test_log || { standard: { revision: 1, table: [] } };
-  const standard = log.standard || { revision: 1, table: [] };
-  standard.table = [...done, ...(standard.table || [])].slice(0, 21);
-  report.ata_smart_self_test_log = { standard };
-}
-process.stdout.write(JSON.stringify(report) + "\\n");
-`;
-
-const ZPOOL = `#!/bin/sh
-# Kiln test stand-in for zpool: prints the recorded status, no importable pools.
-here=$(dirname "$0")
-echo "$*" >> "$here/zpool.calls"
-case "$1" in
-  status) if [ -s "$here/zpool.status" ]; then cat "$here/zpool.status"; else echo "no pools available"; fi ;;
-  import) echo "no pools available to import"; exit 1 ;;
-  *) exit 2 ;;
-esac
-`;
+const STAND_INS = path.join(import.meta.dirname, "stand-ins");
 
 export function installStandIns(binDir: string): void {
-  for (const [name, text] of [
-    ["smartctl", SMARTCTL],
-    ["zpool", ZPOOL],
+  for (const [name, file] of [
+    ["smartctl", "smartctl.cjs"],
+    ["zpool", "zpool.sh"],
   ] as const) {
-    writeFileSync(path.join(binDir, name), text);
+    copyFileSync(path.join(STAND_INS, file), path.join(binDir, name));
     chmodSync(path.join(binDir, name), 0o755);
   }
   writeFileSync(path.join(binDir, "smartctl.map"), "");
 }
 
-/** Make `device` answer with a recorded smartctl fixture. */
-export function mapSmartctl(binDir: string, device: string, fixturePath: string): void {
-  appendFileSync(path.join(binDir, "smartctl.map"), `${device} ${fixturePath}\n`);
+/** Make `device` answer with a recorded smartctl fixture (under another serial, if given). */
+export function mapSmartctl(binDir: string, device: string, fixturePath: string, serial?: string): void {
+  appendFileSync(path.join(binDir, "smartctl.map"), `${device} ${fixturePath}${serial ? ` ${serial}` : ""}\n`);
 }
 
 /** Self-tests of the stand-in take this long. */

@@ -1,7 +1,7 @@
 // Burn-ins over SSH with real badblocks on loop devices and a real SQLite file: a full job,
 // cancel, unlock grants for drives in use, and a serial that changed under the device path.
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.js";
@@ -16,9 +16,10 @@ import {
   startBurnInHost,
   startJob,
   waitForJob,
+  waitsBudget,
 } from "../helpers/burn-in-host.js";
 import { gql } from "../helpers/graphql.js";
-import { cleanupLoops, mountExt4 } from "../helpers/loop-devices.js";
+import { cleanupLoops } from "../helpers/loop-devices.js";
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
 import { subscribe } from "../helpers/sse.js";
 import { mapSmartctl } from "../helpers/stand-ins.js";
@@ -36,7 +37,7 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
 
   beforeAll(async () => {
     host = await startBurnInHost(fixtures as string, work, 4, 64 * MiB);
-    mountExt4(host.loops[3] as never, path.join(work, "mnt"));
+    execFileSync("mkfs.ext4", ["-q", "-F", host.loops[3]?.device as string]);
     kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
     ({ drives } = await registerHost(kiln.url, host));
     await setSettings(kiln.url, { pollSeconds: 0.2, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs") });
@@ -49,191 +50,215 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
     removeTempDirs();
   });
 
-  it("runs a full job on a 64 MiB drive to passed: 8 phases in order, overall percent never decreasing", async () => {
-    const started = await startJob(kiln.url, [driveOf(0).id], "full");
-    expect(started.__typename).toBe("StartBurnInSuccess");
-    const jobId = started.data?.[0]?.id as string;
-    const progress = subscribe<{ progressPct: number; status: string; stageName: string | null; phase: number | null }>(
-      kiln.url,
-      "subscription($id: ID) { jobProgress(jobId: $id) { progressPct status stageName phase } }",
-      { id: jobId },
-    );
-    try {
-      await progress.until((e) => e.status === "passed", 90_000);
-    } finally {
-      progress.close();
-    }
-    const job = await getJob(kiln.url, jobId);
-    expect(job.status).toBe("passed");
-    expect(job.progressPct).toBe(100);
-    expect(job.stages.map((s) => `${s.name}:${s.status}`)).toEqual([
-      "precheck:passed",
-      "smart_short:passed",
-      "surface_validate:passed",
-      "smart_long:passed",
-      "final_check:passed",
-    ]);
-    const scan = job.stages[2]?.surfaceScan;
-    expect(scan?.history.map((h) => h.phase)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    const starts = scan?.history.map((h) => Date.parse(h.startedAt)) ?? [];
-    expect([...starts].sort((a, b) => a - b)).toEqual(starts);
-    expect(scan?.badBlocks).toBe(0);
-    expect(JSON.parse(job.verdict as string)).toMatchObject({ result: "passed", reasons: [] });
-    // Every published percent is at least the one before it.
-    const percents = progress.events.map((e) => e.progressPct);
-    expect(percents.length).toBeGreaterThan(5);
-    for (let i = 1; i < percents.length; i++) expect(percents[i]).toBeGreaterThanOrEqual(percents[i - 1] ?? 0);
-    expect(new Set(progress.events.filter((e) => e.stageName === "surface_validate").map((e) => e.phase)).size).toBeGreaterThanOrEqual(2);
-  });
-
-  it("cancels a running scan: the remote process is gone within 2 s of the mutation returning", async () => {
-    const started = await startJob(kiln.url, [driveOf(1).id], "full", { blocksAtOnce: 1, readDelayFactor: 300 });
-    const jobId = started.data?.[0]?.id as string;
-    // Phase changes are written at once: phase 2 means badblocks is well under way.
-    const running = await waitForJob(
-      kiln.url,
-      jobId,
-      (j) => j.stages[2]?.status === "running" && (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2,
-    );
-    expect(running.status).toBe("running");
-    const stage = await kiln.database.db.stage.findFirstOrThrow({ where: { jobId, name: "surface_validate" } });
-    const pid = stage.remotePid as number;
-    expect(
-      execFileSync("ps", ["-o", "comm=", "-p", String(pid)])
-        .toString()
-        .trim(),
-    ).toBe("badblocks");
-    const cancelled = await gql<{ cancelBurnIn: { __typename: string; data: { status: string } } }>(
-      kiln.url,
-      "mutation($id: ID!) { cancelBurnIn(jobId: $id) { __typename ... on CancelBurnInSuccess { data { status } } } }",
-      { id: jobId },
-    );
-    const returnedAt = Date.now();
-    expect(cancelled.data?.cancelBurnIn).toEqual({ __typename: "CancelBurnInSuccess", data: { status: "cancelled" } });
-    let alive = true;
-    while (alive && Date.now() - returnedAt < 2000) {
+  it(
+    "runs a full job on a 64 MiB drive to passed: 8 phases in order, overall percent never decreasing",
+    async () => {
+      const started = await startJob(kiln.url, [driveOf(0).id], "full");
+      expect(started.__typename).toBe("StartBurnInSuccess");
+      const jobId = started.data?.[0]?.id as string;
+      const progress = subscribe<{ progressPct: number; status: string; stageName: string | null; phase: number | null }>(
+        kiln.url,
+        "subscription($id: ID) { jobProgress(jobId: $id) { progressPct status stageName phase } }",
+        { id: jobId },
+      );
       try {
-        execFileSync("kill", ["-0", String(pid)]);
-        const state = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0];
-        alive = state !== "Z";
-      } catch {
-        alive = false;
+        await progress.until((e) => e.status === "passed", 90_000);
+      } finally {
+        progress.close();
       }
-    }
-    expect(alive).toBe(false);
-    const job = await getJob(kiln.url, jobId);
-    expect(job.stages[2]).toMatchObject({ status: "cancelled" });
-    expect(job.stages[2]?.log).toContain("[ABORTED]");
-    expect(readFileSync(stage.remoteLogPath as string, "latin1")).toContain("[ABORTED]");
-    expect(job.stages.slice(3).map((s) => s.status)).toEqual(["skipped", "skipped"]);
-  });
+      const job = await getJob(kiln.url, jobId);
+      expect(job.status).toBe("passed");
+      expect(job.progressPct).toBe(100);
+      expect(job.stages.map((s) => `${s.name}:${s.status}`)).toEqual([
+        "precheck:passed",
+        "smart_short:passed",
+        "surface_validate:passed",
+        "smart_long:passed",
+        "final_check:passed",
+      ]);
+      const scan = job.stages[2]?.surfaceScan;
+      expect(scan?.history.map((h) => h.phase)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      const starts = scan?.history.map((h) => Date.parse(h.startedAt)) ?? [];
+      expect([...starts].sort((a, b) => a - b)).toEqual(starts);
+      expect(scan?.badBlocks).toBe(0);
+      expect(JSON.parse(job.verdict as string)).toMatchObject({ result: "passed", reasons: [] });
+      // Every published percent is at least the one before it.
+      const percents = progress.events.map((e) => e.progressPct);
+      expect(percents.length).toBeGreaterThan(5);
+      for (let i = 1; i < percents.length; i++) expect(percents[i]).toBeGreaterThanOrEqual(percents[i - 1] ?? 0);
+      expect(new Set(progress.events.filter((e) => e.stageName === "surface_validate").map((e) => e.phase)).size).toBeGreaterThanOrEqual(2);
+    },
+    waitsBudget(1),
+  );
 
-  it("refuses a drive in use without a grant, accepts it with one, refuses again once the grant expired", async () => {
-    const drive = driveOf(3);
-    const refused = await startJob(kiln.url, [drive.id], "quick");
-    expect(refused).toMatchObject({ __typename: "DriveInUseError", usage: [{ kind: "mount", name: path.join(work, "mnt") }] });
-    expect(refused.message).toMatch(/is in use \(mount .*\).*grant a time-limited unlock/);
-
-    const grant = (confirmSerial: string) =>
-      gql<{ grantUnlock: { __typename: string; field?: string; data?: { id: string; expiresAt: string } } }>(
+  it(
+    "cancels a running scan: the remote process is gone within 2 s of the mutation returning",
+    async () => {
+      const started = await startJob(kiln.url, [driveOf(1).id], "full", { blocksAtOnce: 1, readDelayFactor: 300 });
+      const jobId = started.data?.[0]?.id as string;
+      // Phase changes are written at once: phase 2 means badblocks is well under way.
+      const running = await waitForJob(
         kiln.url,
-        'mutation($d: ID!, $s: String!) { grantUnlock(driveId: $d, confirmSerial: $s, reason: "re-test after RMA", minutes: 30) { __typename ... on GrantUnlockSuccess { data { id expiresAt } } ... on ValidationError { field } } }',
-        { d: drive.id, s: confirmSerial },
-      ).then((r) => r.data?.grantUnlock);
-    expect(await grant("WRONG-SERIAL")).toMatchObject({ __typename: "ValidationError", field: "confirmSerial" });
-    const granted = await grant(drive.serial);
-    expect(granted?.__typename).toBe("GrantUnlockSuccess");
-
-    const accepted = await startJob(kiln.url, [drive.id], "quick");
-    expect(accepted.__typename).toBe("StartBurnInSuccess");
-    const job = await waitForJob(kiln.url, accepted.data?.[0]?.id as string, ended);
-    expect(job.status).toBe("passed");
-    expect(job.stages[0]?.log).toMatch(/unlock grant .* used/);
-    const used = await kiln.database.db.unlockGrant.findUniqueOrThrow({ where: { id: granted?.data?.id as string } });
-    expect(used.consumedByJobId).toBe(job.id);
-
-    // The grant was used by that job: the next start needs a new one.
-    expect(await startJob(kiln.url, [drive.id], "quick")).toMatchObject({
-      __typename: "UnlockRequiredError",
-      reason: expect.stringMatching(/was used by job/),
-    });
-    // A new grant that has expired does not count.
-    const second = await grant(drive.serial);
-    await kiln.database.db.unlockGrant.update({
-      where: { id: second?.data?.id as string },
-      data: { expiresAt: new Date(Date.now() - 1000) },
-    });
-    expect(await startJob(kiln.url, [drive.id], "quick")).toMatchObject({
-      __typename: "UnlockRequiredError",
-      reason: expect.stringMatching(/expired at/),
-    });
-    // Nor does one for another serial (the drive was swapped since).
-    await kiln.database.db.unlockGrant.create({
-      data: {
-        driveId: drive.id,
-        serial: "OTHER-SERIAL",
-        reason: "old drive",
-        grantedBy: "operator",
-        expiresAt: new Date(Date.now() + 600_000),
-      },
-    });
-    expect(await startJob(kiln.url, [drive.id], "quick")).toMatchObject({
-      __typename: "UnlockRequiredError",
-      reason: expect.stringMatching(/for serial OTHER-SERIAL/),
-    });
-
-    const actions = (await kiln.database.db.auditEvent.findMany({ where: { subjectId: drive.id }, orderBy: { at: "asc" } })).map(
-      (e) => e.action,
-    );
-    expect(actions).toEqual(["unlock.grant", "unlock.use", "unlock.grant"]);
-  });
-
-  it("aborts before any write when the device path now holds a drive with another serial", async () => {
-    const loop = host.loops[2] as { device: string; file: string };
-    const drive = driveOf(2);
-    // A recognisable pattern on the "drive", to prove nothing wrote to it.
-    execFileSync("dd", ["if=/dev/urandom", `of=${loop.device}`, "bs=1M", "count=1", "conv=fsync", "status=none"]);
-    const before = readFileSync(loop.file).subarray(0, MiB);
-    // The drive at that path is swapped for another one (another recorded serial).
-    const map = path.join(host.sshd.binDir, "smartctl.map");
-    writeFileSync(
-      map,
-      readFileSync(map, "utf8").replace(
-        new RegExp(`^${loop.device} .*$`, "m"),
-        `${loop.device} ${path.join(fixtures as string, "smart-fail2.json")}`,
-      ),
-    );
-    const started = await startJob(kiln.url, [drive.id], "full");
-    const job: JobView = await waitForJob(kiln.url, started.data?.[0]?.id as string, ended);
-    expect(job.status).toBe("failed");
-    expect(job.errorText).toMatch(/serial changed: .* now reports MSK423Y20S3HBC, the job is for .*aborted before any write/);
-    expect(job.stages.map((s) => s.status)).toEqual(["failed", "skipped", "skipped", "skipped", "skipped"]);
-    const surface = await kiln.database.db.stage.findFirstOrThrow({ where: { jobId: job.id, name: "surface_validate" } });
-    expect(surface.remotePid).toBeNull();
-    expect(readFileSync(loop.file).subarray(0, MiB).equals(before)).toBe(true);
-    mapSmartctl(host.sshd.binDir, loop.device, path.join(fixtures as string, "smart-megaraid0.json"));
-  });
-
-  it("refuses bad input naming the field, and repeats the first answer for a reused idempotency key", async () => {
-    expect(await startJob(kiln.url, [driveOf(0).id], "everything")).toMatchObject({ __typename: "ValidationError", field: "profile" });
-    expect(await startJob(kiln.url, [driveOf(0).id], "full", { blockSize: 3000 })).toMatchObject({
-      __typename: "ValidationError",
-      field: "options.blockSize",
-    });
-    expect(await startJob(kiln.url, [], "full")).toMatchObject({ __typename: "ValidationError", field: "driveIds" });
-    const call = (profile: string) =>
-      gql<{ startBurnIn: { __typename: string; data?: Array<{ id: string }>; field?: string } }>(
+        jobId,
+        (j) => j.stages[2]?.status === "running" && (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2,
+      );
+      expect(running.status).toBe("running");
+      const stage = await kiln.database.db.stage.findFirstOrThrow({ where: { jobId, name: "surface_validate" } });
+      const pid = stage.remotePid as number;
+      expect(
+        execFileSync("ps", ["-o", "comm=", "-p", String(pid)])
+          .toString()
+          .trim(),
+      ).toBe("badblocks");
+      const cancelled = await gql<{ cancelBurnIn: { __typename: string; data: { status: string } } }>(
         kiln.url,
-        'mutation($ids: [ID!]!, $p: String!) { startBurnIn(driveIds: $ids, profile: $p, idempotencyKey: "batch-7") { __typename ... on StartBurnInSuccess { data { id } } ... on ValidationError { field } } }',
-        { ids: [driveOf(0).id], p: profile },
-      ).then((r) => r.data?.startBurnIn);
-    const first = await call("quick");
-    const again = await call("quick");
-    expect(again?.data).toEqual(first?.data);
-    expect(await call("full")).toMatchObject({ __typename: "ValidationError", field: "idempotencyKey" });
-    expect(await kiln.database.db.burnInJob.count({ where: { idempotencyKey: { startsWith: "batch-7#" } } })).toBe(1);
-    // A second job on a busy drive is refused.
-    expect(await startJob(kiln.url, [driveOf(0).id], "quick")).toMatchObject({ __typename: "DriveBusyError" });
-    await waitForJob(kiln.url, first?.data?.[0]?.id as string, ended);
-  });
+        "mutation($id: ID!) { cancelBurnIn(jobId: $id) { __typename ... on CancelBurnInSuccess { data { status } } } }",
+        { id: jobId },
+      );
+      const returnedAt = Date.now();
+      expect(cancelled.data?.cancelBurnIn).toEqual({ __typename: "CancelBurnInSuccess", data: { status: "cancelled" } });
+      let alive = true;
+      while (alive && Date.now() - returnedAt < 2000) {
+        try {
+          execFileSync("kill", ["-0", String(pid)]);
+          const state = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0];
+          alive = state !== "Z";
+        } catch {
+          alive = false;
+        }
+      }
+      expect(alive).toBe(false);
+      const job = await getJob(kiln.url, jobId);
+      expect(job.stages[2]).toMatchObject({ status: "cancelled" });
+      expect(job.stages[2]?.log).toContain("[ABORTED]");
+      // The run's directory on the host is gone with it, and so is the job's.
+      expect(existsSync(stage.remoteDir as string)).toBe(false);
+      expect(existsSync(path.dirname(stage.remoteDir as string))).toBe(false);
+      expect(job.stages.slice(3).map((s) => s.status)).toEqual(["skipped", "skipped"]);
+    },
+    waitsBudget(1),
+  );
+
+  it(
+    "refuses a drive holding data without a grant, accepts it with one, refuses again once the grant expired",
+    async () => {
+      const drive = driveOf(3);
+      const refused = await startJob(kiln.url, [drive.id], "quick");
+      // An ext4 filesystem nobody has mounted: data at rest, found on the device itself.
+      expect(refused).toMatchObject({ __typename: "DriveInUseError", usage: [{ kind: "filesystem", name: host.loops[3]?.device }] });
+      expect(refused.message).toMatch(/is in use \(filesystem .*\).*grant a time-limited unlock/);
+
+      const grant = (confirmSerial: string) =>
+        gql<{ grantUnlock: { __typename: string; field?: string; data?: { id: string; expiresAt: string } } }>(
+          kiln.url,
+          'mutation($d: ID!, $s: String!) { grantUnlock(driveId: $d, confirmSerial: $s, reason: "re-test after RMA", minutes: 30) { __typename ... on GrantUnlockSuccess { data { id expiresAt } } ... on ValidationError { field } } }',
+          { d: drive.id, s: confirmSerial },
+        ).then((r) => r.data?.grantUnlock);
+      expect(await grant("WRONG-SERIAL")).toMatchObject({ __typename: "ValidationError", field: "confirmSerial" });
+      const granted = await grant(drive.serial);
+      expect(granted?.__typename).toBe("GrantUnlockSuccess");
+
+      const accepted = await startJob(kiln.url, [drive.id], "quick");
+      expect(accepted.__typename).toBe("StartBurnInSuccess");
+      const job = await waitForJob(kiln.url, accepted.data?.[0]?.id as string, ended);
+      expect(job.status).toBe("passed");
+      expect(job.stages[0]?.log).toMatch(/drive holds data \(filesystem .*\): unlock grant .* used/);
+      const used = await kiln.database.db.unlockGrant.findUniqueOrThrow({ where: { id: granted?.data?.id as string } });
+      expect(used.consumedByJobId).toBe(job.id);
+
+      // The grant was used by that job: the next start needs a new one.
+      expect(await startJob(kiln.url, [drive.id], "quick")).toMatchObject({
+        __typename: "UnlockRequiredError",
+        reason: expect.stringMatching(/was used by job/),
+      });
+      // A new grant that has expired does not count.
+      const second = await grant(drive.serial);
+      await kiln.database.db.unlockGrant.update({
+        where: { id: second?.data?.id as string },
+        data: { expiresAt: new Date(Date.now() - 1000) },
+      });
+      expect(await startJob(kiln.url, [drive.id], "quick")).toMatchObject({
+        __typename: "UnlockRequiredError",
+        reason: expect.stringMatching(/expired at/),
+      });
+      // Nor does one for another serial (the drive was swapped since).
+      await kiln.database.db.unlockGrant.create({
+        data: {
+          driveId: drive.id,
+          serial: "OTHER-SERIAL",
+          reason: "old drive",
+          grantedBy: "operator",
+          expiresAt: new Date(Date.now() + 600_000),
+        },
+      });
+      expect(await startJob(kiln.url, [drive.id], "quick")).toMatchObject({
+        __typename: "UnlockRequiredError",
+        reason: expect.stringMatching(/for serial OTHER-SERIAL/),
+      });
+
+      const actions = (await kiln.database.db.auditEvent.findMany({ where: { subjectId: drive.id }, orderBy: { at: "asc" } })).map(
+        (e) => e.action,
+      );
+      expect(actions).toEqual(["unlock.grant", "unlock.use", "unlock.grant"]);
+    },
+    waitsBudget(1),
+  );
+
+  it(
+    "aborts before any write when the device path now holds a drive with another serial",
+    async () => {
+      const loop = host.loops[2] as { device: string; file: string };
+      const drive = driveOf(2);
+      // A recognisable pattern on the "drive", to prove nothing wrote to it.
+      execFileSync("dd", ["if=/dev/urandom", `of=${loop.device}`, "bs=1M", "count=1", "conv=fsync", "status=none"]);
+      const before = readFileSync(loop.file).subarray(0, MiB);
+      // The drive at that path is swapped for another one (another recorded serial).
+      const map = path.join(host.sshd.binDir, "smartctl.map");
+      writeFileSync(
+        map,
+        readFileSync(map, "utf8").replace(
+          new RegExp(`^${loop.device} .*$`, "m"),
+          `${loop.device} ${path.join(fixtures as string, "smart-fail2.json")}`,
+        ),
+      );
+      const started = await startJob(kiln.url, [drive.id], "full");
+      const job: JobView = await waitForJob(kiln.url, started.data?.[0]?.id as string, ended);
+      // Nothing is known about either drive's health: unknown, never the verdict word "failed".
+      expect(job.status).toBe("unknown");
+      expect(job.errorText).toMatch(/serial changed: .* now reports MSK423Y20S3HBC, the job is for .*aborted before any write/);
+      expect(job.stages.map((s) => s.status)).toEqual(["unknown", "skipped", "skipped", "skipped", "skipped"]);
+      const surface = await kiln.database.db.stage.findFirstOrThrow({ where: { jobId: job.id, name: "surface_validate" } });
+      expect(surface.remotePid).toBeNull();
+      expect(readFileSync(loop.file).subarray(0, MiB).equals(before)).toBe(true);
+      mapSmartctl(host.sshd.binDir, loop.device, path.join(fixtures as string, "smart-megaraid0.json"));
+    },
+    waitsBudget(1),
+  );
+
+  it(
+    "refuses bad input naming the field, and repeats the first answer for a reused idempotency key",
+    async () => {
+      expect(await startJob(kiln.url, [driveOf(0).id], "everything")).toMatchObject({ __typename: "ValidationError", field: "profile" });
+      expect(await startJob(kiln.url, [driveOf(0).id], "full", { blockSize: 3000 })).toMatchObject({
+        __typename: "ValidationError",
+        field: "options.blockSize",
+      });
+      expect(await startJob(kiln.url, [], "full")).toMatchObject({ __typename: "ValidationError", field: "driveIds" });
+      const call = (profile: string) =>
+        gql<{ startBurnIn: { __typename: string; data?: Array<{ id: string }>; field?: string } }>(
+          kiln.url,
+          'mutation($ids: [ID!]!, $p: String!) { startBurnIn(driveIds: $ids, profile: $p, idempotencyKey: "batch-7") { __typename ... on StartBurnInSuccess { data { id } } ... on ValidationError { field } } }',
+          { ids: [driveOf(0).id], p: profile },
+        ).then((r) => r.data?.startBurnIn);
+      const first = await call("quick");
+      const again = await call("quick");
+      expect(again?.data).toEqual(first?.data);
+      expect(await call("full")).toMatchObject({ __typename: "ValidationError", field: "idempotencyKey" });
+      expect(await kiln.database.db.burnInJob.count({ where: { idempotencyKey: { startsWith: "batch-7#" } } })).toBe(1);
+      // A second job on a busy drive is refused.
+      expect(await startJob(kiln.url, [driveOf(0).id], "quick")).toMatchObject({ __typename: "DriveBusyError" });
+      await waitForJob(kiln.url, first?.data?.[0]?.id as string, ended);
+    },
+    waitsBudget(1),
+  );
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
 import { setSetting } from "../../server/services/settings.js";
+import { waitsBudget } from "../helpers/burn-in-host.js";
 import { gql } from "../helpers/graphql.js";
 import { subscribe } from "../helpers/sse.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
@@ -90,66 +91,74 @@ describe("demo host", () => {
     expect(await kiln.database.db.host.count()).toBe(1);
   });
 
-  it("runs at most maxJobsPerHost jobs on a host at once and starts queued ones in order as slots free", async () => {
-    await setSetting(kiln.database.db, "maxJobsPerHost", 2, "test");
-    const { data } = await gql<{ drives: Array<{ id: string }> }>(kiln.url, "{ drives { id } }");
-    const ids = (data?.drives ?? []).map((d) => d.id);
-    const started = await gql<{ startBurnIn: { data: Array<{ id: string }> } }>(
-      kiln.url,
-      'mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: "simulate", options: { simulateSeconds: 2, simulateHz: 5 }) { ... on StartBurnInSuccess { data { id } } } }',
-      { ids },
-    );
-    const jobIds = started.data?.startBurnIn.data.map((j) => j.id) ?? [];
-    expect(jobIds).toHaveLength(4);
-    let most = 0;
-    // Watch every change of every job until all have ended.
-    const events = subscribe<{ jobId: string; status: string }>(kiln.url, "subscription { jobProgress { jobId status } }");
-    try {
-      for (;;) {
-        const jobs = await kiln.database.db.burnInJob.findMany({ where: { id: { in: jobIds } }, orderBy: { createdAt: "asc" } });
-        most = Math.max(most, jobs.filter((j) => j.status === "running").length);
-        if (jobs.every((j) => j.status === "passed")) {
-          const starts = jobs.map((j) => j.startedAt?.getTime() ?? 0);
-          expect([...starts].sort((a, b) => a - b)).toEqual(starts);
-          // The third job started only once one of the first two had finished.
-          const firstEnd = Math.min(jobs[0]?.finishedAt?.getTime() ?? 0, jobs[1]?.finishedAt?.getTime() ?? 0);
-          expect(starts[2]).toBeGreaterThanOrEqual(firstEnd);
-          break;
+  it(
+    "runs at most maxJobsPerHost jobs on a host at once and starts queued ones in order as slots free",
+    async () => {
+      await setSetting(kiln.database.db, "maxJobsPerHost", 2, "test");
+      const { data } = await gql<{ drives: Array<{ id: string }> }>(kiln.url, "{ drives { id } }");
+      const ids = (data?.drives ?? []).map((d) => d.id);
+      const started = await gql<{ startBurnIn: { data: Array<{ id: string }> } }>(
+        kiln.url,
+        'mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: "simulate", options: { simulateSeconds: 2, simulateHz: 5 }) { ... on StartBurnInSuccess { data { id } } } }',
+        { ids },
+      );
+      const jobIds = started.data?.startBurnIn.data.map((j) => j.id) ?? [];
+      expect(jobIds).toHaveLength(4);
+      let most = 0;
+      // Watch every change of every job until all have ended.
+      const events = subscribe<{ jobId: string; status: string }>(kiln.url, "subscription { jobProgress { jobId status } }");
+      try {
+        for (;;) {
+          const jobs = await kiln.database.db.burnInJob.findMany({ where: { id: { in: jobIds } }, orderBy: { createdAt: "asc" } });
+          most = Math.max(most, jobs.filter((j) => j.status === "running").length);
+          if (jobs.every((j) => j.status === "passed")) {
+            const starts = jobs.map((j) => j.startedAt?.getTime() ?? 0);
+            expect([...starts].sort((a, b) => a - b)).toEqual(starts);
+            // The third job started only once one of the first two had finished.
+            const firstEnd = Math.min(jobs[0]?.finishedAt?.getTime() ?? 0, jobs[1]?.finishedAt?.getTime() ?? 0);
+            expect(starts[2]).toBeGreaterThanOrEqual(firstEnd);
+            break;
+          }
+          await events.until(() => true, 10_000).catch(() => {});
+          events.events.length = 0;
         }
-        await events.until(() => true, 10_000).catch(() => {});
-        events.events.length = 0;
+      } finally {
+        events.close();
+        await setSetting(kiln.database.db, "maxJobsPerHost", 8, "test");
       }
-    } finally {
-      events.close();
-      await setSetting(kiln.database.db, "maxJobsPerHost", 8, "test");
-    }
-    expect(most).toBe(2);
-  });
+      expect(most).toBe(2);
+    },
+    waitsBudget(1),
+  );
 
-  it("burns in all 4 demo drives at once with the quick profile: Kiln's SMART answers carry their self-tests", async () => {
-    const { data } = await gql<{ drives: Array<{ id: string }> }>(kiln.url, "{ drives { id } }");
-    const started = await gql<{ startBurnIn: { data: Array<{ id: string }> } }>(
-      kiln.url,
-      'mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: "quick") { ... on StartBurnInSuccess { data { id } } } }',
-      { ids: (data?.drives ?? []).map((d) => d.id) },
-    );
-    const ids = started.data?.startBurnIn.data.map((j) => j.id) ?? [];
-    expect(ids).toHaveLength(4);
-    const events = subscribe<{ jobId: string; status: string }>(kiln.url, "subscription { jobProgress { jobId status } }");
-    try {
-      const done = new Set<string>();
-      while (done.size < 4) {
-        const e = await events.until((x) => x.status !== "running" && ids.includes(x.jobId) && !done.has(x.jobId), 60_000);
-        expect(e.status).toBe("passed");
-        done.add(e.jobId);
+  it(
+    "burns in all 4 demo drives at once with the quick profile: Kiln's SMART answers carry their self-tests",
+    async () => {
+      const { data } = await gql<{ drives: Array<{ id: string }> }>(kiln.url, "{ drives { id } }");
+      const started = await gql<{ startBurnIn: { data: Array<{ id: string }> } }>(
+        kiln.url,
+        'mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: "quick") { ... on StartBurnInSuccess { data { id } } } }',
+        { ids: (data?.drives ?? []).map((d) => d.id) },
+      );
+      const ids = started.data?.startBurnIn.data.map((j) => j.id) ?? [];
+      expect(ids).toHaveLength(4);
+      const events = subscribe<{ jobId: string; status: string }>(kiln.url, "subscription { jobProgress { jobId status } }");
+      try {
+        const done = new Set<string>();
+        while (done.size < 4) {
+          const e = await events.until((x) => x.status !== "running" && ids.includes(x.jobId) && !done.has(x.jobId), 60_000);
+          expect(e.status).toBe("passed");
+          done.add(e.jobId);
+        }
+      } finally {
+        events.close();
       }
-    } finally {
-      events.close();
-    }
-    const jobs = await kiln.database.db.burnInJob.findMany({ where: { id: { in: ids } }, include: { stages: true } });
-    for (const job of jobs) {
-      expect(job.status).toBe("passed");
-      expect(job.stages.find((st) => st.name === "smart_short")?.log).toMatch(/self-test log: Short offline: Completed without error/);
-    }
-  });
+      const jobs = await kiln.database.db.burnInJob.findMany({ where: { id: { in: ids } }, include: { stages: true } });
+      for (const job of jobs) {
+        expect(job.status).toBe("passed");
+        expect(job.stages.find((st) => st.name === "smart_short")?.log).toMatch(/self-test log: Short offline: Completed without error/);
+      }
+    },
+    waitsBudget(4),
+  );
 });

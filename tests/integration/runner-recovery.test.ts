@@ -2,7 +2,7 @@
 // scans went on without it, Kiln re-attaches to each (no second badblocks), and a scan whose
 // process vanished meanwhile turns unknown and can be resumed from its unfinished pattern.
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../server/db/client.js";
@@ -15,6 +15,7 @@ import {
   startBurnInHost,
   startJob,
   waitForJob,
+  waitsBudget,
 } from "../helpers/burn-in-host.js";
 import { gql } from "../helpers/graphql.js";
 import { type ServingKiln, serveKiln } from "../helpers/kiln-process.js";
@@ -56,93 +57,101 @@ describe.runIf(fixtures !== null)("Kiln restarts during burn-ins", () => {
     removeTempDirs();
   });
 
-  it("re-attaches to 3 scans after kill -9; one whose process vanished meanwhile is unknown, and resumes from its pattern", async () => {
-    const { drives } = await registerHost(kiln.url, host);
-    await setSettings(kiln.url, { pollSeconds: 0.2, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs") });
-    const ids = host.loops.map((l) => drives.get(l.device)?.id as string);
-    // -c 1 -d 300 makes a 64 MiB scan take about half a minute: time to kill Kiln in the middle.
-    const started = await startJob(kiln.url, ids, "full", { blocksAtOnce: 1, readDelayFactor: 300 });
-    expect(started.__typename).toBe("StartBurnInSuccess");
-    const jobIds = (started.data ?? []).map((j) => j.id);
-    for (const id of jobIds) await waitForJob(kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2, 90_000);
+  it(
+    "re-attaches to 3 scans after kill -9; one whose process vanished meanwhile is unknown, and resumes from its pattern",
+    async () => {
+      const { drives } = await registerHost(kiln.url, host);
+      await setSettings(kiln.url, { pollSeconds: 0.2, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs") });
+      const ids = host.loops.map((l) => drives.get(l.device)?.id as string);
+      // -c 1 -d 300 makes a 64 MiB scan take about half a minute: time to kill Kiln in the middle.
+      const started = await startJob(kiln.url, ids, "full", { blocksAtOnce: 1, readDelayFactor: 300 });
+      expect(started.__typename).toBe("StartBurnInSuccess");
+      const jobIds = (started.data ?? []).map((j) => j.id);
+      for (const id of jobIds) await waitForJob(kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2, 90_000);
 
-    // What Kiln knew when it was killed.
-    const { db, close } = await openDatabase({ url: `file:${path.join(dataDir, "kiln.db")}` });
-    const before = await db.stage.findMany({ where: { jobId: { in: jobIds }, name: "surface_validate" } });
-    await close();
-    kiln.child.kill("SIGKILL");
-    await kiln.exited;
-    for (const s of before) expect(badblocksFor(host.loops[jobIds.indexOf(s.jobId)]?.device as string)).toEqual([s.remotePid]);
+      // What Kiln knew when it was killed.
+      const { db, close } = await openDatabase({ url: `file:${path.join(dataDir, "kiln.db")}` });
+      const before = await db.stage.findMany({ where: { jobId: { in: jobIds }, name: "surface_validate" } });
+      await close();
+      kiln.child.kill("SIGKILL");
+      await kiln.exited;
+      for (const s of before) expect(badblocksFor(host.loops[jobIds.indexOf(s.jobId)]?.device as string)).toEqual([s.remotePid]);
 
-    // While Kiln is down, the third scan's process group is killed (as by a host reboot): no exit code.
-    const victim = before.find((s) => s.jobId === jobIds[2]);
-    execFileSync("kill", ["-KILL", "--", `-${victim?.remotePgid}`]);
-    expect(badblocksFor(host.loops[2]?.device as string)).toEqual([]);
-    expect(existsSync(victim?.remoteExitPath as string)).toBe(false);
+      // While Kiln is down, the third scan's process group is killed (as by a host reboot): no exit code.
+      const victim = before.find((s) => s.jobId === jobIds[2]);
+      execFileSync("kill", ["-KILL", "--", `-${victim?.remotePgid}`]);
+      expect(badblocksFor(host.loops[2]?.device as string)).toEqual([]);
+      expect(existsSync(victim?.remoteExitPath as string)).toBe(false);
 
-    kiln = await serveKiln(["--port", "0", "--data", dataDir], env);
-    expect(kiln.output()).toMatch(/re-attaching to job/);
-    // Never a second badblocks for a drive while the first runs.
-    for (const [i, s] of before.entries())
-      expect(badblocksFor(host.loops[i]?.device as string).filter((p) => p !== s.remotePid)).toEqual([]);
+      kiln = await serveKiln(["--port", "0", "--data", dataDir], env);
+      expect(kiln.output()).toMatch(/re-attaching to job/);
+      // Never a second badblocks for a drive while the first runs.
+      for (const [i, s] of before.entries())
+        expect(badblocksFor(host.loops[i]?.device as string).filter((p) => p !== s.remotePid)).toEqual([]);
 
-    for (const id of jobIds.slice(0, 2)) {
+      for (const id of jobIds.slice(0, 2)) {
+        const job = await waitForJob(kiln.url, id, ended, 180_000);
+        expect(job.status, JSON.stringify(job)).toBe("passed");
+        const stage = before.find((s) => s.jobId === id);
+        const scan = job.stages[2]?.surfaceScan;
+        expect(scan?.history.map((h) => h.phase)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+        // The phases seen before the kill keep their first timestamps.
+        const earlier = JSON.parse(stage?.bbPhaseHistory as string) as Record<string, string>;
+        for (const [phase, at] of Object.entries(earlier)) expect(scan?.history.find((h) => h.phase === Number(phase))?.startedAt).toBe(at);
+        expect(job.stages[2]?.log).toContain(`re-attaching to badblocks pid ${stage?.remotePid}`);
+        // One badblocks start; its run directory was removed once the log was read to the end.
+        expect((job.stages[2]?.log.match(/started badblocks/g) ?? []).length).toBe(1);
+        expect(existsSync(path.join(work, "runs", id))).toBe(false);
+      }
+
+      const lost = await waitForJob(kiln.url, jobIds[2] as string, ended, 60_000);
+      expect(lost.status, JSON.stringify(lost, null, 1)).toBe("unknown");
+      expect(lost.errorText).toMatch(/gone and left no exit code/);
+      expect(lost.stages[2]?.log).toContain("[INTERRUPTED]");
+      const phaseAtLoss = lost.stages[2]?.surfaceScan?.phase as number;
+      expect(phaseAtLoss).toBeGreaterThanOrEqual(2);
+
+      const resumed = await gql<{ resumeBurnIn: { __typename: string; data?: { id: string; resumedFromId: string } } }>(
+        kiln.url,
+        "mutation($id: ID!) { resumeBurnIn(jobId: $id) { __typename ... on ResumeBurnInSuccess { data { id resumedFromId } } ... on Error { message } } }",
+        { id: jobIds[2] },
+      );
+      expect(resumed.data?.resumeBurnIn.__typename, JSON.stringify(resumed)).toBe("ResumeBurnInSuccess");
+      const second = await waitForJob(kiln.url, resumed.data?.resumeBurnIn.data?.id as string, ended, 180_000);
+      expect(second.status, JSON.stringify(second)).toBe("passed");
+      expect(second.resumedFromId).toBe(jobIds[2]);
+      const pattern = ["0xaa", "0x55", "0xff", "0x00"][Math.ceil(phaseAtLoss / 2) - 1] as string;
+      const rest = ["0xaa", "0x55", "0xff", "0x00"].slice(Math.ceil(phaseAtLoss / 2) - 1);
+      const scanStage = second.stages.find((s) => s.name === "surface_validate");
+      expect(scanStage?.log).toContain(rest.map((p) => `-t ${p}`).join(" "));
+      const firstPhase = 2 * ["0xaa", "0x55", "0xff", "0x00"].indexOf(pattern) + 1;
+      expect(scanStage?.surfaceScan?.history.map((h) => h.phase)).toEqual(Array.from({ length: 9 - firstPhase }, (_, i) => firstPhase + i));
+      expect(second.stages.map((s) => s.name)).toEqual(["precheck", "surface_validate", "smart_long", "final_check"]);
+      // The first part stays in history, linked to the second.
+      const first = await getJob(kiln.url, jobIds[2] as string);
+      expect(first.status).toBe("unknown");
+    },
+    waitsBudget(8),
+  );
+
+  it(
+    "stops on SIGTERM within 10 s and leaves a running scan running",
+    async () => {
+      const listed = await gql<{ drives: Array<{ id: string; devicePath: string }> }>(kiln.url, "{ drives { id devicePath } }");
+      const drive = listed.data?.drives.find((d) => d.devicePath === host.loops[0]?.device);
+      const started = await startJob(kiln.url, [drive?.id as string], "full", { blocksAtOnce: 1, readDelayFactor: 300 });
+      const id = started.data?.[0]?.id as string;
+      await waitForJob(kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2, 90_000);
+      const t0 = Date.now();
+      kiln.child.kill("SIGTERM");
+      const { code } = await kiln.exited;
+      expect(code).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect(badblocksFor(host.loops[0]?.device as string)).toHaveLength(1);
+      kiln = await serveKiln(["--port", "0", "--data", dataDir], env);
       const job = await waitForJob(kiln.url, id, ended, 180_000);
-      expect(job.status, JSON.stringify(job)).toBe("passed");
-      const stage = before.find((s) => s.jobId === id);
-      const scan = job.stages[2]?.surfaceScan;
-      expect(scan?.history.map((h) => h.phase)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-      // The phases seen before the kill keep their first timestamps.
-      const earlier = JSON.parse(stage?.bbPhaseHistory as string) as Record<string, string>;
-      for (const [phase, at] of Object.entries(earlier)) expect(scan?.history.find((h) => h.phase === Number(phase))?.startedAt).toBe(at);
-      expect(job.stages[2]?.log).toContain(`re-attaching to badblocks pid ${stage?.remotePid}`);
-      // One run directory, one badblocks start.
-      expect(readdirSync(path.join(work, "runs", id))).toHaveLength(1);
-      expect((job.stages[2]?.log.match(/started badblocks/g) ?? []).length).toBe(1);
-    }
-
-    const lost = await waitForJob(kiln.url, jobIds[2] as string, ended, 60_000);
-    expect(lost.status, JSON.stringify(lost, null, 1)).toBe("unknown");
-    expect(lost.errorText).toMatch(/gone and left no exit code/);
-    expect(lost.stages[2]?.log).toContain("[INTERRUPTED]");
-    const phaseAtLoss = lost.stages[2]?.surfaceScan?.phase as number;
-    expect(phaseAtLoss).toBeGreaterThanOrEqual(2);
-
-    const resumed = await gql<{ resumeBurnIn: { __typename: string; data?: { id: string; resumedFromId: string } } }>(
-      kiln.url,
-      "mutation($id: ID!) { resumeBurnIn(jobId: $id) { __typename ... on ResumeBurnInSuccess { data { id resumedFromId } } ... on Error { message } } }",
-      { id: jobIds[2] },
-    );
-    expect(resumed.data?.resumeBurnIn.__typename, JSON.stringify(resumed)).toBe("ResumeBurnInSuccess");
-    const second = await waitForJob(kiln.url, resumed.data?.resumeBurnIn.data?.id as string, ended, 180_000);
-    expect(second.status, JSON.stringify(second)).toBe("passed");
-    expect(second.resumedFromId).toBe(jobIds[2]);
-    const pattern = ["0xaa", "0x55", "0xff", "0x00"][Math.ceil(phaseAtLoss / 2) - 1] as string;
-    const rest = ["0xaa", "0x55", "0xff", "0x00"].slice(Math.ceil(phaseAtLoss / 2) - 1);
-    const scanStage = second.stages.find((s) => s.name === "surface_validate");
-    expect(scanStage?.log).toContain(rest.map((p) => `-t ${p}`).join(" "));
-    const firstPhase = 2 * ["0xaa", "0x55", "0xff", "0x00"].indexOf(pattern) + 1;
-    expect(scanStage?.surfaceScan?.history.map((h) => h.phase)).toEqual(Array.from({ length: 9 - firstPhase }, (_, i) => firstPhase + i));
-    expect(second.stages.map((s) => s.name)).toEqual(["precheck", "surface_validate", "smart_long", "final_check"]);
-    // The first part stays in history, linked to the second.
-    const first = await getJob(kiln.url, jobIds[2] as string);
-    expect(first.status).toBe("unknown");
-  });
-
-  it("stops on SIGTERM within 10 s and leaves a running scan running", async () => {
-    const listed = await gql<{ drives: Array<{ id: string; devicePath: string }> }>(kiln.url, "{ drives { id devicePath } }");
-    const drive = listed.data?.drives.find((d) => d.devicePath === host.loops[0]?.device);
-    const started = await startJob(kiln.url, [drive?.id as string], "full", { blocksAtOnce: 1, readDelayFactor: 300 });
-    const id = started.data?.[0]?.id as string;
-    await waitForJob(kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2, 90_000);
-    const t0 = Date.now();
-    kiln.child.kill("SIGTERM");
-    const { code } = await kiln.exited;
-    expect(code).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(10_000);
-    expect(badblocksFor(host.loops[0]?.device as string)).toHaveLength(1);
-    kiln = await serveKiln(["--port", "0", "--data", dataDir], env);
-    const job = await waitForJob(kiln.url, id, ended, 180_000);
-    expect(job.status).toBe("passed");
-  });
+      expect(job.status).toBe("passed");
+    },
+    waitsBudget(3),
+  );
 });

@@ -148,8 +148,10 @@ describe.runIf(fixtures !== null)("SSH hosts against a real sshd", () => {
     const bySerial = Object.fromEntries((await drives()).map((d) => [d.serial, d]));
     expect(bySerial["9RK1XXXX"]).toMatchObject({ inUse: false, usage: [] });
     expect(bySerial.BTNH93710FS91P0B?.inUse).toBe(true);
+    // Mounted (active use), and the ext4 signature wipefs finds on the device itself (data at rest).
     expect(bySerial.BTNH93710FS91P0B?.usage.map(({ kind, name }) => ({ kind, name }))).toEqual([
       { kind: "mount", name: path.join(work, "mnt") },
+      { kind: "filesystem", name: loops.mounted?.device },
     ]);
     expect(bySerial.Z1Z5DWJK0000XXXXXXXX?.inUse).toBe(true);
     expect(bySerial.Z1Z5DWJK0000XXXXXXXX?.usage.map(({ kind, name }) => ({ kind, name }))).toEqual([{ kind: "zfs", name: "tank" }]);

@@ -80,8 +80,7 @@ describe.each([
   });
 
   it("kills a detached process group and confirms it is gone", async () => {
-    const dir = path.join(tempDir(), "run");
-    const proc = await transport.startDetached(["sleep", "60"], dir);
+    const proc = await transport.startDetached(["sleep", "60"], { workDir: tempDir(), job: "job", stage: "run" });
     expect(await transport.processState(proc)).toBe("alive");
     const started = Date.now();
     expect(await transport.killGroup(proc)).toBe(true);
@@ -92,8 +91,7 @@ describe.each([
   });
 
   it("does not take another process under a reused pid for ours", async () => {
-    const dir = path.join(tempDir(), "run");
-    const proc = await transport.startDetached(["sleep", "60"], dir);
+    const proc = await transport.startDetached(["sleep", "60"], { workDir: tempDir(), job: "job", stage: "run" });
     expect(await transport.processState({ ...proc, startTime: String(Number(proc.startTime) + 1) })).toBe("gone");
     expect(await transport.processState({ ...proc, bootId: "00000000-0000-0000-0000-000000000000" })).toBe("gone");
     await transport.killGroup(proc);
@@ -102,9 +100,8 @@ describe.each([
 
 describe("detached runs over SSH", () => {
   it("keep running after the connection is closed, and their log can be read from an offset afterwards", async () => {
-    const dir = path.join(tempDir(), "detached");
     const first = sshHost();
-    const proc = await first.startDetached(TICKER, dir);
+    const proc = await first.startDetached(TICKER, { workDir: tempDir(), job: "job", stage: "detached" });
     await until("the first lines", async () => (await first.readLog(proc.logPath, 0)).data.toString().includes("line 3"));
     const head = await first.readLog(proc.logPath, 0);
     await first.close();

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseSmartctlJson, parseSmartctlScan, SmartctlParseError } from "../../server/parsers/smartctl.js";
+import { HostOutputError } from "../../server/parsers/host-json.js";
+import { parseSmartctlJson, parseSmartctlScan } from "../../server/parsers/smartctl.js";
 import { smartctlFixtureDir, smartctlFixtures } from "../helpers/shared-fixtures.js";
 
 const dir = smartctlFixtureDir();
@@ -97,7 +98,7 @@ describe.runIf(dir !== null)("smartctl parser on recorded drives (../shared/fixt
 
 describe("smartctl parser on bad input", () => {
   it("refuses text that is not JSON with a clear error", () => {
-    expect(() => parseSmartctlJson("smartctl 7.3 2022-02-28\nUnable to detect device type")).toThrow(SmartctlParseError);
+    expect(() => parseSmartctlJson("smartctl 7.3 2022-02-28\nUnable to detect device type")).toThrow(HostOutputError);
     expect(() => parseSmartctlJson("{")).toThrow(/not valid JSON/);
   });
 

@@ -1,6 +1,8 @@
-// precheck: the device still is the drive the job was started for, it is not in use (or an
-// unlock grant for its serial is consumed now), a SMART baseline is taken and the badblocks
-// geometry is chosen. Nothing is written to the drive here.
+// precheck: the device still is the drive the job was started for, the host is not using it,
+// it holds no data (or an unlock grant for its serial is consumed now), a SMART baseline is
+// taken and the badblocks geometry is chosen. Nothing is written to the drive here. A refusal
+// is `unknown`, never `failed`: nothing is known about the drive's health.
+import { activeUsage, describeUsage } from "../../services/drive-usage.js";
 import { collectInventory, readSmartReport } from "../../services/inventory.js";
 import { consumeGrant, findUsableGrant, whyNoGrant } from "../../services/unlock.js";
 import { chooseGeometry } from "../geometry.js";
@@ -20,7 +22,7 @@ export async function precheckStage(ctx: StageContext): Promise<StageOutcome> {
     const atOldPath = inventory.drives.find((d) => d.devicePath === drive.devicePath);
     // Never write to a device that is not the drive the operator chose.
     return {
-      status: "failed",
+      status: "unknown",
       error: atOldPath
         ? `serial changed: ${drive.devicePath} now reports ${atOldPath.serial}, the job is for ${job.serial}; aborted before any write`
         : `no drive with serial ${job.serial} on ${ctx.host.name} any more; aborted before any write`,
@@ -33,22 +35,29 @@ export async function precheckStage(ctx: StageContext): Promise<StageOutcome> {
   }
   ctx.progress.update({ progressPct: 30 });
   const usage = seen.usage;
+  const active = activeUsage(usage);
+  if (active.length > 0) {
+    return {
+      status: "unknown",
+      error: `drive is in active use (${describeUsage(active)}): unmount / export it first; aborted before any write`,
+    };
+  }
   if (usage.length > 0) {
-    const what = usage.map((u) => `${u.kind} ${u.name}`).join(", ");
+    const what = describeUsage(usage);
     // A precheck re-run after a restart finds the grant it already used.
     const alreadyUsed = await db.unlockGrant.findFirst({ where: { consumedByJobId: job.id, serial: job.serial } });
     const grant = alreadyUsed ?? (await findUsableGrant(db, drive.id, job.serial, now));
     if (!grant) {
       const why = (await whyNoGrant(db, drive.id, job.serial, now)) ?? "no unlock grant";
-      return { status: "failed", error: `drive is in use (${what}) and ${why}; aborted before any write` };
+      return { status: "unknown", error: `drive holds data (${what}) and ${why}; aborted before any write` };
     }
     if (!alreadyUsed && !(await consumeGrant(db, grant, job.id, usage, now))) {
       return {
-        status: "failed",
-        error: `drive is in use (${what}) and its unlock grant was used or revoked meanwhile; aborted before any write`,
+        status: "unknown",
+        error: `drive holds data (${what}) and its unlock grant was used or revoked meanwhile; aborted before any write`,
       };
     }
-    ctx.progress.log(`drive in use (${what}): unlock grant ${grant.id} by ${grant.grantedBy} used ("${grant.reason}")`);
+    ctx.progress.log(`drive holds data (${what}): unlock grant ${grant.id} by ${grant.grantedBy} used ("${grant.reason}")`);
   }
   const smart = seen.smart ?? (await onHost(ctx, "reading SMART", () => readSmartReport(ctx.transport, devicePathOf(drive))));
   if (smart) {

@@ -16,6 +16,7 @@ import {
   type StageOutcome,
   stopReason,
 } from "../stage-context.js";
+import { checkBeforeWrite } from "../write-guard.js";
 
 const READ_CHUNK = 1 << 20;
 const MAX_LISTED_BAD_BLOCKS = 1000;
@@ -79,9 +80,9 @@ async function start(ctx: StageContext, patterns: string[]): Promise<DetachedPro
     String(geometry.blocks - 1),
     "0",
   ];
-  const dir = `${ctx.settings.remoteWorkDir}/${ctx.job.id}/${stage.id}`;
-  const proc = await onHost(ctx, "starting badblocks", () => ctx.transport.startDetached(argv, dir));
-  ctx.progress.log(`started ${argv.join(" ")} as pid ${proc.pid} in ${dir}`);
+  const location = { workDir: ctx.settings.remoteWorkDir, job: ctx.job.id, stage: stage.id };
+  const proc = await onHost(ctx, "starting badblocks", () => ctx.transport.startDetached(argv, location));
+  ctx.progress.log(`started ${argv.join(" ")} as pid ${proc.pid} in ${proc.dir}`);
   // Written at once: if Kiln dies a moment later, the next start must know this process.
   ctx.progress.update({ ...remoteFields(proc), remoteLogOffset: 0n }, { immediate: true });
   await ctx.progress.flush();
@@ -136,6 +137,9 @@ async function follow(ctx: StageContext): Promise<StageOutcome> {
       offset = chunk.nextOffset;
     }
   } else {
+    // Every new start (first run, re-run after a restart, resume), never a re-attach.
+    const refusal = await checkBeforeWrite(ctx);
+    if (refusal) return refusal;
     proc = await start(ctx, patterns);
   }
   const geometryBytes = (ctx.stage.bbBlockSize ?? 4096) * Math.floor(Number(ctx.drive.sizeBytes ?? 0) / (ctx.stage.bbBlockSize ?? 4096));
@@ -190,7 +194,8 @@ async function follow(ctx: StageContext): Promise<StageOutcome> {
       if (ctx.now() - lastGrowth >= stuckMs) {
         await ctx.transport.killGroup(proc);
         const quiet = formatDuration(ctx.now() - lastGrowth);
-        await appendMarker(ctx, proc, `[INTERRUPTED] no progress for ${quiet}: killed by Kiln`);
+        ctx.progress.log(`[INTERRUPTED] no progress for ${quiet}: killed by Kiln`);
+        await removeRun(ctx, proc);
         return { status: "unknown", error: `no progress for ${quiet}: badblocks was killed, the drive's state is unknown` };
       }
     }
@@ -238,13 +243,20 @@ async function finish(
   }
   const state = parser.state();
   ctx.progress.update({ remoteLogOffset: BigInt(offset), ...stateFields(state, history, ctx.now()) }, { immediate: true });
+  // Log and exit code are read: the run directory has served its purpose.
+  await removeRun(ctx, proc);
+  return outcomeOf(ctx, state, code);
+}
+
+/** What a finished badblocks run says about the drive, from its whole log and its exit code. */
+function outcomeOf(ctx: StageContext, state: BadblocksState, code: number | null): StageOutcome {
   const badBlocks = Math.max(state.badBlocks, state.reportedBadBlocks ?? 0);
   if (badBlocks > 0) {
     const first = state.badBlockList.slice(0, 10).join(", ");
     return { status: "failed", error: `${badBlocks} bad block(s) found${first ? ` (first: ${first})` : ""}` };
   }
   if (code === null) {
-    await appendMarker(ctx, proc, "[INTERRUPTED] badblocks is gone and left no exit code (host rebooted or process killed)");
+    ctx.progress.log("[INTERRUPTED] badblocks is gone and left no exit code (host rebooted or process killed)");
     return {
       status: "unknown",
       error: "the badblocks process is gone and left no exit code: the host rebooted or something killed it; resume the scan",
@@ -252,29 +264,36 @@ async function finish(
   }
   if (code === 0 && state.done) return { status: "passed" };
   if (state.interruptedAt !== null || code > 128) {
-    await appendMarker(ctx, proc, `[INTERRUPTED] badblocks ended by a signal (exit ${code}) not sent by Kiln`);
+    ctx.progress.log(`[INTERRUPTED] badblocks ended by a signal (exit ${code}) not sent by Kiln`);
     return {
       status: "unknown",
       error: `badblocks was stopped from outside Kiln (exit ${code}${state.interruptedAt !== null ? `, interrupted at block ${state.interruptedAt}` : ""}); resume the scan`,
     };
   }
   if (code === 0) return { status: "unknown", error: "badblocks exited 0 without completing its pass" };
-  // badblocks itself reported failing (device missing, I/O setup error): Kiln saw it fail.
   const said = state.unrecognised.slice(-3).join(" | ") || "no message";
+  // It refused before its first pattern (device busy, missing, not permitted): nothing was
+  // written and nothing is known about the drive.
+  if (state.phase === 0) return { status: "unknown", error: `badblocks stopped before writing (exit ${code}): ${said}` };
+  // badblocks itself reported failing during the scan (an I/O setup error): Kiln saw it fail.
   return { status: "failed", error: `badblocks failed (exit ${code}): ${said}` };
 }
 
 async function cancel(ctx: StageContext, proc: DetachedProcess): Promise<StageOutcome> {
   const gone = await ctx.transport.killGroup(proc, { signal: "TERM", timeoutMs: 1500 });
-  await appendMarker(ctx, proc, "[ABORTED] cancelled by the operator");
+  ctx.progress.log("[ABORTED] cancelled by the operator");
   if (!gone) return { status: "unknown", error: `cancel: badblocks pid ${proc.pid} did not stop after SIGTERM and SIGKILL` };
+  await removeRun(ctx, proc);
   return { status: "cancelled", error: "cancelled by the operator" };
 }
 
-/** Mark the stage log (and, best effort, the log on the host) with what happened. */
-async function appendMarker(ctx: StageContext, proc: DetachedProcess, marker: string): Promise<void> {
-  ctx.progress.log(marker);
-  await ctx.transport.exec(["sh", "-c", 'printf "\\n%s\\n" "$1" >> "$2"', "kiln", marker, proc.logPath]).catch(() => {});
+/** Remove the run's directory on the host; a failure is logged, not fatal (the verdict stands). */
+async function removeRun(ctx: StageContext, proc: DetachedProcess): Promise<void> {
+  try {
+    await ctx.transport.removeRun(proc);
+  } catch (error) {
+    ctx.progress.log(`could not remove ${proc.dir} on the host: ${(error as Error).message}`);
+  }
 }
 
 async function readTemperature(ctx: StageContext): Promise<void> {
