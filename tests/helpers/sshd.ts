@@ -25,6 +25,11 @@ export interface TestSshd {
   start(): Promise<void>;
   /** Make a new host key (as after a reinstall) and restart. */
   regenerateHostKey(): Promise<void>;
+  /**
+   * Make a new host key and restart the listener only: connections made before stay up with
+   * the old key (as when a host's key is replaced while Kiln stays connected).
+   */
+  replaceHostKeyKeepingConnections(): Promise<void>;
 }
 
 const SSHD = "/usr/sbin/sshd";
@@ -124,6 +129,17 @@ export async function startSshd(env: Record<string, string> = {}): Promise<TestS
     },
     async regenerateHostKey() {
       await sshd.stop();
+      keygen(hostKey);
+      await sshd.start();
+    },
+    async replaceHostKeyKeepingConnections() {
+      const running = child;
+      child = null;
+      if (running && running.exitCode === null) {
+        const exited = new Promise((resolve) => running.once("exit", resolve));
+        running.kill("SIGTERM"); // the listener; each connection has its own sshd process
+        await exited;
+      }
       keygen(hostKey);
       await sshd.start();
     },

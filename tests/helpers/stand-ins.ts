@@ -33,6 +33,20 @@ export function failSelfTests(binDir: string, device: string): void {
   appendFileSync(path.join(binDir, "selftest.fail"), `${device}\n`);
 }
 
+/**
+ * Stand-ins for a hostile host: lsblk that floods or answers with prepared text, and find (the
+ * /dev/disk/by-id listing) with prepared lines. Without their control files they run the real tools.
+ */
+export function installHostileStandIns(binDir: string): void {
+  for (const [name, file] of [
+    ["lsblk", "lsblk.sh"],
+    ["find", "find.sh"],
+  ] as const) {
+    copyFileSync(path.join(STAND_INS, file), path.join(binDir, name));
+    chmodSync(path.join(binDir, name), 0o755);
+  }
+}
+
 /** Put a stand-in badblocks (a shell script) first on the sessions' PATH. */
 export function installBadblocks(binDir: string, script: string): void {
   writeFileSync(path.join(binDir, "badblocks"), script);

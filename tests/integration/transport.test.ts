@@ -1,6 +1,7 @@
 // The Transport contract on the local machine and over a real sshd: commands, detached runs that
 // outlive the connection, log reads from an offset, liveness by identity, kills, refusals.
-import { existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -35,6 +36,8 @@ const sshHost = () =>
 const localHost = () => new LocalHost();
 /** The shell-only path (what a sudo host uses) on this machine. */
 const localShell = () => new PosixHost(new LocalRunner(), { kind: "local" });
+
+const modeOf = (file: string) => statSync(file).mode & 0o777;
 
 /** Prints "line N" every 100 ms, 30 times. */
 const TICKER = ["sh", "-c", 'i=1; while [ $i -le 30 ]; do echo "line $i"; i=$((i+1)); sleep 0.1; done'];
@@ -77,6 +80,74 @@ describe.each([
 
   it("times a hung command out", async () => {
     await expect(transport.exec(["sleep", "5"], { timeoutMs: 300 })).rejects.toMatchObject({ reason: "timeout" });
+  });
+
+  it("abandons a command whose output passes its limit, and the command ends", async () => {
+    const marker = path.join(tempDir(), "printed-everything");
+    const tag = `kiln-flood-${Math.random().toString(36).slice(2)}`;
+    // 50 MB to print; the limit is 1 MiB. The tag in the script finds the process afterwards.
+    const flood = ["sh", "-c", `head -c 50000000 /dev/zero && touch ${marker}; : ${tag}`];
+    const error = await transport.exec(flood, { maxStdoutBytes: 1 << 20 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error).toMatchObject({
+      reason: "output_too_large",
+      message: expect.stringMatching(/^sh: the host printed more than 1048576 bytes/),
+    });
+    await until("the flooding command to end", async () => {
+      try {
+        execFileSync("pgrep", ["-f", tag]);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it("runs detached work in a private directory (0700, files 0600) and removes it afterwards", async () => {
+    const base = path.join(tempDir(), "kiln");
+    const proc = await transport.startDetached(["sh", "-c", "echo hello"], { workDir: base, job: "job1", stage: "scan" });
+    expect(proc.dir).toBe(`${base}/job1/scan`);
+    await until("the exit code", async () => (await transport.readExitCode(proc.exitPath)) !== null);
+    for (const dir of [base, `${base}/job1`, proc.dir]) expect(modeOf(dir), dir).toBe(0o700);
+    expect(modeOf(proc.logPath)).toBe(0o600);
+    expect((await transport.readLog(proc.logPath, 0)).data.toString()).toBe("hello\n");
+    await transport.removeRun(proc);
+    expect(existsSync(`${base}/job1`)).toBe(false);
+    expect(existsSync(base)).toBe(true);
+  });
+
+  it("refuses a work directory someone else could have prepared, before starting anything", async () => {
+    const root = tempDir();
+    const refused = async (base: string, why: RegExp) => {
+      const error = await transport
+        .startDetached(["touch", path.join(root, "ran")], { workDir: base, job: "job1", stage: "scan" })
+        .catch((e) => e);
+      expect(error, base).toBeInstanceOf(TransportError);
+      expect(error).toMatchObject({ reason: "unsafe_work_dir", message: expect.stringMatching(why) });
+      expect(existsSync(path.join(root, "ran"))).toBe(false);
+    };
+    // A symlink to a directory Kiln would otherwise accept.
+    mkdirSync(path.join(root, "real"), { mode: 0o700 });
+    symlinkSync(path.join(root, "real"), path.join(root, "link"));
+    await refused(path.join(root, "link"), /link is a symbolic link; nothing was started/);
+    expect(readdirSync(path.join(root, "real"))).toEqual([]);
+    // Made by another user (nobody, uid 65534), as on a shared /var/tmp.
+    mkdirSync(path.join(root, "theirs"), { mode: 0o700 });
+    chownSync(path.join(root, "theirs"), 65534, 65534);
+    await refused(path.join(root, "theirs"), /theirs belongs to uid 65534, not to uid 0 that Kiln runs as/);
+    // Kiln's, but anyone may write to it.
+    mkdirSync(path.join(root, "open"));
+    chmodSync(path.join(root, "open"), 0o777);
+    await refused(path.join(root, "open"), /open is writable by group or others \(mode 777\)/);
+    // Kiln's, but inside a directory anyone may rename things in (no sticky bit).
+    mkdirSync(path.join(root, "shared"));
+    chmodSync(path.join(root, "shared"), 0o777);
+    await refused(path.join(root, "shared", "kiln"), /shared is writable by others without the sticky bit \(mode 777\)/);
+    // A job directory planted inside by another user.
+    mkdirSync(path.join(root, "ok", "job1"), { recursive: true, mode: 0o700 });
+    chownSync(path.join(root, "ok", "job1"), 65534, 65534);
+    await refused(path.join(root, "ok"), /job1 belongs to uid 65534/);
   });
 
   it("kills a detached process group and confirms it is gone", async () => {
@@ -188,6 +259,33 @@ describe("SSH failures", () => {
     });
     await expect(runner.run("true")).rejects.toMatchObject({ reason: "auth_failed" });
     await runner.close();
+  });
+
+  it("replaces a pooled connection after its maximum age, so a host key changed meanwhile is noticed", async () => {
+    const own = await startSshd();
+    let maxAgeMs = 60 * 60_000;
+    const runner = new SshRunner({
+      host: own.host,
+      port: own.port,
+      username: "root",
+      privateKeyPath: own.clientKeyPath,
+      pinnedFingerprint: own.fingerprint(),
+      maxConnectionAgeMs: () => maxAgeMs,
+    });
+    try {
+      expect((await runner.run("echo before")).stdout.toString()).toBe("before\n");
+      await own.replaceHostKeyKeepingConnections();
+      // The connection made before the change still works: on its own it would never see the new key.
+      expect((await runner.run("echo still")).stdout.toString()).toBe("still\n");
+      maxAgeMs = 0; // the connection is now past its maximum age
+      await expect(runner.run("true")).rejects.toMatchObject({
+        reason: "host_key_changed",
+        details: { fingerprint: own.fingerprint() },
+      });
+    } finally {
+      await runner.close();
+      await own.stop();
+    }
   });
 
   it("reports a closed port as refused, and backs off before trying again", async () => {

@@ -1,0 +1,107 @@
+// A host that answers with too much, or with something Kiln cannot use, over a real sshd: Kiln's
+// memory stays bounded, the command is abandoned, the host is marked with the reason, and its
+// drives keep their last known state. A by-id name from the host passes the device-path check.
+import { rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../server/config.js";
+import { type RunningKiln, startKiln } from "../../server/main.js";
+import { type BurnInHost, registerHost, startBurnInHost } from "../helpers/burn-in-host.js";
+import { gql } from "../helpers/graphql.js";
+import { cleanupLoops } from "../helpers/loop-devices.js";
+import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
+import { installHostileStandIns } from "../helpers/stand-ins.js";
+import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+
+const fixtures = smartctlFixtureDir();
+const MiB = 1024 * 1024;
+
+describe.runIf(fixtures !== null)("a hostile host", () => {
+  let host: BurnInHost;
+  let kiln: RunningKiln;
+  let hostId: string;
+  const work = tempDir("kiln-hostile-");
+  const control = (file: string) => path.join(host.sshd.binDir, file);
+
+  const refresh = () =>
+    gql<{ refreshInventory: { __typename: string; reason?: string; message?: string } }>(
+      kiln.url,
+      "mutation($id: ID!) { refreshInventory(hostId: $id) { __typename ... on Error { message } ... on HostUnreachableError { reason } } }",
+      { id: hostId },
+    ).then((r) => r.data?.refreshInventory);
+  const state = () =>
+    gql<{
+      hosts: Array<{ id: string; status: string; statusReason: string | null }>;
+      drives: Array<{ serial: string; missing: boolean; byIdPath: string | null }>;
+    }>(kiln.url, "{ hosts { id status statusReason } drives { serial missing byIdPath } }").then((r) => ({
+      host: r.data?.hosts.find((h) => h.id === hostId),
+      drives: r.data?.drives ?? [],
+    }));
+
+  beforeAll(async () => {
+    host = await startBurnInHost(fixtures as string, work, 1, 64 * MiB);
+    installHostileStandIns(host.sshd.binDir);
+    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+    ({ hostId } = await registerHost(kiln.url, host));
+  });
+
+  afterAll(async () => {
+    await kiln?.stop();
+    await host?.sshd.stop();
+    cleanupLoops();
+    removeTempDirs();
+  });
+
+  it("abandons a 300 MB lsblk answer at 16 MiB: memory stays bounded, the host says why, its drives stay", async () => {
+    writeFileSync(control("lsblk.flood"), String(300_000_000));
+    try {
+      const rssBefore = process.memoryUsage().rss;
+      const result = await refresh();
+      const grown = process.memoryUsage().rss - rssBefore;
+      expect(result).toMatchObject({ __typename: "HostUnreachableError", reason: "output_too_large" });
+      expect(result?.message).toMatch(/^lsblk: the host printed more than 16777216 bytes: command abandoned$/);
+      // Kiln keeps at most the limit, not the 300 MB (it grew by about 1 GB before the limit).
+      expect(grown).toBeLessThan(200 * MiB);
+      const { host: h, drives } = await state();
+      expect(h).toMatchObject({ status: "error", statusReason: expect.stringMatching(/^output_too_large: lsblk: /) });
+      expect(drives).toEqual([expect.objectContaining({ missing: false })]);
+    } finally {
+      rmSync(control("lsblk.flood"));
+    }
+  });
+
+  it("marks the host when its answer cannot be parsed: JSON nested 10,000 deep, or not JSON", async () => {
+    for (const [answer, why] of [
+      [
+        `{"blockdevices": [${'{"name":"sda","type":"disk","children":['.repeat(10_000)}${"]}".repeat(10_000)}]}`,
+        /JSON nested deeper than 64 levels/,
+      ],
+      ["NAME MAJ:MIN RM SIZE RO TYPE MOUNTPOINTS\nsda 8:0 0 1T 0 disk", /not valid JSON/],
+    ] as const) {
+      writeFileSync(control("lsblk.out"), answer);
+      const result = await refresh();
+      expect(result).toMatchObject({ __typename: "HostUnreachableError", reason: "bad_output", message: expect.stringMatching(why) });
+      const { host: h, drives } = await state();
+      expect(h).toMatchObject({ status: "error", statusReason: expect.stringMatching(why) });
+      expect(drives).toEqual([expect.objectContaining({ missing: false })]);
+    }
+    rmSync(control("lsblk.out"));
+    expect((await refresh())?.__typename).toBe("RefreshInventorySuccess");
+    expect((await state()).host).toMatchObject({ status: "ok" });
+  });
+
+  it("keeps only by-id names that pass the device-path check", async () => {
+    const loop = path.basename(host.loops[0]?.device as string);
+    // The host lists three links to the drive; two would lead badblocks elsewhere or into a shell.
+    writeFileSync(
+      control("find.out"),
+      [`.. ../../${loop}`, `wwn-0x5000$(reboot) ../../${loop}`, `ata-KILN_SAFE_1 ../../${loop}`, ""].join("\n"),
+    );
+    try {
+      expect((await refresh())?.__typename).toBe("RefreshInventorySuccess");
+      expect((await state()).drives).toEqual([expect.objectContaining({ byIdPath: "/dev/disk/by-id/ata-KILN_SAFE_1" })]);
+    } finally {
+      rmSync(control("find.out"));
+    }
+  });
+});
