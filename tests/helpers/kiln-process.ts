@@ -42,10 +42,17 @@ export interface ServingKiln {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Start `kiln serve` and wait for its "listening on" line. */
-export function serveKiln(args: string[], env: Record<string, string> = {}): Promise<ServingKiln> {
+/** Start `kiln serve` (under `umask`, when given) and wait for its "listening on" line. */
+export function serveKiln(args: string[], env: Record<string, string> = {}, options: { umask?: string } = {}): Promise<ServingKiln> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [KILN_BIN, "serve", ...args], { env: { ...process.env, ...env }, stdio: "pipe" });
+    const argv = [KILN_BIN, "serve", ...args];
+    const child = options.umask
+      ? // sh execs node, so the child's pid is Kiln's.
+        spawn("sh", ["-c", `umask ${options.umask} && exec "$0" "$@"`, process.execPath, ...argv], {
+          env: { ...process.env, ...env },
+          stdio: "pipe",
+        })
+      : spawn(process.execPath, argv, { env: { ...process.env, ...env }, stdio: "pipe" });
     let output = "";
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
       child.on("close", (code, signal) => done({ code, signal })),

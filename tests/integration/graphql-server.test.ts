@@ -177,6 +177,42 @@ describe.each([["sqlite"], ["postgresql"]] as const)("GraphQL API over HTTP on %
     expect(errors?.[0]?.message).toMatch(/Cannot query field "serialNumber" on type "Drive"/);
   });
 
+  it("takes only its own settings, plain work directories, and has safe defaults", async () => {
+    const set = (key: string, value: string) =>
+      gql<{ setSetting: { __typename: string; field?: string; message?: string } }>(
+        kiln.url,
+        "mutation($k: String!, $v: String!) { setSetting(key: $k, value: $v) { __typename ... on ValidationError { field message } } }",
+        { k: key, v: value },
+      ).then((r) => {
+        expect(r.errors).toBeUndefined();
+        return r.data?.setSetting;
+      });
+    for (const key of ["__proto__", "toString", "constructor"]) {
+      expect(await set(key, "1"), key).toMatchObject({
+        __typename: "ValidationError",
+        field: "key",
+        message: expect.stringMatching(/unknown setting/),
+      });
+    }
+    expect(await set("remoteWorkDir", '"/var/lib/../../tmp"')).toMatchObject({
+      __typename: "ValidationError",
+      field: "value",
+      message: expect.stringMatching(/no "." or ".." parts/),
+    });
+    const { data } = await gql<{ settings: Record<string, unknown> }>(kiln.url, "{ settings { remoteWorkDir sshMaxConnectionMinutes } }");
+    expect(data?.settings).toEqual({ remoteWorkDir: "/var/lib/kiln", sshMaxConnectionMinutes: 60 });
+    expect(await set("sshMaxConnectionMinutes", "5")).toMatchObject({ __typename: "SetSettingSuccess" });
+  });
+
+  it("reads usage recorded before active use was told apart as active (the safe side)", async () => {
+    const { data } = await gql<{ drive: { usage: Array<{ kind: string; active: boolean }> } }>(
+      kiln.url,
+      "query($id: ID!) { drive(id: $id) { usage { kind active } } }",
+      { id: seeded.drive.id },
+    );
+    expect(data?.drive.usage).toEqual([{ kind: "zfs", active: true }]);
+  });
+
   it("answers /health with 503 once the database is gone", async () => {
     await kiln.database.close();
     if (provider === "sqlite") {

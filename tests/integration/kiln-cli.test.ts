@@ -1,4 +1,4 @@
-import { readdirSync } from "node:fs";
+import { chmodSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
@@ -44,7 +44,7 @@ describe("kiln parse", () => {
   it("fails with a clear message on a file that is not smartctl JSON, or is missing", async () => {
     const bad = await runKiln(["parse", "smartctl", path.join(FIXTURES, "badblocks", "read-only-64MiB-file.raw")]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/kiln: not valid JSON/);
+    expect(bad.stderr).toMatch(/kiln: smartctl -j: not valid JSON/);
     const missing = await runKiln(["parse", "smartctl", "/nonexistent/smart.json"]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/cannot read \/nonexistent\/smart.json: ENOENT/);
@@ -75,6 +75,40 @@ describe("kiln serve and migrate", () => {
     const env = await runKiln(["serve", "--data", tempDir()], { env: { DATABASE_URL: "mysql://localhost/kiln" } });
     expect(env.code).toBe(1);
     expect(env.stderr).toMatch(/DATABASE_URL: unsupported database URL/);
+  });
+
+  it("never prints the password of a PostgreSQL URL it cannot parse", async () => {
+    const { code, stderr } = await runKiln(["serve", "--data", tempDir()], {
+      env: { DATABASE_URL: "postgresql://kiln:s3cret@127.0.0.1:99999/kiln" },
+    });
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      'kiln: DATABASE_URL: "postgresql://kiln:***@127.0.0.1:99999/kiln" is not a valid URL (check the host and that the port is 0-65535)\n',
+    );
+  });
+
+  it("keeps its data private whatever the umask: data directory 0700, database files 0600", async () => {
+    const data = path.join(tempDir(), "data");
+    // As an older Kiln (or a loose umask) left them: readable by everyone.
+    expect((await runKiln(["migrate", "--data", data])).code).toBe(0);
+    chmodSync(data, 0o755);
+    chmodSync(path.join(data, "kiln.db"), 0o644);
+    const kiln = await serveKiln(["--port", "0", "--data", data], {}, { umask: "000" });
+    try {
+      const modes = Object.fromEntries(readdirSync(data).map((f) => [f, statSync(path.join(data, f)).mode & 0o777]));
+      expect(statSync(data).mode & 0o777).toBe(0o700);
+      expect(modes).toEqual({ "kiln.db": 0o600, "kiln.db-shm": 0o600, "kiln.db-wal": 0o600 });
+    } finally {
+      kiln.child.kill("SIGTERM");
+      await kiln.exited;
+    }
+    // A new data directory made under umask 000 is private from the start.
+    const fresh = path.join(tempDir(), "fresh");
+    const second = await serveKiln(["--port", "0", "--data", fresh], {}, { umask: "000" });
+    second.child.kill("SIGTERM");
+    await second.exited;
+    expect(statSync(fresh).mode & 0o777).toBe(0o700);
+    expect(statSync(path.join(fresh, "kiln.db")).mode & 0o777).toBe(0o600);
   });
 
   it("migrates a new data directory with `kiln migrate` and is idempotent", async () => {
