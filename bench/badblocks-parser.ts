@@ -78,3 +78,39 @@ export function benchBadblocksParser(repeats = 200, rounds = 7) {
     timeRatio: parserMs / baselineMs,
   };
 }
+
+/**
+ * A hostile log: 32 MiB without a line break, in 64 KiB chunks. The parser must stay linear
+ * (it cuts a segment past MAX_SEGMENT characters); the baseline touches every character once,
+ * looking for a line break, and keeps nothing.
+ */
+export function benchOverlongLog(mib = 32, rounds = 5) {
+  const chunk = "A".repeat(64 * 1024);
+  const count = (mib * 2 ** 20) / chunk.length;
+  const scan = () => {
+    let breaks = 0;
+    for (let n = 0; n < count; n++) for (let i = 0; i < chunk.length; i++) if (chunk.charCodeAt(i) === 10) breaks++;
+    return breaks;
+  };
+  const parse = () => {
+    const parser = new BadblocksParser();
+    for (let n = 0; n < count; n++) parser.push(chunk, 0);
+    parser.end(0);
+    return parser.state().overlongSegments;
+  };
+  scan();
+  parse(); // warm-up
+  const timings = { parser: [] as number[], baseline: [] as number[] };
+  let cut = 0;
+  for (let r = 0; r < rounds; r++) {
+    let t = performance.now();
+    cut = parse();
+    timings.parser.push(performance.now() - t);
+    t = performance.now();
+    scan();
+    timings.baseline.push(performance.now() - t);
+  }
+  const parserMs = median(timings.parser);
+  const baselineMs = median(timings.baseline);
+  return { mib, parserMs, baselineMs, timeRatio: parserMs / baselineMs, overlongSegments: cut };
+}

@@ -2,7 +2,7 @@
 //   npm run bench                 everything
 //   npm run bench -- parser       one part (parser | runner)
 import os from "node:os";
-import { benchBadblocksParser } from "./badblocks-parser.js";
+import { benchBadblocksParser, benchOverlongLog } from "./badblocks-parser.js";
 import { benchRunnerCost } from "./runner-cost-all.js";
 
 const only = process.argv[2];
@@ -17,6 +17,11 @@ if (!only || only === "parser") {
   console.log(`  parser                     ${fmt(bb.parserRecordsPerSec)} records/s (${bb.parserMiBPerSec.toFixed(1)} MiB/s)`);
   console.log(`  baseline (split only)      ${fmt(bb.baselineSegmentsPerSec)} segments/s (${bb.baselineMiBPerSec.toFixed(1)} MiB/s)`);
   console.log(`  parser time / baseline     ${bb.timeRatio.toFixed(2)}x\n`);
+  const hostile = benchOverlongLog();
+  console.log(`badblocks parser on a hostile log (${hostile.mib} MiB without a line break, 64 KiB chunks, median of 5):`);
+  console.log(`  parser                     ${hostile.parserMs.toFixed(1)} ms (${hostile.overlongSegments} overlong segment cut)`);
+  console.log(`  baseline (scan each char)  ${hostile.baselineMs.toFixed(1)} ms`);
+  console.log(`  parser time / baseline     ${hostile.timeRatio.toFixed(2)}x\n`);
 }
 
 if (!only || only === "runner") {

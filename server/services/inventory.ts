@@ -92,6 +92,13 @@ export async function collectInventory(
       skipped.push(`${disk.path}: no serial number (lsblk and smartctl report none)`);
       continue;
     }
+    // Some USB bridges report their own serial for every disk behind them: Kiln identifies drives
+    // by serial, so it cannot tell such disks apart and tests none of them.
+    const twin = drives.find((d) => d.serial === serial);
+    if (twin) {
+      skipped.push(`${disk.path}: reports serial ${serial} like ${twin.devicePath}; Kiln cannot tell them apart`);
+      continue;
+    }
     drives.push({
       serial,
       wwn: smart?.wwn ?? disk.wwn,

@@ -22,7 +22,9 @@ export async function startBurnInHost(fixtureDir: string, workDir: string, count
   const loops: LoopDevice[] = [];
   for (let i = 0; i < count; i++) {
     const loop = attachLoop(workDir, `drive${i}`, sizeBytes);
-    mapSmartctl(sshd.binDir, loop.device, path.join(fixtureDir, SATA_FIXTURES[i % SATA_FIXTURES.length] as string));
+    // Past the recorded drives, the same recordings under serials of their own.
+    const serial = i >= SATA_FIXTURES.length ? `KILN-TEST-${i}` : undefined;
+    mapSmartctl(sshd.binDir, loop.device, path.join(fixtureDir, SATA_FIXTURES[i % SATA_FIXTURES.length] as string), serial);
     loops.push(loop);
   }
   return { sshd, loops };

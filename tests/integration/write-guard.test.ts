@@ -20,7 +20,7 @@ import {
   waitForJob,
   waitsBudget,
 } from "../helpers/burn-in-host.js";
-import { cleanupLoops } from "../helpers/loop-devices.js";
+import { cleanupLoops, type LoopDevice, mountExt4 } from "../helpers/loop-devices.js";
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
 import { installBadblocks, mapSmartctl, setSelfTestSeconds } from "../helpers/stand-ins.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
@@ -56,7 +56,7 @@ describe.runIf(fixtures !== null)("the check right before badblocks writes", () 
   };
 
   beforeAll(async () => {
-    host = await startBurnInHost(fixtures as string, work, 4, 64 * MiB);
+    host = await startBurnInHost(fixtures as string, work, 5, 64 * MiB);
     // Self-tests long enough to swap a device while one runs.
     setSelfTestSeconds(host.sshd.binDir, 6);
     kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
@@ -137,6 +137,24 @@ describe.runIf(fixtures !== null)("the check right before badblocks writes", () 
       } finally {
         rmSync(path.join(host.sshd.binDir, "badblocks"));
       }
+    },
+    waitsBudget(1),
+  );
+
+  it(
+    "stops at precheck, unknown, when the drive was mounted after the last inventory",
+    async () => {
+      // Kiln's last inventory saw it free (so the start is accepted); by the time the job runs the
+      // host has mounted it. An unlock would not help either: it must be unmounted first.
+      mountExt4(host.loops[4] as LoopDevice, path.join(work, "mnt"));
+      const started = await startJob(kiln.url, [driveOf(4).id], "full");
+      expect(started.__typename).toBe("StartBurnInSuccess");
+      const job = await waitForJob(kiln.url, started.data?.[0]?.id as string, ended);
+      expect(job.status).toBe("unknown");
+      expect(job.errorText).toMatch(
+        /^drive is in active use \(mount \/\S+\/mnt\): unmount \/ export it first; aborted before any write$/,
+      );
+      expect(job.stages.map((s) => s.status)).toEqual(["unknown", "skipped", "skipped", "skipped", "skipped"]);
     },
     waitsBudget(1),
   );
