@@ -138,13 +138,8 @@ export class BadblocksParser {
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk.charCodeAt(i);
       if (c === 8 /* \b */ || c === 10 /* \n */ || c === 13 /* \r */) {
-        if (this.discarding) this.discarding = false;
-        else if (this.pending.length + i - start > MAX_SEGMENT) {
-          this.pending += chunk.slice(start, start + MAX_KEPT_SEGMENT);
-          this.cutOverlong();
-          this.discarding = false; // the line break ends it here
-        } else if (this.pending || i > start) this.segment(this.pending + chunk.slice(start, i), now, events);
-        this.pending = "";
+        // Most terminators end nothing (a redraw is a run of backspaces): one check for those.
+        if (i > start || this.pending !== "" || this.discarding) this.terminate(chunk, start, i, now, events);
         start = i + 1;
       }
     }
@@ -153,6 +148,20 @@ export class BadblocksParser {
       if (this.pending.length > MAX_SEGMENT) this.cutOverlong();
     }
     return events;
+  }
+
+  /** A line break at `end` in `chunk`: the segment since `start` (after any pending text) ends. */
+  private terminate(chunk: string, start: number, end: number, now: number | null, events: BadblocksEvent[]): void {
+    if (this.discarding) {
+      this.discarding = false; // the overlong segment ends here; the next one starts clean
+    } else if (this.pending.length + end - start > MAX_SEGMENT) {
+      this.pending += chunk.slice(start, start + MAX_KEPT_SEGMENT);
+      this.cutOverlong();
+      this.discarding = false;
+    } else {
+      this.segment(this.pending === "" ? chunk.slice(start, end) : this.pending + chunk.slice(start, end), now, events);
+    }
+    this.pending = "";
   }
 
   /** The stream ended: parse whatever is left unterminated. */

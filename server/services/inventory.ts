@@ -77,6 +77,7 @@ export async function collectInventory(
     }
   }
   const atRest = await probeSignatures(transport, disks);
+  const ambiguous = new Set<string>();
   for (const { disk, devicePath } of disks) {
     let smart: SmartReport | null = null;
     if (options.needsSmart?.(disk) ?? true) {
@@ -93,10 +94,15 @@ export async function collectInventory(
       continue;
     }
     // Some USB bridges report their own serial for every disk behind them: Kiln identifies drives
-    // by serial, so it cannot tell such disks apart and tests none of them.
-    const twin = drives.find((d) => d.serial === serial);
-    if (twin) {
-      skipped.push(`${disk.path}: reports serial ${serial} like ${twin.devicePath}; Kiln cannot tell them apart`);
+    // by serial, so it cannot tell such disks apart and lists (and tests) none of them.
+    const twin = drives.findIndex((d) => d.serial === serial);
+    if (twin >= 0 || ambiguous.has(serial)) {
+      if (twin >= 0) {
+        skipped.push(`${drives[twin]?.devicePath}: reports serial ${serial} like ${disk.path}; Kiln cannot tell them apart`);
+        drives.splice(twin, 1);
+      }
+      skipped.push(`${disk.path}: reports serial ${serial} like another disk; Kiln cannot tell them apart`);
+      ambiguous.add(serial);
       continue;
     }
     drives.push({

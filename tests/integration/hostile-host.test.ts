@@ -6,11 +6,11 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
-import { type BurnInHost, registerHost, startBurnInHost } from "../helpers/burn-in-host.js";
+import { type BurnInHost, registerHost, SATA_FIXTURES, startBurnInHost } from "../helpers/burn-in-host.js";
 import { gql } from "../helpers/graphql.js";
-import { cleanupLoops } from "../helpers/loop-devices.js";
+import { attachLoop, cleanupLoops, detachLoop } from "../helpers/loop-devices.js";
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
-import { installHostileStandIns } from "../helpers/stand-ins.js";
+import { installHostileStandIns, mapSmartctl } from "../helpers/stand-ins.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
 
 const fixtures = smartctlFixtureDir();
@@ -88,6 +88,22 @@ describe.runIf(fixtures !== null)("a hostile host", () => {
     rmSync(control("lsblk.out"));
     expect((await refresh())?.__typename).toBe("RefreshInventorySuccess");
     expect((await state()).host).toMatchObject({ status: "ok" });
+  });
+
+  it("lists neither of two disks that report the same serial: it could not tell which one a job writes", async () => {
+    const twin = attachLoop(work, "twin", 64 * MiB);
+    // Behind some USB bridges every disk reports the bridge's serial.
+    mapSmartctl(host.sshd.binDir, twin.device, path.join(fixtures as string, SATA_FIXTURES[0]));
+    try {
+      expect((await refresh())?.__typename).toBe("RefreshInventorySuccess");
+      const { host: h, drives } = await state();
+      expect(drives).toEqual([expect.objectContaining({ missing: true })]);
+      expect(h?.statusReason).toMatch(new RegExp(`${twin.device}: reports serial \\S+ like another disk; Kiln cannot tell them apart`));
+    } finally {
+      detachLoop(twin);
+    }
+    expect((await refresh())?.__typename).toBe("RefreshInventorySuccess");
+    expect((await state()).drives).toEqual([expect.objectContaining({ missing: false })]);
   });
 
   it("keeps only by-id names that pass the device-path check", async () => {

@@ -151,9 +151,7 @@ describe.runIf(fixtures !== null)("the check right before badblocks writes", () 
       expect(started.__typename).toBe("StartBurnInSuccess");
       const job = await waitForJob(kiln.url, started.data?.[0]?.id as string, ended);
       expect(job.status).toBe("unknown");
-      expect(job.errorText).toMatch(
-        /^drive is in active use \(mount \/\S+\/mnt\): unmount \/ export it first; aborted before any write$/,
-      );
+      expect(job.errorText).toMatch(/^drive is in active use \(mount \/\S+\/mnt\): unmount \/ export it first; aborted before any write$/);
       expect(job.stages.map((s) => s.status)).toEqual(["unknown", "skipped", "skipped", "skipped", "skipped"]);
     },
     waitsBudget(1),
