@@ -2,10 +2,13 @@
 // SMART is replayed from recorded SATA drives, and helpers to register it with a Kiln over HTTP.
 import path from "node:path";
 import { expect } from "vitest";
+import { loadConfig } from "../../server/config.js";
+import { type RunningKiln, startKiln } from "../../server/main.js";
 import { gql } from "./graphql.js";
-import { attachLoop, type LoopDevice } from "./loop-devices.js";
+import { attachLoop, cleanupLoops, type LoopDevice } from "./loop-devices.js";
 import { startSshd, type TestSshd } from "./sshd.js";
 import { installStandIns, mapSmartctl, setSelfTestSeconds } from "./stand-ins.js";
+import { removeTempDirs, tempDir } from "./temp-db.js";
 
 /** Recorded SATA drives with distinct serials (../shared/fixtures/smartctl). */
 export const SATA_FIXTURES = ["smart-ata.json", "smart-ata2.json", "smart-megaraid0.json", "smart-ata-failed-scrutiny.json"] as const;
@@ -28,6 +31,50 @@ export async function startBurnInHost(fixtureDir: string, workDir: string, count
     loops.push(loop);
   }
   return { sshd, loops };
+}
+
+export interface BurnInRig {
+  host: BurnInHost;
+  kiln: RunningKiln;
+  hostId: string;
+  /** Drive ids and serials by device path, as the first inventory found them. */
+  drives: Map<string, { id: string; serial: string }>;
+  /** Drive id of the i-th loop device. */
+  driveId(i: number): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A burn-in host (real sshd, `count` loop devices) registered with an in-process Kiln on a fresh
+ * SQLite file, with `settings` applied. `prepare` runs on the host before Kiln first reads it
+ * (format or mount a drive, install stand-ins). `stop` ends everything and removes the temp dirs.
+ */
+export async function startBurnInRig(options: {
+  fixtureDir: string;
+  workDir: string;
+  count: number;
+  sizeBytes: number;
+  settings?: Record<string, number | string>;
+  prepare?: (host: BurnInHost) => void;
+}): Promise<BurnInRig> {
+  const host = await startBurnInHost(options.fixtureDir, options.workDir, options.count, options.sizeBytes);
+  options.prepare?.(host);
+  const kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+  const { hostId, drives } = await registerHost(kiln.url, host);
+  if (options.settings) await setSettings(kiln.url, options.settings);
+  return {
+    host,
+    kiln,
+    hostId,
+    drives,
+    driveId: (i) => drives.get(host.loops[i]?.device as string)?.id as string,
+    async stop() {
+      await kiln.stop();
+      await host.sshd.stop();
+      cleanupLoops();
+      removeTempDirs();
+    },
+  };
 }
 
 /** Add the host to a running Kiln, trust its key, read its drives; returns drive ids by device. */

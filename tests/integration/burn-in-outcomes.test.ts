@@ -3,57 +3,43 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../server/config.js";
-import { type RunningKiln, startKiln } from "../../server/main.js";
-import {
-  type BurnInHost,
-  ended,
-  registerHost,
-  setSettings,
-  startBurnInHost,
-  startJob,
-  waitForJob,
-  waitsBudget,
-} from "../helpers/burn-in-host.js";
-import { cleanupLoops } from "../helpers/loop-devices.js";
+import { type BurnInRig, ended, setSettings, startBurnInRig, startJob, waitForJob, waitsBudget } from "../helpers/burn-in-host.js";
 import { FIXTURES, smartctlFixtureDir } from "../helpers/shared-fixtures.js";
 import { failSelfTests, installBadblocks, mapSmartctl } from "../helpers/stand-ins.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { tempDir } from "../helpers/temp-db.js";
 
 const fixtures = smartctlFixtureDir();
 const MiB = 1024 * 1024;
 
 describe.runIf(fixtures !== null)("burn-in outcomes", () => {
-  let host: BurnInHost;
-  let kiln: RunningKiln;
+  let rig: BurnInRig;
   let ids: string[];
   const work = tempDir("kiln-outcomes-");
 
   beforeAll(async () => {
-    host = await startBurnInHost(fixtures as string, work, 4, 16 * MiB);
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
-    const { drives } = await registerHost(kiln.url, host);
-    ids = host.loops.map((l) => drives.get(l.device)?.id as string);
-    await setSettings(kiln.url, { pollSeconds: 0.2, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs"), stuckMinutes: 0.05 });
+    rig = await startBurnInRig({
+      fixtureDir: fixtures as string,
+      workDir: work,
+      count: 4,
+      sizeBytes: 16 * MiB,
+      settings: { pollSeconds: 0.2, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs"), stuckMinutes: 0.05 },
+    });
+    ids = [0, 1, 2, 3].map((i) => rig.driveId(i));
   });
-  afterAll(async () => {
-    await kiln?.stop();
-    await host?.sshd.stop();
-    cleanupLoops();
-    removeTempDirs();
-  });
+  afterAll(() => rig?.stop());
 
   it(
     "keeps a job running while its host is unreachable, and follows it again when the host returns",
     async () => {
-      await setSettings(kiln.url, { unreachableGraceMinutes: 10 });
-      const id = (await startJob(kiln.url, [ids[0] as string], "full", { blocksAtOnce: 1, readDelayFactor: 300 })).data?.[0]?.id as string;
-      await waitForJob(kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2);
-      await host.sshd.stop();
-      const waiting = await waitForJob(kiln.url, id, (j) => /waiting for host/.test(j.stages[2]?.errorText ?? ""));
+      await setSettings(rig.kiln.url, { unreachableGraceMinutes: 10 });
+      const id = (await startJob(rig.kiln.url, [ids[0] as string], "full", { blocksAtOnce: 1, readDelayFactor: 300 })).data?.[0]
+        ?.id as string;
+      await waitForJob(rig.kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2);
+      await rig.host.sshd.stop();
+      const waiting = await waitForJob(rig.kiln.url, id, (j) => /waiting for host/.test(j.stages[2]?.errorText ?? ""));
       expect(waiting.status).toBe("running");
-      await host.sshd.start();
-      const job = await waitForJob(kiln.url, id, ended);
+      await rig.host.sshd.start();
+      const job = await waitForJob(rig.kiln.url, id, ended);
       expect(job.status).toBe("passed");
       expect(job.stages[2]?.log).toContain("reachable again");
       expect(job.stages[2]?.errorText).toBeNull();
@@ -64,20 +50,21 @@ describe.runIf(fixtures !== null)("burn-in outcomes", () => {
   it(
     "turns a job unknown when its host stays unreachable past the grace period",
     async () => {
-      await setSettings(kiln.url, { unreachableGraceMinutes: 0.05 });
-      const id = (await startJob(kiln.url, [ids[1] as string], "full", { blocksAtOnce: 1, readDelayFactor: 300 })).data?.[0]?.id as string;
-      await waitForJob(kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2);
-      await host.sshd.stop();
+      await setSettings(rig.kiln.url, { unreachableGraceMinutes: 0.05 });
+      const id = (await startJob(rig.kiln.url, [ids[1] as string], "full", { blocksAtOnce: 1, readDelayFactor: 300 })).data?.[0]
+        ?.id as string;
+      await waitForJob(rig.kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2);
+      await rig.host.sshd.stop();
       try {
-        const job = await waitForJob(kiln.url, id, ended);
+        const job = await waitForJob(rig.kiln.url, id, ended);
         expect(job.status).toBe("unknown");
         expect(job.errorText).toMatch(/^host bench unreachable for \d+ s while/);
         expect(job.stages[2]?.log).toContain("[INTERRUPTED]");
       } finally {
-        await host.sshd.start();
-        await setSettings(kiln.url, { unreachableGraceMinutes: 360 });
+        await rig.host.sshd.start();
+        await setSettings(rig.kiln.url, { unreachableGraceMinutes: 360 });
         // The scan itself ran on; end it.
-        const stage = await kiln.database.db.stage.findFirstOrThrow({ where: { jobId: id, name: "surface_validate" } });
+        const stage = await rig.kiln.database.db.stage.findFirstOrThrow({ where: { jobId: id, name: "surface_validate" } });
         try {
           process.kill(-(stage.remotePgid as number), "SIGKILL");
         } catch {
@@ -93,10 +80,10 @@ describe.runIf(fixtures !== null)("burn-in outcomes", () => {
     async () => {
       const recorded = path.join(FIXTURES, "badblocks", "write-mode-bad-blocks-48M-on-40M-tmpfs.raw");
       installBadblocks(
-        host.sshd.binDir,
+        rig.host.sshd.binDir,
         `#!/bin/sh\n# stand-in: replays a real scan that found 2064 bad blocks\ncat '${recorded}'\nexit 0\n`,
       );
-      const job = await waitForJob(kiln.url, (await startJob(kiln.url, [ids[0] as string], "full")).data?.[0]?.id as string, ended);
+      const job = await waitForJob(rig.kiln.url, (await startJob(rig.kiln.url, [ids[0] as string], "full")).data?.[0]?.id as string, ended);
       expect(job.status).toBe("failed");
       const scan = job.stages[2];
       expect(scan?.status).toBe("failed");
@@ -112,16 +99,16 @@ describe.runIf(fixtures !== null)("burn-in outcomes", () => {
     "kills a scan that stops printing and calls it unknown, not failed",
     async () => {
       installBadblocks(
-        host.sshd.binDir,
+        rig.host.sshd.binDir,
         "#!/bin/sh\n# stand-in: starts, prints one progress line, then hangs\nprintf 'Checking for bad blocks in read-write mode\\nFrom block 0 to 4095\\nTesting with pattern 0xaa:   1.00%% done, 0:01 elapsed. (0/0/0 errors)\\b\\b'\nexec sleep 3600\n",
       );
-      const job = await waitForJob(kiln.url, (await startJob(kiln.url, [ids[1] as string], "full")).data?.[0]?.id as string, ended);
+      const job = await waitForJob(rig.kiln.url, (await startJob(rig.kiln.url, [ids[1] as string], "full")).data?.[0]?.id as string, ended);
       expect(job.status).toBe("unknown");
       expect(job.errorText).toMatch(/^no progress for \d+ s: badblocks was killed/);
       expect(job.stages[2]?.log).toContain("[INTERRUPTED] no progress for");
-      const stage = await kiln.database.db.stage.findFirstOrThrow({ where: { jobId: job.id, name: "surface_validate" } });
+      const stage = await rig.kiln.database.db.stage.findFirstOrThrow({ where: { jobId: job.id, name: "surface_validate" } });
       expect(
-        await kiln.registry.transportFor(await kiln.database.db.host.findFirstOrThrow()).processState({
+        await rig.kiln.registry.transportFor(await rig.kiln.database.db.host.findFirstOrThrow()).processState({
           pid: stage.remotePid as number,
           startTime: stage.remoteStartTime as string,
           bootId: stage.remoteBootId as string,
@@ -134,8 +121,12 @@ describe.runIf(fixtures !== null)("burn-in outcomes", () => {
   it(
     "fails a job whose self-test fails, quoting the self-test log",
     async () => {
-      failSelfTests(host.sshd.binDir, host.loops[2]?.device as string);
-      const job = await waitForJob(kiln.url, (await startJob(kiln.url, [ids[2] as string], "quick")).data?.[0]?.id as string, ended);
+      failSelfTests(rig.host.sshd.binDir, rig.host.loops[2]?.device as string);
+      const job = await waitForJob(
+        rig.kiln.url,
+        (await startJob(rig.kiln.url, [ids[2] as string], "quick")).data?.[0]?.id as string,
+        ended,
+      );
       expect(job.status).toBe("failed");
       expect(job.errorText).toBe("Short offline self-test: Completed: read failure (first error at LBA 123456)");
     },
@@ -153,14 +144,14 @@ describe.runIf(fixtures !== null)("burn-in outcomes", () => {
         writeFileSync(file, JSON.stringify(copy));
         return file;
       };
-      const device = host.loops[3]?.device as string;
+      const device = rig.host.loops[3]?.device as string;
       const run = async (after: string) => {
-        const id = (await startJob(kiln.url, [ids[3] as string], "quick")).data?.[0]?.id as string;
-        await waitForJob(kiln.url, id, (j) => j.stages[0]?.status === "passed");
+        const id = (await startJob(rig.kiln.url, [ids[3] as string], "quick")).data?.[0]?.id as string;
+        await waitForJob(rig.kiln.url, id, (j) => j.stages[0]?.status === "passed");
         // Between the baseline and the final snapshot the drive's counters change.
-        mapSmartctl(host.sshd.binDir, device, after);
-        const job = await waitForJob(kiln.url, id, ended);
-        mapSmartctl(host.sshd.binDir, device, path.join(fixtures as string, "smart-ata-failed-scrutiny.json"));
+        mapSmartctl(rig.host.sshd.binDir, device, after);
+        const job = await waitForJob(rig.kiln.url, id, ended);
+        mapSmartctl(rig.host.sshd.binDir, device, path.join(fixtures as string, "smart-ata-failed-scrutiny.json"));
         return job;
       };
       const reallocated = await run(worse(5, 8));

@@ -4,60 +4,41 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../server/config.js";
-import { type RunningKiln, startKiln } from "../../server/main.js";
-import {
-  type BurnInHost,
-  ended,
-  getJob,
-  type JobView,
-  registerHost,
-  setSettings,
-  startBurnInHost,
-  startJob,
-  waitForJob,
-  waitsBudget,
-} from "../helpers/burn-in-host.js";
+import { type BurnInRig, ended, getJob, type JobView, startBurnInRig, startJob, waitForJob, waitsBudget } from "../helpers/burn-in-host.js";
 import { gql } from "../helpers/graphql.js";
-import { cleanupLoops } from "../helpers/loop-devices.js";
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
 import { subscribe } from "../helpers/sse.js";
 import { mapSmartctl } from "../helpers/stand-ins.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { tempDir } from "../helpers/temp-db.js";
 
 const fixtures = smartctlFixtureDir();
 const MiB = 1024 * 1024;
 
 describe.runIf(fixtures !== null)("burn-in over SSH", () => {
-  let host: BurnInHost;
-  let kiln: RunningKiln;
-  let drives: Map<string, { id: string; serial: string }>;
+  let rig: BurnInRig;
   const work = tempDir("kiln-burnin-");
-  const driveOf = (i: number) => drives.get(host.loops[i]?.device as string) as { id: string; serial: string };
+  const driveOf = (i: number) => rig.drives.get(rig.host.loops[i]?.device as string) as { id: string; serial: string };
 
   beforeAll(async () => {
-    host = await startBurnInHost(fixtures as string, work, 4, 64 * MiB);
-    execFileSync("mkfs.ext4", ["-q", "-F", host.loops[3]?.device as string]);
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
-    ({ drives } = await registerHost(kiln.url, host));
-    await setSettings(kiln.url, { pollSeconds: 0.2, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs") });
+    rig = await startBurnInRig({
+      fixtureDir: fixtures as string,
+      workDir: work,
+      count: 4,
+      sizeBytes: 64 * MiB,
+      settings: { pollSeconds: 0.2, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs") },
+      prepare: (host) => execFileSync("mkfs.ext4", ["-q", "-F", host.loops[3]?.device as string]),
+    });
   });
-
-  afterAll(async () => {
-    await kiln?.stop();
-    await host?.sshd.stop();
-    cleanupLoops();
-    removeTempDirs();
-  });
+  afterAll(() => rig?.stop());
 
   it(
     "runs a full job on a 64 MiB drive to passed: 8 phases in order, overall percent never decreasing",
     async () => {
-      const started = await startJob(kiln.url, [driveOf(0).id], "full");
+      const started = await startJob(rig.kiln.url, [driveOf(0).id], "full");
       expect(started.__typename).toBe("StartBurnInSuccess");
       const jobId = started.data?.[0]?.id as string;
       const progress = subscribe<{ progressPct: number; status: string; stageName: string | null; phase: number | null }>(
-        kiln.url,
+        rig.kiln.url,
         "subscription($id: ID) { jobProgress(jobId: $id) { progressPct status stageName phase } }",
         { id: jobId },
       );
@@ -66,7 +47,7 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
       } finally {
         progress.close();
       }
-      const job = await getJob(kiln.url, jobId);
+      const job = await getJob(rig.kiln.url, jobId);
       expect(job.status).toBe("passed");
       expect(job.progressPct).toBe(100);
       expect(job.stages.map((s) => `${s.name}:${s.status}`)).toEqual([
@@ -94,16 +75,16 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
   it(
     "cancels a running scan: the remote process is gone within 2 s of the mutation returning",
     async () => {
-      const started = await startJob(kiln.url, [driveOf(1).id], "full", { blocksAtOnce: 1, readDelayFactor: 300 });
+      const started = await startJob(rig.kiln.url, [driveOf(1).id], "full", { blocksAtOnce: 1, readDelayFactor: 300 });
       const jobId = started.data?.[0]?.id as string;
       // Phase changes are written at once: phase 2 means badblocks is well under way.
       const running = await waitForJob(
-        kiln.url,
+        rig.kiln.url,
         jobId,
         (j) => j.stages[2]?.status === "running" && (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2,
       );
       expect(running.status).toBe("running");
-      const stage = await kiln.database.db.stage.findFirstOrThrow({ where: { jobId, name: "surface_validate" } });
+      const stage = await rig.kiln.database.db.stage.findFirstOrThrow({ where: { jobId, name: "surface_validate" } });
       const pid = stage.remotePid as number;
       expect(
         execFileSync("ps", ["-o", "comm=", "-p", String(pid)])
@@ -111,7 +92,7 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
           .trim(),
       ).toBe("badblocks");
       const cancelled = await gql<{ cancelBurnIn: { __typename: string; data: { status: string } } }>(
-        kiln.url,
+        rig.kiln.url,
         "mutation($id: ID!) { cancelBurnIn(jobId: $id) { __typename ... on CancelBurnInSuccess { data { status } } } }",
         { id: jobId },
       );
@@ -128,7 +109,7 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
         }
       }
       expect(alive).toBe(false);
-      const job = await getJob(kiln.url, jobId);
+      const job = await getJob(rig.kiln.url, jobId);
       expect(job.stages[2]).toMatchObject({ status: "cancelled" });
       expect(job.stages[2]?.log).toContain("[ABORTED]");
       // The run's directory on the host is gone with it, and so is the job's.
@@ -143,14 +124,14 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
     "refuses a drive holding data without a grant, accepts it with one, refuses again once the grant expired",
     async () => {
       const drive = driveOf(3);
-      const refused = await startJob(kiln.url, [drive.id], "quick");
+      const refused = await startJob(rig.kiln.url, [drive.id], "quick");
       // An ext4 filesystem nobody has mounted: data at rest, found on the device itself.
-      expect(refused).toMatchObject({ __typename: "DriveInUseError", usage: [{ kind: "filesystem", name: host.loops[3]?.device }] });
+      expect(refused).toMatchObject({ __typename: "DriveInUseError", usage: [{ kind: "filesystem", name: rig.host.loops[3]?.device }] });
       expect(refused.message).toMatch(/is in use \(filesystem .*\).*grant a time-limited unlock/);
 
       const grant = (confirmSerial: string) =>
         gql<{ grantUnlock: { __typename: string; field?: string; data?: { id: string; expiresAt: string } } }>(
-          kiln.url,
+          rig.kiln.url,
           'mutation($d: ID!, $s: String!) { grantUnlock(driveId: $d, confirmSerial: $s, reason: "re-test after RMA", minutes: 30) { __typename ... on GrantUnlockSuccess { data { id expiresAt } } ... on ValidationError { field } } }',
           { d: drive.id, s: confirmSerial },
         ).then((r) => r.data?.grantUnlock);
@@ -158,31 +139,31 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
       const granted = await grant(drive.serial);
       expect(granted?.__typename).toBe("GrantUnlockSuccess");
 
-      const accepted = await startJob(kiln.url, [drive.id], "quick");
+      const accepted = await startJob(rig.kiln.url, [drive.id], "quick");
       expect(accepted.__typename).toBe("StartBurnInSuccess");
-      const job = await waitForJob(kiln.url, accepted.data?.[0]?.id as string, ended);
+      const job = await waitForJob(rig.kiln.url, accepted.data?.[0]?.id as string, ended);
       expect(job.status).toBe("passed");
       expect(job.stages[0]?.log).toMatch(/drive holds data \(filesystem .*\): unlock grant .* used/);
-      const used = await kiln.database.db.unlockGrant.findUniqueOrThrow({ where: { id: granted?.data?.id as string } });
+      const used = await rig.kiln.database.db.unlockGrant.findUniqueOrThrow({ where: { id: granted?.data?.id as string } });
       expect(used.consumedByJobId).toBe(job.id);
 
       // The grant was used by that job: the next start needs a new one.
-      expect(await startJob(kiln.url, [drive.id], "quick")).toMatchObject({
+      expect(await startJob(rig.kiln.url, [drive.id], "quick")).toMatchObject({
         __typename: "UnlockRequiredError",
         reason: expect.stringMatching(/was used by job/),
       });
       // A new grant that has expired does not count.
       const second = await grant(drive.serial);
-      await kiln.database.db.unlockGrant.update({
+      await rig.kiln.database.db.unlockGrant.update({
         where: { id: second?.data?.id as string },
         data: { expiresAt: new Date(Date.now() - 1000) },
       });
-      expect(await startJob(kiln.url, [drive.id], "quick")).toMatchObject({
+      expect(await startJob(rig.kiln.url, [drive.id], "quick")).toMatchObject({
         __typename: "UnlockRequiredError",
         reason: expect.stringMatching(/expired at/),
       });
       // Nor does one for another serial (the drive was swapped since).
-      await kiln.database.db.unlockGrant.create({
+      await rig.kiln.database.db.unlockGrant.create({
         data: {
           driveId: drive.id,
           serial: "OTHER-SERIAL",
@@ -191,12 +172,12 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
           expiresAt: new Date(Date.now() + 600_000),
         },
       });
-      expect(await startJob(kiln.url, [drive.id], "quick")).toMatchObject({
+      expect(await startJob(rig.kiln.url, [drive.id], "quick")).toMatchObject({
         __typename: "UnlockRequiredError",
         reason: expect.stringMatching(/for serial OTHER-SERIAL/),
       });
 
-      const actions = (await kiln.database.db.auditEvent.findMany({ where: { subjectId: drive.id }, orderBy: { at: "asc" } })).map(
+      const actions = (await rig.kiln.database.db.auditEvent.findMany({ where: { subjectId: drive.id }, orderBy: { at: "asc" } })).map(
         (e) => e.action,
       );
       expect(actions).toEqual(["unlock.grant", "unlock.use", "unlock.grant"]);
@@ -207,13 +188,13 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
   it(
     "aborts before any write when the device path now holds a drive with another serial",
     async () => {
-      const loop = host.loops[2] as { device: string; file: string };
+      const loop = rig.host.loops[2] as { device: string; file: string };
       const drive = driveOf(2);
       // A recognisable pattern on the "drive", to prove nothing wrote to it.
       execFileSync("dd", ["if=/dev/urandom", `of=${loop.device}`, "bs=1M", "count=1", "conv=fsync", "status=none"]);
       const before = readFileSync(loop.file).subarray(0, MiB);
       // The drive at that path is swapped for another one (another recorded serial).
-      const map = path.join(host.sshd.binDir, "smartctl.map");
+      const map = path.join(rig.host.sshd.binDir, "smartctl.map");
       writeFileSync(
         map,
         readFileSync(map, "utf8").replace(
@@ -221,16 +202,16 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
           `${loop.device} ${path.join(fixtures as string, "smart-fail2.json")}`,
         ),
       );
-      const started = await startJob(kiln.url, [drive.id], "full");
-      const job: JobView = await waitForJob(kiln.url, started.data?.[0]?.id as string, ended);
+      const started = await startJob(rig.kiln.url, [drive.id], "full");
+      const job: JobView = await waitForJob(rig.kiln.url, started.data?.[0]?.id as string, ended);
       // Nothing is known about either drive's health: unknown, never the verdict word "failed".
       expect(job.status).toBe("unknown");
       expect(job.errorText).toMatch(/serial changed: .* now reports MSK423Y20S3HBC, the job is for .*aborted before any write/);
       expect(job.stages.map((s) => s.status)).toEqual(["unknown", "skipped", "skipped", "skipped", "skipped"]);
-      const surface = await kiln.database.db.stage.findFirstOrThrow({ where: { jobId: job.id, name: "surface_validate" } });
+      const surface = await rig.kiln.database.db.stage.findFirstOrThrow({ where: { jobId: job.id, name: "surface_validate" } });
       expect(surface.remotePid).toBeNull();
       expect(readFileSync(loop.file).subarray(0, MiB).equals(before)).toBe(true);
-      mapSmartctl(host.sshd.binDir, loop.device, path.join(fixtures as string, "smart-megaraid0.json"));
+      mapSmartctl(rig.host.sshd.binDir, loop.device, path.join(fixtures as string, "smart-megaraid0.json"));
     },
     waitsBudget(1),
   );
@@ -238,15 +219,18 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
   it(
     "refuses bad input naming the field, and repeats the first answer for a reused idempotency key",
     async () => {
-      expect(await startJob(kiln.url, [driveOf(0).id], "everything")).toMatchObject({ __typename: "ValidationError", field: "profile" });
-      expect(await startJob(kiln.url, [driveOf(0).id], "full", { blockSize: 3000 })).toMatchObject({
+      expect(await startJob(rig.kiln.url, [driveOf(0).id], "everything")).toMatchObject({
+        __typename: "ValidationError",
+        field: "profile",
+      });
+      expect(await startJob(rig.kiln.url, [driveOf(0).id], "full", { blockSize: 3000 })).toMatchObject({
         __typename: "ValidationError",
         field: "options.blockSize",
       });
-      expect(await startJob(kiln.url, [], "full")).toMatchObject({ __typename: "ValidationError", field: "driveIds" });
+      expect(await startJob(rig.kiln.url, [], "full")).toMatchObject({ __typename: "ValidationError", field: "driveIds" });
       const call = (profile: string) =>
         gql<{ startBurnIn: { __typename: string; data?: Array<{ id: string }>; field?: string } }>(
-          kiln.url,
+          rig.kiln.url,
           'mutation($ids: [ID!]!, $p: String!) { startBurnIn(driveIds: $ids, profile: $p, idempotencyKey: "batch-7") { __typename ... on StartBurnInSuccess { data { id } } ... on ValidationError { field } } }',
           { ids: [driveOf(0).id], p: profile },
         ).then((r) => r.data?.startBurnIn);
@@ -254,10 +238,10 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
       const again = await call("quick");
       expect(again?.data).toEqual(first?.data);
       expect(await call("full")).toMatchObject({ __typename: "ValidationError", field: "idempotencyKey" });
-      expect(await kiln.database.db.burnInJob.count({ where: { idempotencyKey: { startsWith: "batch-7#" } } })).toBe(1);
+      expect(await rig.kiln.database.db.burnInJob.count({ where: { idempotencyKey: { startsWith: "batch-7#" } } })).toBe(1);
       // A second job on a busy drive is refused.
-      expect(await startJob(kiln.url, [driveOf(0).id], "quick")).toMatchObject({ __typename: "DriveBusyError" });
-      await waitForJob(kiln.url, first?.data?.[0]?.id as string, ended);
+      expect(await startJob(rig.kiln.url, [driveOf(0).id], "quick")).toMatchObject({ __typename: "DriveBusyError" });
+      await waitForJob(rig.kiln.url, first?.data?.[0]?.id as string, ended);
     },
     waitsBudget(1),
   );

@@ -5,15 +5,13 @@
 // unlock grant; a mounted drive cannot be unlocked at all.
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../server/config.js";
-import { type RunningKiln, startKiln } from "../../server/main.js";
-import { type BurnInHost, ended, registerHost, startBurnInHost, startJob, waitForJob, waitsBudget } from "../helpers/burn-in-host.js";
+import { type BurnInRig, ended, startBurnInRig, startJob, waitForJob, waitsBudget } from "../helpers/burn-in-host.js";
 import { DATA_KINDS, type DataKind, hasTool } from "../helpers/data-at-rest.js";
 import { gql } from "../helpers/graphql.js";
-import { attachLoop, cleanupLoops, type LoopDevice, mountExt4 } from "../helpers/loop-devices.js";
+import { attachLoop, type LoopDevice, mountExt4 } from "../helpers/loop-devices.js";
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
 import { mapSmartctl } from "../helpers/stand-ins.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { tempDir } from "../helpers/temp-db.js";
 
 const fixtures = smartctlFixtureDir();
 const MiB = 1024 * 1024;
@@ -30,46 +28,47 @@ function makeable(): DataKind[] {
 }
 
 describe.runIf(fixtures !== null)("data at rest on drives over SSH", () => {
-  let host: BurnInHost;
-  let kiln: RunningKiln;
+  let rig: BurnInRig;
   const kinds = makeable();
   const made = new Map<string, LoopDevice>();
   const work = tempDir("kiln-at-rest-");
   let byDevice: Map<string, DriveView>;
 
   const drives = async () => {
-    const r = await gql<{ drives: DriveView[] }>(kiln.url, "{ drives { id serial devicePath inUse usage { kind name detail active } } }");
+    const r = await gql<{ drives: DriveView[] }>(
+      rig.kiln.url,
+      "{ drives { id serial devicePath inUse usage { kind name detail active } } }",
+    );
     return new Map((r.data?.drives ?? []).map((d) => [d.devicePath, d]));
   };
   const grant = (driveId: string, serial: string) =>
     gql<{ grantUnlock: { __typename: string; message?: string; usage?: Usage[] } }>(
-      kiln.url,
+      rig.kiln.url,
       `mutation($d: ID!, $s: String!) { grantUnlock(driveId: $d, confirmSerial: $s, reason: "re-certify a returned drive", minutes: 30) {
         __typename ... on Error { message } ... on DriveInActiveUseError { usage { kind name active } } } }`,
       { d: driveId, s: serial },
     ).then((r) => r.data?.grantUnlock);
 
   beforeAll(async () => {
-    // One mounted drive (active use) besides the kinds at rest.
-    host = await startBurnInHost(fixtures as string, work, 1, 64 * MiB);
-    mountExt4(host.loops[0] as LoopDevice, path.join(work, "mnt"));
-    for (const kind of kinds) {
-      const loop = attachLoop(work, kind.name, (kind.sizeMiB ?? 128) * MiB);
-      kind.make(loop.device);
-      mapSmartctl(host.sshd.binDir, loop.device, path.join(fixtures as string, "smart-ata.json"), `AT-REST-${kind.name}`);
-      made.set(kind.name, loop);
-    }
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
-    await registerHost(kiln.url, host);
+    rig = await startBurnInRig({
+      fixtureDir: fixtures as string,
+      workDir: work,
+      count: 1,
+      sizeBytes: 64 * MiB,
+      prepare: (host) => {
+        // One mounted drive (active use) besides the kinds at rest.
+        mountExt4(host.loops[0] as LoopDevice, path.join(work, "mnt"));
+        for (const kind of kinds) {
+          const loop = attachLoop(work, kind.name, (kind.sizeMiB ?? 128) * MiB);
+          kind.make(loop.device);
+          mapSmartctl(host.sshd.binDir, loop.device, path.join(fixtures as string, "smart-ata.json"), `AT-REST-${kind.name}`);
+          made.set(kind.name, loop);
+        }
+      },
+    });
     byDevice = await drives();
   }, 120_000);
-
-  afterAll(async () => {
-    await kiln?.stop();
-    await host?.sshd.stop();
-    cleanupLoops();
-    removeTempDirs();
-  });
+  afterAll(() => rig?.stop());
 
   it("reports each kind of data at rest with its kind and detail, and counts blank drives as free", () => {
     const seen = kinds.map((k) => {
@@ -87,29 +86,29 @@ describe.runIf(fixtures !== null)("data at rest on drives over SSH", () => {
     "refuses to start on data at rest without a grant, and accepts the grant",
     async () => {
       const drive = byDevice.get(made.get("luks")?.device as string) as DriveView;
-      const refused = await startJob(kiln.url, [drive.id], "full");
+      const refused = await startJob(rig.kiln.url, [drive.id], "full");
       expect(refused.__typename).toBe("DriveInUseError");
       expect(refused.message).toMatch(/is in use \(luks .* \(crypto_LUKS, uuid .*\)\): Kiln will not write to it/);
       expect((await grant(drive.id, drive.serial))?.__typename).toBe("GrantUnlockSuccess");
       // An empty partition table is free: no grant needed, and precheck agrees.
       const empty = byDevice.get(made.get("gpt-empty")?.device as string) as DriveView;
-      const started = await startJob(kiln.url, [empty.id], "quick");
+      const started = await startJob(rig.kiln.url, [empty.id], "quick");
       expect(started.__typename).toBe("StartBurnInSuccess");
-      const job = await waitForJob(kiln.url, started.data?.[0]?.id as string, ended);
+      const job = await waitForJob(rig.kiln.url, started.data?.[0]?.id as string, ended);
       expect(job.status, JSON.stringify(job)).toBe("passed");
     },
     waitsBudget(1),
   );
 
   it("cannot unlock a mounted drive: grantUnlock and startBurnIn say to unmount it first", async () => {
-    const mounted = byDevice.get(host.loops[0]?.device as string) as DriveView;
+    const mounted = byDevice.get(rig.host.loops[0]?.device as string) as DriveView;
     expect(mounted.usage.filter((u) => u.active).map((u) => `${u.kind} ${u.name}`)).toEqual([`mount ${path.join(work, "mnt")}`]);
     const refused = await grant(mounted.id, mounted.serial);
     expect(refused).toMatchObject({ __typename: "DriveInActiveUseError", usage: [{ kind: "mount", active: true }] });
     expect(refused?.message).toMatch(/is in active use \(mount .*\): unmount \/ export it first/);
-    expect(await kiln.database.db.unlockGrant.count({ where: { driveId: mounted.id } })).toBe(0);
-    const start = await startJob(kiln.url, [mounted.id], "full");
+    expect(await rig.kiln.database.db.unlockGrant.count({ where: { driveId: mounted.id } })).toBe(0);
+    const start = await startJob(rig.kiln.url, [mounted.id], "full");
     expect(start.__typename).toBe("DriveInActiveUseError");
-    expect(await kiln.database.db.burnInJob.count({ where: { driveId: mounted.id } })).toBe(0);
+    expect(await rig.kiln.database.db.burnInJob.count({ where: { driveId: mounted.id } })).toBe(0);
   });
 });

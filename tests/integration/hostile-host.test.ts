@@ -4,53 +4,46 @@
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../server/config.js";
-import { type RunningKiln, startKiln } from "../../server/main.js";
-import { type BurnInHost, registerHost, SATA_FIXTURES, startBurnInHost } from "../helpers/burn-in-host.js";
+import { type BurnInRig, SATA_FIXTURES, startBurnInRig } from "../helpers/burn-in-host.js";
 import { gql } from "../helpers/graphql.js";
-import { attachLoop, cleanupLoops, detachLoop } from "../helpers/loop-devices.js";
+import { attachLoop, detachLoop } from "../helpers/loop-devices.js";
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
 import { installHostileStandIns, mapSmartctl } from "../helpers/stand-ins.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { tempDir } from "../helpers/temp-db.js";
 
 const fixtures = smartctlFixtureDir();
 const MiB = 1024 * 1024;
 
 describe.runIf(fixtures !== null)("a hostile host", () => {
-  let host: BurnInHost;
-  let kiln: RunningKiln;
-  let hostId: string;
+  let rig: BurnInRig;
   const work = tempDir("kiln-hostile-");
-  const control = (file: string) => path.join(host.sshd.binDir, file);
+  const control = (file: string) => path.join(rig.host.sshd.binDir, file);
 
   const refresh = () =>
     gql<{ refreshInventory: { __typename: string; reason?: string; message?: string } }>(
-      kiln.url,
+      rig.kiln.url,
       "mutation($id: ID!) { refreshInventory(hostId: $id) { __typename ... on Error { message } ... on HostUnreachableError { reason } } }",
-      { id: hostId },
+      { id: rig.hostId },
     ).then((r) => r.data?.refreshInventory);
   const state = () =>
     gql<{
       hosts: Array<{ id: string; status: string; statusReason: string | null }>;
       drives: Array<{ serial: string; missing: boolean; byIdPath: string | null }>;
-    }>(kiln.url, "{ hosts { id status statusReason } drives { serial missing byIdPath } }").then((r) => ({
-      host: r.data?.hosts.find((h) => h.id === hostId),
+    }>(rig.kiln.url, "{ hosts { id status statusReason } drives { serial missing byIdPath } }").then((r) => ({
+      host: r.data?.hosts.find((h) => h.id === rig.hostId),
       drives: r.data?.drives ?? [],
     }));
 
   beforeAll(async () => {
-    host = await startBurnInHost(fixtures as string, work, 1, 64 * MiB);
-    installHostileStandIns(host.sshd.binDir);
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
-    ({ hostId } = await registerHost(kiln.url, host));
+    rig = await startBurnInRig({
+      fixtureDir: fixtures as string,
+      workDir: work,
+      count: 1,
+      sizeBytes: 64 * MiB,
+      prepare: (host) => installHostileStandIns(host.sshd.binDir),
+    });
   });
-
-  afterAll(async () => {
-    await kiln?.stop();
-    await host?.sshd.stop();
-    cleanupLoops();
-    removeTempDirs();
-  });
+  afterAll(() => rig?.stop());
 
   it("abandons a 300 MB lsblk answer at 16 MiB: memory stays bounded, the host says why, its drives stay", async () => {
     writeFileSync(control("lsblk.flood"), String(300_000_000));
@@ -93,7 +86,7 @@ describe.runIf(fixtures !== null)("a hostile host", () => {
   it("lists neither of two disks that report the same serial: it could not tell which one a job writes", async () => {
     const twin = attachLoop(work, "twin", 64 * MiB);
     // Behind some USB bridges every disk reports the bridge's serial.
-    mapSmartctl(host.sshd.binDir, twin.device, path.join(fixtures as string, SATA_FIXTURES[0]));
+    mapSmartctl(rig.host.sshd.binDir, twin.device, path.join(fixtures as string, SATA_FIXTURES[0]));
     try {
       expect((await refresh())?.__typename).toBe("RefreshInventorySuccess");
       const { host: h, drives } = await state();
@@ -107,7 +100,7 @@ describe.runIf(fixtures !== null)("a hostile host", () => {
   });
 
   it("keeps only by-id names that pass the device-path check", async () => {
-    const loop = path.basename(host.loops[0]?.device as string);
+    const loop = path.basename(rig.host.loops[0]?.device as string);
     // The host lists three links to the drive; two would lead badblocks elsewhere or into a shell.
     writeFileSync(
       control("find.out"),

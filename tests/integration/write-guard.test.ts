@@ -7,40 +7,35 @@ import { execFileSync } from "node:child_process";
 import { chownSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../server/config.js";
-import { type RunningKiln, startKiln } from "../../server/main.js";
 import {
-  type BurnInHost,
+  type BurnInRig,
   ended,
   type JobView,
-  registerHost,
   setSettings,
-  startBurnInHost,
+  startBurnInRig,
   startJob,
   waitForJob,
   waitsBudget,
 } from "../helpers/burn-in-host.js";
-import { cleanupLoops, type LoopDevice, mountExt4 } from "../helpers/loop-devices.js";
+import { type LoopDevice, mountExt4 } from "../helpers/loop-devices.js";
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
 import { installBadblocks, mapSmartctl, setSelfTestSeconds } from "../helpers/stand-ins.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { tempDir } from "../helpers/temp-db.js";
 
 const fixtures = smartctlFixtureDir();
 const MiB = 1024 * 1024;
 
 describe.runIf(fixtures !== null)("the check right before badblocks writes", () => {
-  let host: BurnInHost;
-  let kiln: RunningKiln;
-  let drives: Map<string, { id: string; serial: string }>;
+  let rig: BurnInRig;
   const work = tempDir("kiln-guard-");
-  const driveOf = (i: number) => drives.get(host.loops[i]?.device as string) as { id: string; serial: string };
+  const driveOf = (i: number) => rig.drives.get(rig.host.loops[i]?.device as string) as { id: string; serial: string };
 
   /** Start a full job and wait until its SMART short test runs: precheck has passed, the scan is next. */
   const startAndWaitForSelfTest = async (i: number): Promise<string> => {
-    const started = await startJob(kiln.url, [driveOf(i).id], "full");
+    const started = await startJob(rig.kiln.url, [driveOf(i).id], "full");
     expect(started.__typename).toBe("StartBurnInSuccess");
     const id = started.data?.[0]?.id as string;
-    await waitForJob(kiln.url, id, (j) => j.stages[1]?.status === "running");
+    await waitForJob(rig.kiln.url, id, (j) => j.stages[1]?.status === "running");
     return id;
   };
   const scanNeverStarted = async (job: JobView) => {
@@ -51,35 +46,27 @@ describe.runIf(fixtures !== null)("the check right before badblocks writes", () 
       "smart_long:skipped",
       "final_check:skipped",
     ]);
-    const scan = await kiln.database.db.stage.findFirstOrThrow({ where: { jobId: job.id, name: "surface_validate" } });
+    const scan = await rig.kiln.database.db.stage.findFirstOrThrow({ where: { jobId: job.id, name: "surface_validate" } });
     expect(scan.remotePid).toBeNull();
   };
 
   beforeAll(async () => {
-    host = await startBurnInHost(fixtures as string, work, 5, 64 * MiB);
-    // Self-tests long enough to swap a device while one runs.
-    setSelfTestSeconds(host.sshd.binDir, 6);
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
-    ({ drives } = await registerHost(kiln.url, host));
-    await setSettings(kiln.url, {
-      pollSeconds: 0.2,
-      smartPollSeconds: 0.5,
-      progressWriteSeconds: 1,
-      remoteWorkDir: path.join(work, "runs"),
+    rig = await startBurnInRig({
+      fixtureDir: fixtures as string,
+      workDir: work,
+      count: 5,
+      sizeBytes: 64 * MiB,
+      settings: { pollSeconds: 0.2, smartPollSeconds: 0.5, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs") },
+      // Self-tests long enough to swap a device while one runs.
+      prepare: (host) => setSelfTestSeconds(host.sshd.binDir, 6),
     });
   });
-
-  afterAll(async () => {
-    await kiln?.stop();
-    await host?.sshd.stop();
-    cleanupLoops();
-    removeTempDirs();
-  });
+  afterAll(() => rig?.stop());
 
   it(
     "stops before writing when the device behind the path was swapped for one holding a filesystem",
     async () => {
-      const loop = host.loops[0] as { device: string; file: string };
+      const loop = rig.host.loops[0] as { device: string; file: string };
       // The other drive: an ext4 filesystem with a file on it nobody has mounted.
       const other = path.join(work, "other.img");
       execFileSync("truncate", ["-s", String(64 * MiB), other]);
@@ -88,7 +75,7 @@ describe.runIf(fixtures !== null)("the check right before badblocks writes", () 
       const id = await startAndWaitForSelfTest(0);
       // Same loop number, other backing file: the path now leads to another device.
       execFileSync("sh", ["-c", 'losetup -d "$1" && losetup "$1" "$2"', "swap", loop.device, other]);
-      const job = await waitForJob(kiln.url, id, ended);
+      const job = await waitForJob(rig.kiln.url, id, ended);
       expect(job.status).toBe("unknown");
       expect(job.errorText).toMatch(
         new RegExp(
@@ -104,10 +91,10 @@ describe.runIf(fixtures !== null)("the check right before badblocks writes", () 
   it(
     "stops before writing when the device behind the path reports another serial",
     async () => {
-      const loop = host.loops[1] as { device: string };
+      const loop = rig.host.loops[1] as { device: string };
       const id = await startAndWaitForSelfTest(1);
-      mapSmartctl(host.sshd.binDir, loop.device, path.join(fixtures as string, "smart-ata.json"), "SWAPPED-IN-1");
-      const job = await waitForJob(kiln.url, id, ended);
+      mapSmartctl(rig.host.sshd.binDir, loop.device, path.join(fixtures as string, "smart-ata.json"), "SWAPPED-IN-1");
+      const job = await waitForJob(rig.kiln.url, id, ended);
       expect(job.status).toBe("unknown");
       expect(job.errorText).toBe(
         `${loop.device} changed since precheck: it now reports serial SWAPPED-IN-1, the job is for ${driveOf(1).serial}; aborted before any write`,
@@ -120,22 +107,22 @@ describe.runIf(fixtures !== null)("the check right before badblocks writes", () 
   it(
     "calls a scan that badblocks refused to start unknown, not failed",
     async () => {
-      setSelfTestSeconds(host.sshd.binDir, 1);
+      setSelfTestSeconds(rig.host.sshd.binDir, 1);
       // What badblocks says of a device the kernel holds (it refuses before writing anything).
       installBadblocks(
-        host.sshd.binDir,
+        rig.host.sshd.binDir,
         `#!/bin/sh\neval "dev=\\\${$(($#-2))}"\necho "$dev is apparently in use by the system; it's not safe to run badblocks!"\nexit 1\n`,
       );
       try {
-        const started = await startJob(kiln.url, [driveOf(2).id], "full");
-        const job = await waitForJob(kiln.url, started.data?.[0]?.id as string, ended);
+        const started = await startJob(rig.kiln.url, [driveOf(2).id], "full");
+        const job = await waitForJob(rig.kiln.url, started.data?.[0]?.id as string, ended);
         expect(job.status).toBe("unknown");
         expect(job.errorText).toBe(
-          `badblocks stopped before writing (exit 1): ${host.loops[2]?.device} is apparently in use by the system; it's not safe to run badblocks!`,
+          `badblocks stopped before writing (exit 1): ${rig.host.loops[2]?.device} is apparently in use by the system; it's not safe to run badblocks!`,
         );
-        expect(await kiln.database.db.burnInJob.count({ where: { driveId: driveOf(2).id, status: "failed" } })).toBe(0);
+        expect(await rig.kiln.database.db.burnInJob.count({ where: { driveId: driveOf(2).id, status: "failed" } })).toBe(0);
       } finally {
-        rmSync(path.join(host.sshd.binDir, "badblocks"));
+        rmSync(path.join(rig.host.sshd.binDir, "badblocks"));
       }
     },
     waitsBudget(1),
@@ -146,10 +133,10 @@ describe.runIf(fixtures !== null)("the check right before badblocks writes", () 
     async () => {
       // Kiln's last inventory saw it free (so the start is accepted); by the time the job runs the
       // host has mounted it. An unlock would not help either: it must be unmounted first.
-      mountExt4(host.loops[4] as LoopDevice, path.join(work, "mnt"));
-      const started = await startJob(kiln.url, [driveOf(4).id], "full");
+      mountExt4(rig.host.loops[4] as LoopDevice, path.join(work, "mnt"));
+      const started = await startJob(rig.kiln.url, [driveOf(4).id], "full");
       expect(started.__typename).toBe("StartBurnInSuccess");
-      const job = await waitForJob(kiln.url, started.data?.[0]?.id as string, ended);
+      const job = await waitForJob(rig.kiln.url, started.data?.[0]?.id as string, ended);
       expect(job.status).toBe("unknown");
       expect(job.errorText).toMatch(/^drive is in active use \(mount \/\S+\/mnt\): unmount \/ export it first; aborted before any write$/);
       expect(job.stages.map((s) => s.status)).toEqual(["unknown", "skipped", "skipped", "skipped", "skipped"]);
@@ -163,10 +150,10 @@ describe.runIf(fixtures !== null)("the check right before badblocks writes", () 
       const theirs = path.join(work, "theirs");
       mkdirSync(theirs, { mode: 0o700 });
       chownSync(theirs, 65534, 65534);
-      await setSettings(kiln.url, { remoteWorkDir: theirs });
+      await setSettings(rig.kiln.url, { remoteWorkDir: theirs });
       try {
-        const started = await startJob(kiln.url, [driveOf(3).id], "full");
-        const job = await waitForJob(kiln.url, started.data?.[0]?.id as string, ended);
+        const started = await startJob(rig.kiln.url, [driveOf(3).id], "full");
+        const job = await waitForJob(rig.kiln.url, started.data?.[0]?.id as string, ended);
         expect(job.status).toBe("unknown");
         expect(job.errorText).toMatch(
           new RegExp(
@@ -175,7 +162,7 @@ describe.runIf(fixtures !== null)("the check right before badblocks writes", () 
         );
         expect(readdirSync(theirs)).toEqual([]);
       } finally {
-        await setSettings(kiln.url, { remoteWorkDir: path.join(work, "runs") });
+        await setSettings(rig.kiln.url, { remoteWorkDir: path.join(work, "runs") });
       }
     },
     waitsBudget(1),
