@@ -1,5 +1,6 @@
 // Every setting Kiln reads at start-up, typed and validated in one place, with its default.
 // Command-line flags win over environment variables, which win over defaults.
+import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { providerOf, sqliteUrlFor } from "./db/url.js";
@@ -16,6 +17,17 @@ export interface Config {
   instanceId: string;
   /** How often every host's inventory is refreshed; 0 turns it off. */
   inventoryIntervalMs: number;
+  api: ApiConfig;
+}
+
+/** Who may reach the HTTP API, and what it shows: see server/http-guards.ts. */
+export interface ApiConfig {
+  /** Host header names (without port) Kiln answers to; anything else is refused (DNS rebinding). */
+  allowedHosts: string[];
+  /** Origins allowed by CORS; empty (the default) sends no CORS headers at all. */
+  corsOrigins: string[];
+  graphiql: boolean;
+  introspection: boolean;
 }
 
 /** A setting with a bad value: names the setting and the reason. */
@@ -67,8 +79,50 @@ export function loadConfig(argv: string[], env: Env): Config {
   const demo = values["no-demo"] ? false : Boolean(values.demo) || env.KILN_DEMO === "1";
   const instanceId = env.KILN_INSTANCE_ID?.trim() || `kiln-${process.pid}`;
   const inventoryIntervalMs = parseSeconds(env.KILN_INVENTORY_INTERVAL ?? "300", "KILN_INVENTORY_INTERVAL") * 1000;
-  return { port, host, dataDir, databaseUrl, demo, instanceId, inventoryIntervalMs };
+  const api: ApiConfig = {
+    allowedHosts: [...defaultAllowedHosts(host), ...parseList(env.KILN_ALLOWED_HOSTS, "KILN_ALLOWED_HOSTS", HOST_NAME).map(lower)],
+    corsOrigins: parseList(env.KILN_CORS_ORIGINS, "KILN_CORS_ORIGINS", ORIGIN),
+    graphiql: parseSwitch(env.KILN_GRAPHIQL, "KILN_GRAPHIQL", true),
+    introspection: parseSwitch(env.KILN_INTROSPECTION, "KILN_INTROSPECTION", true),
+  };
+  return { port, host, dataDir, databaseUrl, demo, instanceId, inventoryIntervalMs, api };
 }
+
+const HOST_NAME = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)$/;
+const ORIGIN = /^https?:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
+const lower = (s: string) => s.toLowerCase();
+
+/** "a, b" -> ["a", "b"], each matching `pattern`; a bad entry names the setting. */
+function parseList(raw: string | undefined, setting: string, pattern: RegExp): string[] {
+  const items = (raw ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const item of items) if (!pattern.test(item)) throw new ConfigError(setting, `"${item}" is not a valid entry`);
+  return items;
+}
+
+function parseSwitch(raw: string | undefined, setting: string, fallback: boolean): boolean {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  if (/^(1|on|true|yes)$/i.test(raw.trim())) return true;
+  if (/^(0|off|false|no)$/i.test(raw.trim())) return false;
+  throw new ConfigError(setting, `"${raw}" is not on or off (1/0)`);
+}
+
+/**
+ * The names a browser on this machine (or, for a wildcard address, on the network) uses to reach
+ * Kiln: loopback names, the listen address, and for 0.0.0.0 / :: this machine's addresses and name.
+ */
+function defaultAllowedHosts(listen: string): string[] {
+  const names = new Set(["localhost", "127.0.0.1", "[::1]", bracket(listen).toLowerCase()]);
+  if (listen === "0.0.0.0" || listen === "::") {
+    names.add(os.hostname().toLowerCase());
+    for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) names.add(bracket(a.address).toLowerCase());
+  }
+  return [...names];
+}
+
+const bracket = (address: string) => (address.includes(":") && !address.startsWith("[") ? `[${address}]` : address);
 
 function parsePort(raw: string, setting: string): number {
   if (!/^\d+$/.test(raw.trim())) throw new ConfigError(setting, `"${raw}" is not a port number`);

@@ -2,10 +2,17 @@
 import { readFile, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import path from "node:path";
+import { EnvelopArmor } from "@escape.tech/graphql-armor";
+import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
-import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import { GraphQLError } from "graphql";
+import { createYoga, maskError, type YogaServerInstance } from "graphql-yoga";
+import type { ApiConfig } from "./config.js";
 import { type Context, createContext, type Deps } from "./context.js";
 import { databaseReachable } from "./db/client.js";
+import { hostAllowed, hostName } from "./http-guards.js";
+import { useNoListCycles } from "./plugins/use-no-list-cycles.js";
+import { useRequestLimits } from "./plugins/use-request-limits.js";
 import { schema } from "./schema/index.js";
 
 const CLIENT_DIST = path.resolve(import.meta.dirname, "..", "client", "dist");
@@ -19,25 +26,64 @@ const CONTENT_TYPES: Record<string, string> = {
   ".json": "application/json",
 };
 
-export function createYogaServer(deps: Deps): YogaServerInstance<Record<string, unknown>, Context> {
+/** The HTTP API as the tests and Kiln's defaults see it: every guard on, GraphiQL and introspection on. */
+export const DEFAULT_API: ApiConfig = {
+  allowedHosts: ["localhost", "127.0.0.1", "[::1]"],
+  corsOrigins: [],
+  graphiql: true,
+  introspection: true,
+};
+
+export function createYogaServer(deps: Deps, api: ApiConfig = DEFAULT_API): YogaServerInstance<Record<string, unknown>, Context> {
   const context = createContext(deps);
+  const armor = new EnvelopArmor({
+    // Depth and cost (with list multipliers) are the schema's own limits (schema/builder.ts).
+    costLimit: { enabled: false },
+    maxDepth: { enabled: false },
+    maxAliases: { n: 15 },
+    maxDirectives: { n: 10 },
+    maxTokens: { n: 2000 },
+    // A mistyped field name gets no "did you mean" list of the schema's fields.
+    blockFieldSuggestion: { enabled: !api.introspection },
+  });
   return createYoga<Record<string, unknown>, Context>({
     schema,
     context,
     graphqlEndpoint: "/graphql",
-    graphiql: { title: "Kiln GraphQL" },
+    graphiql: api.graphiql ? { title: "Kiln GraphQL" } : false,
     // GraphiQL from the installed package, not a CDN: Kiln often runs on networks without one.
     renderGraphiQL,
     landingPage: false,
-    // Unexpected errors reach clients as "Unexpected error." and are logged in full here.
-    maskedErrors: true,
+    // No CORS headers unless origins are configured: other sites' pages cannot read the API.
+    cors: api.corsOrigins.length ? { origin: api.corsOrigins, credentials: true, methods: ["GET", "POST"] } : false,
+    batching: false,
+    plugins: [useRequestLimits(), useNoListCycles(), ...armor.protect().plugins, ...(api.introspection ? [] : [useDisableIntrospection()])],
+    // Unexpected errors reach clients as "Unexpected error." and are logged in full here; a bad
+    // cursor is said to be bad without echoing what was sent.
+    maskedErrors: { maskError: maskKilnError },
     logging: process.env.KILN_LOG_LEVEL === "debug" ? "debug" : "warn",
   });
 }
 
-export function createHttpServer(deps: Deps): { server: Server; yoga: ReturnType<typeof createYogaServer> } {
-  const yoga = createYogaServer(deps);
+function maskKilnError(error: unknown, message: string, isDev?: boolean): Error {
+  if (error instanceof GraphQLError && /^Invalid cursor/.test(error.message)) {
+    return new GraphQLError("Invalid cursor: pass a cursor from an earlier page of the same list", {
+      path: error.path,
+      nodes: error.nodes,
+    });
+  }
+  return maskError(error, message, isDev);
+}
+
+export function createHttpServer(deps: Deps, api: ApiConfig = DEFAULT_API): { server: Server; yoga: ReturnType<typeof createYogaServer> } {
+  const yoga = createYogaServer(deps, api);
   const server = createServer((req, res) => {
+    if (!hostAllowed(req.headers.host, api.allowedHosts)) {
+      // Before anything is read or run: a request for a name Kiln does not answer to.
+      res.writeHead(421, { "content-type": "text/plain; charset=utf-8" });
+      res.end(`Kiln does not answer to host "${hostName(req.headers.host) ?? ""}": add it to KILN_ALLOWED_HOSTS`);
+      return;
+    }
     handle(req, res, deps, yoga).catch((error: unknown) => {
       console.error("kiln: request failed", error);
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });

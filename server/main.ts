@@ -53,7 +53,7 @@ export async function startKiln(config: Config, log: (line: string) => void = co
   await runner.start();
   const inventory = new InventoryScheduler(deps, config.inventoryIntervalMs, log);
   inventory.start();
-  const { server } = createHttpServer(deps);
+  const { server } = createHttpServer(deps, config.api);
   try {
     await listen(server, config.port, config.host);
   } catch (error) {

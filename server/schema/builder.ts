@@ -1,11 +1,15 @@
 // The Pothos schema builder: plugins and options only. Types live in one file per domain.
 import SchemaBuilder from "@pothos/core";
+import ComplexityPlugin from "@pothos/plugin-complexity";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import type { Context } from "../context.js";
 import type PrismaTypes from "../db/generated/pothos-types.js";
 import { getDatamodel } from "../db/generated/pothos-types.js";
+
+/** The most a query may cost (see `complexity` below): a full dashboard query costs a few thousand. */
+export const MAX_COMPLEXITY = 20_000;
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -15,8 +19,16 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: Date; Output: Date };
   };
 }>({
-  plugins: [ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  plugins: [ComplexityPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
+  // Refused before any resolver runs: a query whose shape could fan out (lists inside lists,
+  // cycles such as drives { host { drives ... } }) beyond what any screen or script needs.
+  // A list counts 10x its selection unless its field says otherwise (connections: `first`).
+  complexity: {
+    defaultComplexity: 1,
+    defaultListMultiplier: 10,
+    limit: { complexity: MAX_COMPLEXITY, depth: 12, breadth: 300 },
+  },
   prisma: {
     client: (ctx) => ctx.db,
     dmmf: getDatamodel(),
@@ -38,6 +50,11 @@ export const builder = new SchemaBuilder<{
     cursorType: "String",
   },
 });
+
+/** `first` of a bounded list: the default when absent, clamped to 1..max. */
+export function boundedFirst(first: number | null | undefined, fallback: number, max: number): number {
+  return Math.min(max, Math.max(1, Math.floor(first ?? fallback)));
+}
 
 builder.queryType({});
 builder.mutationType({});

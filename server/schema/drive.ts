@@ -1,5 +1,5 @@
 import { parseUsage } from "../services/drive-usage.js";
-import { builder } from "./builder.js";
+import { boundedFirst, builder } from "./builder.js";
 import { DriveUsageRef } from "./drive-usage.js";
 
 builder.prismaObject("Drive", {
@@ -35,7 +35,12 @@ builder.prismaObject("Drive", {
     inUse: t.exposeBoolean("inUse", { description: "Holds data or is part of something: never written without an unlock." }),
     missing: t.exposeBoolean("missing", { description: "Not seen at the last inventory of its host." }),
     lastSeenAt: t.expose("lastSeenAt", { type: "DateTime", nullable: true }),
-    jobs: t.relation("jobs", { query: { orderBy: [{ createdAt: "desc" }, { id: "desc" }] } }),
+    jobs: t.relation("jobs", {
+      description: "The drive's newest jobs (at most `first`, 1-100; the `jobs` connection pages through all).",
+      args: { first: t.arg.int({ required: false, defaultValue: 20 }) },
+      complexity: (args) => ({ field: 1, multiplier: boundedFirst(args.first, 20, 100) }),
+      query: (args) => ({ orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: boundedFirst(args.first, 20, 100) }),
+    }),
   }),
 });
 

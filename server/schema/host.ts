@@ -9,7 +9,7 @@ import {
 } from "../errors.js";
 import { addHost, removeHost, trustHostKey, updateHost } from "../services/hosts.js";
 import { refreshInventory } from "../services/inventory.js";
-import { builder } from "./builder.js";
+import { boundedFirst, builder } from "./builder.js";
 
 export const HostRef = builder.prismaObject("Host", {
   description: "A machine that holds drives: this one (local), one reached over SSH, or the demo host.",
@@ -37,7 +37,13 @@ export const HostRef = builder.prismaObject("Host", {
     statusReason: t.exposeString("statusReason", { nullable: true }),
     lastSeenAt: t.expose("lastSeenAt", { type: "DateTime", nullable: true }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
-    drives: t.relation("drives", { query: { orderBy: [{ devicePath: "asc" }, { serial: "asc" }] } }),
+    drives: t.relation("drives", {
+      description: "The host's drives by device path (at most `first`, 1-1000).",
+      args: { first: t.arg.int({ required: false, defaultValue: 500 }) },
+      // Priced as the usual host (tens of drives), not the bound: a dashboard lists them all.
+      complexity: { field: 1, multiplier: 10 },
+      query: (args) => ({ orderBy: [{ devicePath: "asc" }, { serial: "asc" }], take: boundedFirst(args.first, 500, 1000) }),
+    }),
   }),
 });
 

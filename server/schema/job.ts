@@ -51,6 +51,8 @@ builder.queryField("jobs", (t) =>
     type: "BurnInJob",
     cursor: "id",
     description: "Job history, newest first.",
+    // Its edges count 10x (a list); `first` (default 50, at most 500) says how many there are.
+    complexity: (args) => ({ field: 1, multiplier: Math.max(1, Math.ceil((args.first ?? args.last ?? 50) / 10)) }),
     args: {
       status: t.arg({ type: [JobStatusRef], required: false }),
       driveId: t.arg.id({ required: false }),

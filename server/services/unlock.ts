@@ -20,9 +20,10 @@ export async function grantUnlock(
   if (!drive) throw new NotFoundError("drive", input.driveId);
   // The operator types the serial they read off the drive: a grant for the wrong drive fails here.
   if (input.confirmSerial.trim() !== drive.serial) {
+    // Never say which serial it should have been: the point is that the operator read it off the drive.
     throw new ValidationError(
       "confirmSerial",
-      `does not match the drive's serial (${drive.serial}): type the serial of the drive you mean to unlock`,
+      "does not match the drive's serial: type the serial printed on the drive you mean to unlock",
     );
   }
   // An unlock is for data at rest. A drive the host is using must be released there first.

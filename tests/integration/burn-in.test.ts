@@ -130,12 +130,15 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
       expect(refused.message).toMatch(/is in use \(filesystem .*\).*grant a time-limited unlock/);
 
       const grant = (confirmSerial: string) =>
-        gql<{ grantUnlock: { __typename: string; field?: string; data?: { id: string; expiresAt: string } } }>(
+        gql<{ grantUnlock: { __typename: string; field?: string; message?: string; data?: { id: string; expiresAt: string } } }>(
           rig.kiln.url,
-          'mutation($d: ID!, $s: String!) { grantUnlock(driveId: $d, confirmSerial: $s, reason: "re-test after RMA", minutes: 30) { __typename ... on GrantUnlockSuccess { data { id expiresAt } } ... on ValidationError { field } } }',
+          'mutation($d: ID!, $s: String!) { grantUnlock(driveId: $d, confirmSerial: $s, reason: "re-test after RMA", minutes: 30) { __typename ... on GrantUnlockSuccess { data { id expiresAt } } ... on ValidationError { field message } } }',
           { d: drive.id, s: confirmSerial },
         ).then((r) => r.data?.grantUnlock);
-      expect(await grant("WRONG-SERIAL")).toMatchObject({ __typename: "ValidationError", field: "confirmSerial" });
+      const wrong = await grant("WRONG-SERIAL");
+      expect(wrong).toMatchObject({ __typename: "ValidationError", field: "confirmSerial" });
+      // The answer must not hand the right serial to whoever guessed wrong.
+      expect(wrong?.message).not.toContain(drive.serial);
       const granted = await grant(drive.serial);
       expect(granted?.__typename).toBe("GrantUnlockSuccess");
 
