@@ -139,3 +139,16 @@ export class DriveMissingError extends Error {
     super(`drive ${serial} was not seen at the last inventory of its host: refresh the host, or check the drive is connected`);
   }
 }
+
+/** The job is not in a state that allows what was asked (it ended, it runs elsewhere, it was resumed). */
+export class JobStateError extends Error {
+  override name = "JobStateError";
+  constructor(
+    readonly jobId: string,
+    /** The job's status now. */
+    readonly status: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

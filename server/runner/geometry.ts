@@ -4,6 +4,7 @@ import { ValidationError } from "../errors.js";
 
 export const MAX_BADBLOCKS_BLOCKS = 2 ** 32 - 1;
 const TARGET_REQUEST_BYTES = 1024 * 1024;
+export const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 
 export interface Geometry {
   blockSize: number;
@@ -32,6 +33,15 @@ export function chooseGeometry(
   } else {
     while (Math.floor(sizeBytes / blockSize) > MAX_BADBLOCKS_BLOCKS) blockSize *= 2;
   }
+  const blocks = Math.floor(sizeBytes / blockSize);
+  if (blocks < 1) throw new ValidationError("options.blockSize", `${blockSize} is larger than the drive (${sizeBytes} bytes)`);
   const blocksAtOnce = options.blocksAtOnce ?? Math.max(1, Math.floor(TARGET_REQUEST_BYTES / blockSize));
-  return { blockSize, blocksAtOnce, blocks: Math.floor(sizeBytes / blockSize) };
+  // badblocks allocates a few buffers of -b x -c bytes: past this it fails to start on most hosts.
+  if (blockSize * blocksAtOnce > MAX_REQUEST_BYTES) {
+    throw new ValidationError(
+      "options.blocksAtOnce",
+      `${blocksAtOnce} blocks of ${blockSize} bytes is ${blockSize * blocksAtOnce} bytes per request; at most ${MAX_REQUEST_BYTES}`,
+    );
+  }
+  return { blockSize, blocksAtOnce, blocks };
 }

@@ -8,6 +8,7 @@ import {
   HostKeyMismatchError,
   HostKeyUntrustedError,
   HostUnreachableError,
+  JobStateError,
   NotFoundError,
   UnlockRequiredError,
   ValidationError,
@@ -101,6 +102,13 @@ builder.objectType(DriveBusyError, {
   name: "DriveBusyError",
   interfaces: [ErrorInterface],
   fields: (t) => ({ driveId: t.exposeString("driveId"), jobId: t.exposeString("jobId") }),
+});
+
+builder.objectType(JobStateError, {
+  name: "JobStateError",
+  description: "The job's state does not allow this (it already ended, runs under another Kiln process, or was resumed).",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ jobId: t.exposeString("jobId"), status: t.exposeString("status") }),
 });
 
 builder.objectType(DriveMissingError, {

@@ -3,8 +3,10 @@ import {
   DriveInActiveUseError,
   DriveInUseError,
   DriveMissingError,
+  HostKeyMismatchError,
   HostKeyUntrustedError,
   HostUnreachableError,
+  JobStateError,
   NotFoundError,
   UnlockRequiredError,
   ValidationError,
@@ -110,6 +112,7 @@ const START_ERRORS = [
   DriveMissingError,
   HostUnreachableError,
   HostKeyUntrustedError,
+  HostKeyMismatchError,
 ];
 
 const withoutNulls = (o: Record<string, unknown> | null | undefined) =>
@@ -145,7 +148,7 @@ builder.mutationField("cancelBurnIn", (t) =>
     type: BurnInJobRef,
     description: "Cancel a job. A running scan's process group is killed and confirmed gone before this returns.",
     args: { jobId: t.arg.id({ required: true }) },
-    errors: { types: [ValidationError, NotFoundError] },
+    errors: { types: [NotFoundError, JobStateError] },
     resolve: (_root, { jobId }, ctx) => cancelBurnIn(ctx, String(jobId), ctx.actor),
   }),
 );
@@ -155,7 +158,7 @@ builder.mutationField("resumeBurnIn", (t) =>
     type: BurnInJobRef,
     description: "Resume an unknown or cancelled surface scan from its first unfinished pattern, as a new job linked to this one.",
     args: { jobId: t.arg.id({ required: true }) },
-    errors: { types: START_ERRORS },
+    errors: { types: [...START_ERRORS, JobStateError] },
     resolve: (_root, { jobId }, ctx) => resumeBurnIn(ctx, String(jobId), ctx.actor),
   }),
 );

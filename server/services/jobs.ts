@@ -9,13 +9,16 @@ import {
   DriveInActiveUseError,
   DriveInUseError,
   DriveMissingError,
+  HostKeyMismatchError,
   HostKeyUntrustedError,
   HostUnreachableError,
+  JobStateError,
   NotFoundError,
   UnlockRequiredError,
   ValidationError,
 } from "../errors.js";
 import { STANDARD_PATTERNS } from "../parsers/badblocks.js";
+import { chooseGeometry } from "../runner/geometry.js";
 import { PROFILE_NAMES, PROFILES, type ProfileName, type StagePlan } from "../runner/profiles.js";
 import type { JobRunner } from "../runner/runner.js";
 import type { JobOptions } from "../runner/stage-context.js";
@@ -104,7 +107,7 @@ export async function startBurnIn(deps: JobDeps, input: StartInput, actor: strin
   for (const id of driveIds) {
     const drive = await db.drive.findUnique({ where: { id }, include: { host: true } });
     if (!drive) throw new NotFoundError("drive", id);
-    await assertStartable(db, drive, profile, now);
+    await assertStartable(db, drive, profile, options, now);
     drives.push(drive);
   }
   const plan = PROFILES[profile];
@@ -139,7 +142,7 @@ export async function startBurnIn(deps: JobDeps, input: StartInput, actor: strin
   return jobs;
 }
 
-async function assertStartable(db: Db, drive: DriveWithHost, profile: ProfileName, now: Date): Promise<void> {
+async function assertStartable(db: Db, drive: DriveWithHost, profile: ProfileName, options: JobOptions, now: Date): Promise<void> {
   const active = await db.burnInJob.findFirst({ where: { driveId: drive.id, status: { in: ["queued", "running"] } } });
   if (active) throw new DriveBusyError(drive.id, active.id);
   // The simulate profile touches no device.
@@ -147,12 +150,24 @@ async function assertStartable(db: Db, drive: DriveWithHost, profile: ProfileNam
   if (drive.missing) throw new DriveMissingError(drive.id, drive.serial);
   const host = drive.host;
   if (host.transport === "ssh" && !host.trusted) throw new HostKeyUntrustedError(host.id, host.fingerprint);
-  if (host.status === "unreachable" || host.status === "key_mismatch" || host.status === "error") {
+  if (host.status === "key_mismatch") {
+    throw new HostKeyMismatchError(host.id, host.fingerprint ?? "none", host.offeredFingerprint ?? "unknown");
+  }
+  if (host.status === "unreachable" || host.status === "error") {
     throw new HostUnreachableError(
       host.id,
       host.status,
       `host ${host.name} is ${host.status}: ${host.statusReason ?? "no reason recorded"}`,
     );
+  }
+  // A scan's geometry is checked now, not found wrong hours later by a running job.
+  if (PROFILES[profile].some((s) => s.name === "surface_validate")) {
+    chooseGeometry(Number(drive.sizeBytes ?? 0), {
+      physicalSectorSize: drive.physicalSectorSize,
+      logicalSectorSize: drive.logicalSectorSize,
+      blockSize: options.blockSize,
+      blocksAtOnce: options.blocksAtOnce,
+    });
   }
   const usage = parseUsage(drive.usage);
   const inActiveUse = activeUsage(usage);
@@ -192,9 +207,13 @@ export async function cancelBurnIn(deps: JobDeps, jobId: string, actor: string, 
   }
   const current = await db.burnInJob.findUniqueOrThrow({ where: { id: jobId } });
   if (current.status === "running") {
-    throw new ValidationError("jobId", `job is running under another Kiln process (${current.lockedBy ?? "unlocked"}): cancel it there`);
+    throw new JobStateError(
+      jobId,
+      current.status,
+      `job is running under another Kiln process (${current.lockedBy ?? "unlocked"}): cancel it there`,
+    );
   }
-  throw new ValidationError("jobId", `job already ended (${current.status})`);
+  throw new JobStateError(jobId, current.status, `job already ended (${current.status})`);
 }
 
 /**
@@ -210,16 +229,16 @@ export async function resumeBurnIn(deps: JobDeps, jobId: string, actor: string, 
   });
   if (!old) throw new NotFoundError("job", jobId);
   if (old.status !== "unknown" && old.status !== "cancelled") {
-    throw new ValidationError("jobId", `only an unknown or cancelled job can be resumed; this one is ${old.status}`);
+    throw new JobStateError(jobId, old.status, `only an unknown or cancelled job can be resumed; this one is ${old.status}`);
   }
   const scan = old.stages.find((s) => s.name === "surface_validate");
   if (!scan || scan.status === "passed" || scan.bbPhase === null) {
-    throw new ValidationError("jobId", "the job has no interrupted surface scan to resume (start a new burn-in instead)");
+    throw new JobStateError(jobId, old.status, "the job has no interrupted surface scan to resume (start a new burn-in instead)");
   }
   const resumedBy = await db.burnInJob.findFirst({ where: { resumedFromId: jobId } });
-  if (resumedBy) throw new ValidationError("jobId", `the job was already resumed as job ${resumedBy.id}`);
-  if (old.drive.serial !== old.serial) throw new ValidationError("jobId", "the drive's serial changed since the job ran");
-  await assertStartable(db, old.drive, old.profile as ProfileName, now);
+  if (resumedBy) throw new JobStateError(jobId, old.status, `the job was already resumed as job ${resumedBy.id}`);
+  if (old.drive.serial !== old.serial) throw new JobStateError(jobId, old.status, "the drive's serial changed since the job ran");
+  await assertStartable(db, old.drive, old.profile as ProfileName, JSON.parse(old.options) as JobOptions, now);
   // Phase p belongs to pattern ceil(p/2): a pattern counts as done only once its verify finished.
   const firstPattern = Math.ceil(scan.bbPhase / 2) - 1;
   const patterns = STANDARD_PATTERNS.slice(firstPattern);

@@ -4,7 +4,17 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BurnInRig, ended, getJob, type JobView, startBurnInRig, startJob, waitForJob, waitsBudget } from "../helpers/burn-in-host.js";
+import {
+  type BurnInRig,
+  ended,
+  getJob,
+  JOB_WAIT_MS,
+  type JobView,
+  startBurnInRig,
+  startJob,
+  waitForJob,
+  waitsBudget,
+} from "../helpers/burn-in-host.js";
 import { gql } from "../helpers/graphql.js";
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
 import { subscribe } from "../helpers/sse.js";
@@ -77,6 +87,21 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
     async () => {
       const started = await startJob(rig.kiln.url, [driveOf(1).id], "full", { blocksAtOnce: 1, readDelayFactor: 300 });
       const jobId = started.data?.[0]?.id as string;
+      const vitals = subscribe<{ stageName: string | null; phase: number | null; mbps: number | null }>(
+        rig.kiln.url,
+        "subscription($id: ID) { jobProgress(jobId: $id) { stageName phase mbps } }",
+        { id: jobId },
+      );
+      try {
+        // A phase gets its own rate once it has two samples; until then it shows none, not the
+        // rate of the phase before (the slow verify pass here, -d 300, before a fast write pass).
+        await vitals.until((e) => (e.phase ?? 0) >= 4, JOB_WAIT_MS);
+        const scan = vitals.events.filter((e) => e.stageName === "surface_validate" && e.phase !== null);
+        expect(scan.some((e) => e.phase === 2 && e.mbps !== null)).toBe(true);
+        expect(scan.find((e) => e.phase === 3)?.mbps).toBeNull();
+      } finally {
+        vitals.close();
+      }
       // Phase changes are written at once: phase 2 means badblocks is well under way.
       const running = await waitForJob(
         rig.kiln.url,
@@ -117,7 +142,7 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
       expect(existsSync(path.dirname(stage.remoteDir as string))).toBe(false);
       expect(job.stages.slice(3).map((s) => s.status)).toEqual(["skipped", "skipped"]);
     },
-    waitsBudget(1),
+    waitsBudget(2),
   );
 
   it(
@@ -231,6 +256,14 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
         field: "options.blockSize",
       });
       expect(await startJob(rig.kiln.url, [], "full")).toMatchObject({ __typename: "ValidationError", field: "driveIds" });
+      // A scan badblocks could not run is refused now, not found out by a running job.
+      const jobsBefore = await rig.kiln.database.db.burnInJob.count();
+      expect(await startJob(rig.kiln.url, [driveOf(0).id], "full", { blockSize: 4096, blocksAtOnce: 65_536 })).toMatchObject({
+        __typename: "ValidationError",
+        field: "options.blocksAtOnce",
+        message: expect.stringMatching(/268435456 bytes per request; at most 67108864/),
+      });
+      expect(await rig.kiln.database.db.burnInJob.count()).toBe(jobsBefore);
       const call = (profile: string) =>
         gql<{ startBurnIn: { __typename: string; data?: Array<{ id: string }>; field?: string } }>(
           rig.kiln.url,
@@ -244,7 +277,20 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
       expect(await rig.kiln.database.db.burnInJob.count({ where: { idempotencyKey: { startsWith: "batch-7#" } } })).toBe(1);
       // A second job on a busy drive is refused.
       expect(await startJob(rig.kiln.url, [driveOf(0).id], "quick")).toMatchObject({ __typename: "DriveBusyError" });
-      await waitForJob(rig.kiln.url, first?.data?.[0]?.id as string, ended);
+      const done = await waitForJob(rig.kiln.url, first?.data?.[0]?.id as string, ended);
+      // What an ended job cannot do is a state conflict, not bad input.
+      const conflict = (mutation: "cancelBurnIn" | "resumeBurnIn") =>
+        gql<Record<string, { __typename: string; status?: string; message?: string }>>(
+          rig.kiln.url,
+          `mutation($id: ID!) { ${mutation}(jobId: $id) { __typename ... on JobStateError { status message } } }`,
+          { id: done.id },
+        ).then((r) => r.data?.[mutation]);
+      expect(await conflict("cancelBurnIn")).toEqual({
+        __typename: "JobStateError",
+        status: "passed",
+        message: "job already ended (passed)",
+      });
+      expect(await conflict("resumeBurnIn")).toMatchObject({ __typename: "JobStateError", status: "passed" });
     },
     waitsBudget(1),
   );

@@ -192,6 +192,18 @@ describe.runIf(fixtures !== null)("SSH hosts against a real sshd", () => {
     expect(await host()).toMatchObject({ status: "key_mismatch", fingerprint: pinned, offeredFingerprint: sshd.fingerprint() });
     // Its drives keep their last known state.
     expect(await drives()).toEqual(drivesBefore);
+    // A burn-in there is refused with the same answer, both fingerprints included.
+    const start = await gql<{ startBurnIn: Record<string, unknown> }>(
+      kiln.url,
+      `mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: "quick") { __typename
+        ... on HostKeyMismatchError { expectedFingerprint offeredFingerprint } } }`,
+      { ids: [drivesBefore[0]?.id] },
+    );
+    expect(start.data?.startBurnIn).toEqual({
+      __typename: "HostKeyMismatchError",
+      expectedFingerprint: pinned,
+      offeredFingerprint: sshd.fingerprint(),
+    });
     // The operator checks the new key and trusts it: work resumes.
     const { data } = await gql<{ trustHostKey: { __typename: string } }>(
       kiln.url,

@@ -56,6 +56,7 @@ async function start(ctx: StageContext, patterns: string[]): Promise<DetachedPro
       bbPhaseHistory: JSON.stringify({ [firstPhase]: new Date(ctx.now()).toISOString() }),
       bbBadBlocks: 0,
       bbBadBlockList: "[]",
+      bbMbps: null,
       bbBlockSize: geometry.blockSize,
       bbBlocksAtOnce: geometry.blocksAtOnce,
       bbPatterns: JSON.stringify(patterns),
@@ -175,7 +176,10 @@ async function follow(ctx: StageContext): Promise<StageOutcome> {
           if (bytes >= 0) fields.bbMbps = Math.round((bytes / ((now - lastSample.at) / 1000) / 1e6) * 10) / 10;
           lastSample = { phase: state.phase, pct: state.phasePct, at: now };
         } else if (!lastSample || lastSample.phase !== state.phase) {
+          // A new phase runs at its own speed (a verify pass is not the write before it): no
+          // rate until its second sample.
           lastSample = { phase: state.phase, pct: state.phasePct, at: now };
+          fields.bbMbps = null;
         }
       }
       for (const event of events) {
