@@ -34,7 +34,12 @@ export const HostRef = builder.prismaObject("Host", {
       description:
         "unknown | ok | untrusted | unreachable | key_mismatch | error (the host answered with something Kiln cannot use: statusReason says what)",
     }),
-    statusReason: t.exposeString("statusReason", { nullable: true }),
+    statusReason: t.exposeString("statusReason", { nullable: true, description: "Why the host is not ok; null when it is." }),
+    skippedDevices: t.stringList({
+      description: "Disks the last inventory saw but did not list, each with the reason.",
+      select: { skippedDevices: true },
+      resolve: (host) => parseStringList(host.skippedDevices),
+    }),
     lastSeenAt: t.expose("lastSeenAt", { type: "DateTime", nullable: true }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     drives: t.relation("drives", {
@@ -46,6 +51,15 @@ export const HostRef = builder.prismaObject("Host", {
     }),
   }),
 });
+
+function parseStringList(json: string): string[] {
+  try {
+    const value: unknown = JSON.parse(json);
+    return Array.isArray(value) ? value.map(String) : [];
+  } catch {
+    return [];
+  }
+}
 
 builder.queryField("hosts", (t) =>
   t.prismaField({

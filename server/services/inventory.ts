@@ -286,7 +286,8 @@ export async function refreshInventory(
   const found = await storeInventory(db, host.id, collected.drives, now);
   await db.host.update({
     where: { id: host.id },
-    data: { status: "ok", statusReason: collected.skipped.length ? `skipped: ${collected.skipped.join("; ")}` : null, lastSeenAt: now },
+    // A host that answered is ok, with no warning text; what it did not list has its own field.
+    data: { status: "ok", statusReason: null, skippedDevices: JSON.stringify(collected.skipped), lastSeenAt: now },
   });
   return { hostId: host.id, found: collected.drives.length, missing: found.missing, skipped: collected.skipped };
 }

@@ -27,9 +27,9 @@ describe.runIf(fixtures !== null)("a hostile host", () => {
     ).then((r) => r.data?.refreshInventory);
   const state = () =>
     gql<{
-      hosts: Array<{ id: string; status: string; statusReason: string | null }>;
+      hosts: Array<{ id: string; status: string; statusReason: string | null; skippedDevices: string[] }>;
       drives: Array<{ serial: string; missing: boolean; byIdPath: string | null }>;
-    }>(rig.kiln.url, "{ hosts { id status statusReason } drives { serial missing byIdPath } }").then((r) => ({
+    }>(rig.kiln.url, "{ hosts { id status statusReason skippedDevices } drives { serial missing byIdPath } }").then((r) => ({
       host: r.data?.hosts.find((h) => h.id === rig.hostId),
       drives: r.data?.drives ?? [],
     }));
@@ -91,7 +91,11 @@ describe.runIf(fixtures !== null)("a hostile host", () => {
       expect((await refresh())?.__typename).toBe("RefreshInventorySuccess");
       const { host: h, drives } = await state();
       expect(drives).toEqual([expect.objectContaining({ missing: true })]);
-      expect(h?.statusReason).toMatch(new RegExp(`${twin.device}: reports serial \\S+ like another disk; Kiln cannot tell them apart`));
+      // The host answered: it is ok, with no warning text; the disks it did not list say why.
+      expect(h).toMatchObject({ status: "ok", statusReason: null });
+      expect(h?.skippedDevices).toContainEqual(
+        expect.stringMatching(new RegExp(`^${twin.device}: reports serial \\S+ like another disk; Kiln cannot tell them apart$`)),
+      );
     } finally {
       detachLoop(twin);
     }

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Host" ADD COLUMN     "skippedDevices" TEXT NOT NULL DEFAULT '[]';
