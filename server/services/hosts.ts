@@ -36,7 +36,9 @@ const username = z
   .trim()
   .regex(/^[a-z_][a-z0-9_.-]*\$?$/i, "is not a valid user name")
   .max(32);
-const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "is not an environment variable name");
+// Only KILN_* variables: a host's key passphrase must not be a way to read any secret of the
+// Kiln process's environment (DATABASE_URL, a cloud token) into an SSH handshake.
+const envName = z.string().regex(/^KILN_[A-Z0-9_]+$/, "must name a KILN_* environment variable (e.g. KILN_NAS_KEY_PASSPHRASE)");
 
 const hostInput = z.object({
   name: hostName,

@@ -88,6 +88,11 @@ describe("demo host", () => {
     });
     expect(await add({ name: "x", transport: "demo" })).toMatchObject({ field: "transport" });
     expect(await add({ name: "nas", transport: "ssh", address: "nas.lan", port: 70000, useAgent: true })).toMatchObject({ field: "port" });
+    // A passphrase variable may not be any secret of Kiln's environment.
+    expect(await add({ name: "nas", transport: "ssh", address: "nas.lan", useAgent: true, passphraseEnv: "DATABASE_URL" })).toMatchObject({
+      field: "passphraseEnv",
+      message: "passphraseEnv: must name a KILN_* environment variable (e.g. KILN_NAS_KEY_PASSPHRASE)",
+    });
     expect(await kiln.database.db.host.count()).toBe(1);
   });
 
