@@ -4,19 +4,34 @@ import { HostOutputError, parseHostJson } from "./host-json.js";
 import { isPartitionTable, signatureUsage } from "./signatures.js";
 import type { Zpool } from "./zpool.js";
 
+/** Kinds of use the host makes of a drive right now: no unlock can allow writing to it. */
+export const ACTIVE_USAGE_KINDS = ["mount", "swap", "md", "lvm", "crypt", "zfs"] as const;
+/** Kinds of data at rest on a drive: an unlock grant for its serial can allow writing to it. */
+export const AT_REST_USAGE_KINDS = [
+  "filesystem",
+  "luks",
+  "encrypted",
+  "md_member",
+  "fwraid",
+  "lvm_pv",
+  "zfs_label",
+  "bcache",
+  "ceph",
+  "swap_signature",
+  "partitions",
+  "zfs_importable",
+  "unchecked",
+] as const;
+/** "unknown": a stored record Kiln cannot read (counted as active: the safe side). */
+export const USAGE_KINDS = [...ACTIVE_USAGE_KINDS, ...AT_REST_USAGE_KINDS, "unknown"] as const;
+export type UsageKind = (typeof USAGE_KINDS)[number];
+
 /**
  * Something that uses a drive, as shown to the operator and checked by the unlock rule.
- * Active use (mount, swap, md, lvm, crypt, zfs) can never be unlocked: it must be released on the
- * host first. Data at rest (a signature, partitions, a pool that is only importable) can be, by
- * an unlock grant for the drive's serial.
+ * Active use must be released on the host first; data at rest can be unlocked.
  */
 export interface DriveUsage {
-  /**
-   * Active: mount | swap | md | lvm | crypt | zfs.
-   * At rest: filesystem | luks | encrypted | md-member | fwraid | lvm-pv | zfs-label | bcache |
-   * ceph | swap-signature | partitions | zfs-importable | unchecked.
-   */
-  kind: string;
+  kind: UsageKind;
   name: string;
   detail: string | null;
   active: boolean;
@@ -138,7 +153,7 @@ export function usageOf(disk: BlockDevice, pools: Zpool[]): DriveUsage[] {
     const member = pool.devices.find((d) => deviceBelongsTo(d.path, disk));
     if (member) {
       add({
-        kind: pool.importable ? "zfs-importable" : "zfs",
+        kind: pool.importable ? "zfs_importable" : "zfs",
         name: pool.name,
         detail: `${pool.state}${member.vdev ? ` ${member.vdev}` : ""} ${member.path}`,
         active: !pool.importable,
@@ -150,10 +165,10 @@ export function usageOf(disk: BlockDevice, pools: Zpool[]): DriveUsage[] {
 
 /** One entry per (kind, name), first wins; a ZFS label is left out where the pool itself is known. */
 export function combineUsage(usage: DriveUsage[]): DriveUsage[] {
-  const pooled = usage.some((u) => u.kind === "zfs" || u.kind === "zfs-importable");
+  const pooled = usage.some((u) => u.kind === "zfs" || u.kind === "zfs_importable");
   const out: DriveUsage[] = [];
   for (const u of usage) {
-    if (pooled && u.kind === "zfs-label") continue;
+    if (pooled && u.kind === "zfs_label") continue;
     if (!out.some((x) => x.kind === u.kind && x.name === u.name)) out.push(u);
   }
   return out;

@@ -6,7 +6,7 @@
 // firmware-RAID member, a swap signature, a partition table with partitions. A blank disk, or
 // one with only an empty partition table, is free.
 import { type HostOutputError, parseHostJson } from "./host-json.js";
-import type { DriveUsage } from "./lsblk.js";
+import type { DriveUsage, UsageKind } from "./lsblk.js";
 
 export interface Signature {
   type: string;
@@ -46,16 +46,16 @@ export function isPartitionTable(type: string): boolean {
 }
 
 /** The usage kind for a signature type (libblkid's TYPE), e.g. crypto_LUKS -> luks. */
-export function kindOfSignature(type: string): string {
+export function kindOfSignature(type: string): UsageKind {
   if (type === "crypto_LUKS") return "luks";
   if (type === "BitLocker" || type === "VeraCrypt" || type === "TrueCrypt") return "encrypted";
-  if (type === "linux_raid_member") return "md-member";
+  if (type === "linux_raid_member") return "md_member";
   if (/_raid_member$/.test(type)) return "fwraid";
-  if (type === "LVM2_member" || type === "LVM1_member") return "lvm-pv";
-  if (type === "zfs_member") return "zfs-label";
+  if (type === "LVM2_member" || type === "LVM1_member") return "lvm_pv";
+  if (type === "zfs_member") return "zfs_label";
   if (type === "bcache") return "bcache";
   if (type === "ceph_bluestore") return "ceph";
-  if (type === "swap" || type === "swsuspend") return "swap-signature";
+  if (type === "swap" || type === "swsuspend") return "swap_signature";
   return "filesystem";
 }
 

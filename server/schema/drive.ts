@@ -1,6 +1,7 @@
 import { parseUsage } from "../services/drive-usage.js";
 import { boundedFirst, builder } from "./builder.js";
 import { DriveUsageRef } from "./drive-usage.js";
+import { oneOf, SMART_HEALTHS, SmartHealthRef } from "./enums.js";
 
 builder.prismaObject("Drive", {
   description: "A drive, identified by its serial (+WWN) on one host, never by its /dev name.",
@@ -26,7 +27,11 @@ builder.prismaObject("Drive", {
     busType: t.exposeString("busType", { nullable: true, description: "sata | sas | nvme | usb | scsi | loop | file" }),
     temperatureC: t.exposeInt("temperatureC", { nullable: true }),
     powerOnHours: t.exposeInt("powerOnHours", { nullable: true }),
-    smartHealth: t.exposeString("smartHealth", { description: "passed | failed | unknown" }),
+    smartHealth: t.field({
+      type: SmartHealthRef,
+      select: { smartHealth: true },
+      resolve: (d) => oneOf(SMART_HEALTHS, d.smartHealth, "SMART health"),
+    }),
     usage: t.field({
       type: [DriveUsageRef],
       select: { usage: true },

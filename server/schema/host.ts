@@ -10,13 +10,18 @@ import {
 import { addHost, removeHost, trustHostKey, updateHost } from "../services/hosts.js";
 import { refreshInventory } from "../services/inventory.js";
 import { boundedFirst, builder } from "./builder.js";
+import { HOST_STATUSES, HOST_TRANSPORTS, HostStatusRef, HostTransportRef, oneOf } from "./enums.js";
 
 export const HostRef = builder.prismaObject("Host", {
   description: "A machine that holds drives: this one (local), one reached over SSH, or the demo host.",
   fields: (t) => ({
     id: t.exposeID("id"),
     name: t.exposeString("name"),
-    transport: t.exposeString("transport", { description: "local | ssh | demo" }),
+    transport: t.field({
+      type: HostTransportRef,
+      select: { transport: true },
+      resolve: (h) => oneOf(HOST_TRANSPORTS, h.transport, "transport"),
+    }),
     address: t.exposeString("address", { nullable: true }),
     port: t.exposeInt("port"),
     username: t.exposeString("username", { nullable: true }),
@@ -30,10 +35,7 @@ export const HostRef = builder.prismaObject("Host", {
       nullable: true,
       description: "A different key the host presented after pinning; refused until the operator trusts it.",
     }),
-    status: t.exposeString("status", {
-      description:
-        "unknown | ok | untrusted | unreachable | key_mismatch | error (the host answered with something Kiln cannot use: statusReason says what)",
-    }),
+    status: t.field({ type: HostStatusRef, select: { status: true }, resolve: (h) => oneOf(HOST_STATUSES, h.status, "host status") }),
     statusReason: t.exposeString("statusReason", { nullable: true, description: "Why the host is not ok; null when it is." }),
     skippedDevices: t.stringList({
       description: "Disks the last inventory saw but did not list, each with the reason.",

@@ -1,6 +1,7 @@
 // Loads every domain's types onto the builder, then builds the schema.
 import { builder } from "./builder.js";
 import "./scalars.js";
+import "./enums.js";
 import "./errors.js";
 import "./host.js";
 import "./drive.js";

@@ -12,12 +12,43 @@ import {
   ValidationError,
 } from "../errors.js";
 import type { JobEvent } from "../events/pubsub.js";
+import { PROFILE_NAMES, STAGE_NAMES } from "../runner/profiles.js";
+import type { JobOptions } from "../runner/stage-context.js";
+import type { Verdict } from "../runner/verdict.js";
 import { cancelBurnIn, resumeBurnIn, startBurnIn } from "../services/jobs.js";
 import { builder } from "./builder.js";
+import { JOB_STATUSES, JobStatusRef, oneOf, ProfileRef, STAGE_STATUSES, StageNameRef, StageStatusRef, VerdictOutcomeRef } from "./enums.js";
 
-const JOB_STATUSES = ["queued", "running", "passed", "failed", "cancelled", "unknown"] as const;
+const VerdictRef = builder.objectRef<Verdict>("Verdict").implement({
+  description: "What the SMART comparison says: failed with its reasons, or passed (maybe with warnings).",
+  fields: (t) => ({
+    outcome: t.field({ type: VerdictOutcomeRef, resolve: (v) => v.result }),
+    reasons: t.exposeStringList("reasons", { description: "Why it failed." }),
+    warnings: t.exposeStringList("warnings", { description: "Worth knowing, not failing (a rising UDMA CRC count: check the cable)." }),
+  }),
+});
 
-const JobStatusRef = builder.enumType("JobStatus", { values: JOB_STATUSES });
+const JobOptionsRef = builder.objectRef<JobOptions>("JobOptions").implement({
+  description: "The operator's tunables of a job; absent ones are chosen by Kiln.",
+  fields: (t) => ({
+    blockSize: t.exposeInt("blockSize", { nullable: true }),
+    blocksAtOnce: t.exposeInt("blocksAtOnce", { nullable: true }),
+    passes: t.exposeInt("passes", { nullable: true }),
+    maxBadBlocks: t.exposeInt("maxBadBlocks", { nullable: true }),
+    readDelayFactor: t.exposeInt("readDelayFactor", { nullable: true }),
+    simulateSeconds: t.exposeFloat("simulateSeconds", { nullable: true }),
+    simulateHz: t.exposeFloat("simulateHz", { nullable: true }),
+  }),
+});
+
+function parseJson<T>(json: string | null): T | null {
+  if (json === null) return null;
+  try {
+    return JSON.parse(json) as T;
+  } catch {
+    return null;
+  }
+}
 
 export const BurnInJobRef = builder.prismaObject("BurnInJob", {
   description: "One burn-in of one drive.",
@@ -25,10 +56,16 @@ export const BurnInJobRef = builder.prismaObject("BurnInJob", {
     id: t.exposeID("id"),
     drive: t.relation("drive"),
     serial: t.exposeString("serial", { description: "The serial the job was started for." }),
-    profile: t.exposeString("profile", { description: "full | quick | ssd | nvme | simulate" }),
-    status: t.field({ type: JobStatusRef, select: { status: true }, resolve: (job) => job.status as (typeof JOB_STATUSES)[number] }),
+    profile: t.field({ type: ProfileRef, select: { profile: true }, resolve: (job) => oneOf(PROFILE_NAMES, job.profile, "profile") }),
+    status: t.field({ type: JobStatusRef, select: { status: true }, resolve: (job) => oneOf(JOB_STATUSES, job.status, "job status") }),
     progressPct: t.exposeFloat("progressPct"),
-    verdict: t.exposeString("verdict", { nullable: true, description: "JSON: the verdict's reasons and warnings." }),
+    verdict: t.field({
+      type: VerdictRef,
+      nullable: true,
+      description: "Set when the final SMART comparison ran.",
+      select: { verdict: true },
+      resolve: (job) => parseJson<Verdict>(job.verdict),
+    }),
     errorText: t.exposeString("errorText", { nullable: true }),
     resumedFromId: t.exposeString("resumedFromId", { nullable: true, description: "The job this one resumes." }),
     resumedBy: t.prismaField({
@@ -38,7 +75,11 @@ export const BurnInJobRef = builder.prismaObject("BurnInJob", {
       select: { id: true },
       resolve: (query, job, _args, ctx) => ctx.db.burnInJob.findFirst({ ...query, where: { resumedFromId: job.id } }),
     }),
-    options: t.exposeString("options", { description: "JSON: the operator's tunables." }),
+    options: t.field({
+      type: JobOptionsRef,
+      select: { options: true },
+      resolve: (job) => parseJson<JobOptions>(job.options) ?? {},
+    }),
     attempts: t.exposeInt("attempts"),
     createdBy: t.exposeString("createdBy", { nullable: true }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
@@ -168,10 +209,18 @@ const JobEventRef = builder.objectRef<JobEvent>("JobProgressEvent").implement({
   fields: (t) => ({
     jobId: t.exposeString("jobId"),
     driveId: t.exposeString("driveId"),
-    status: t.exposeString("status"),
+    status: t.field({ type: JobStatusRef, resolve: (e) => oneOf(JOB_STATUSES, e.status, "job status") }),
     progressPct: t.exposeFloat("progressPct"),
-    stageName: t.string({ nullable: true, resolve: (e) => e.stage?.name ?? null }),
-    stageStatus: t.string({ nullable: true, resolve: (e) => e.stage?.status ?? null }),
+    stageName: t.field({
+      type: StageNameRef,
+      nullable: true,
+      resolve: (e) => (e.stage ? oneOf(STAGE_NAMES, e.stage.name, "stage name") : null),
+    }),
+    stageStatus: t.field({
+      type: StageStatusRef,
+      nullable: true,
+      resolve: (e) => (e.stage ? oneOf(STAGE_STATUSES, e.stage.status, "stage status") : null),
+    }),
     stageProgressPct: t.float({ nullable: true, resolve: (e) => e.stage?.progressPct ?? null }),
     phase: t.int({ nullable: true, resolve: (e) => e.stage?.phase ?? null }),
     phasePct: t.float({ nullable: true, resolve: (e) => e.stage?.phasePct ?? null }),

@@ -1,5 +1,7 @@
 import { STANDARD_PATTERNS } from "../parsers/badblocks.js";
+import { STAGE_NAMES } from "../runner/profiles.js";
 import { builder } from "./builder.js";
+import { oneOf, STAGE_STATUSES, StageNameRef, StageStatusRef } from "./enums.js";
 
 interface PhaseStart {
   phase: number;
@@ -71,12 +73,10 @@ builder.prismaObject("Stage", {
   description: "One step of a burn-in job.",
   fields: (t) => ({
     id: t.exposeID("id"),
-    name: t.exposeString("name", {
-      description: "precheck | smart_short | smart_long | surface_validate | nvme_selftest | final_check | simulate",
-    }),
+    name: t.field({ type: StageNameRef, select: { name: true }, resolve: (s) => oneOf(STAGE_NAMES, s.name, "stage name") }),
     position: t.exposeInt("position"),
     weight: t.exposeFloat("weight"),
-    status: t.exposeString("status", { description: "pending | running | passed | failed | cancelled | unknown | skipped" }),
+    status: t.field({ type: StageStatusRef, select: { status: true }, resolve: (s) => oneOf(STAGE_STATUSES, s.status, "stage status") }),
     progressPct: t.exposeFloat("progressPct"),
     errorText: t.exposeString("errorText", { nullable: true }),
     log: t.exposeString("log", { description: "The last lines of the stage's output." }),

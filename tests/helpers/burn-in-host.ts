@@ -136,7 +136,7 @@ export interface JobView {
   status: string;
   progressPct: number;
   errorText: string | null;
-  verdict: string | null;
+  verdict: { outcome: "passed" | "failed"; reasons: string[]; warnings: string[] } | null;
   resumedFromId: string | null;
   stages: Array<{
     name: string;
@@ -154,7 +154,7 @@ export interface JobView {
 }
 
 export const JOB_FIELDS =
-  "id status progressPct errorText verdict resumedFromId stages { name status errorText log surfaceScan { phase phasePct badBlocks badBlockList history { phase startedAt } } }";
+  "id status progressPct errorText verdict { outcome reasons warnings } resumedFromId stages { name status errorText log surfaceScan { phase phasePct badBlocks badBlockList history { phase startedAt } } }";
 
 export async function startJob(
   kilnUrl: string,

@@ -67,11 +67,11 @@ export const DATA_KINDS: DataKind[] = [
     make: (d) =>
       run("cryptsetup", ["luksFormat", "-q", "--type", "luks2", "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000", d, "-"], "kiln"),
   },
-  { name: "lvm", expect: "lvm-pv", tool: "pvcreate", make: (d) => run("pvcreate", ["-q", "-ff", "-y", d]) },
+  { name: "lvm", expect: "lvm_pv", tool: "pvcreate", make: (d) => run("pvcreate", ["-q", "-ff", "-y", d]) },
   { name: "bcache", expect: "bcache", tool: "make-bcache", make: (d) => run("make-bcache", ["-B", d]) },
-  { name: "swap", expect: "swap-signature", tool: "mkswap", make: (d) => run("mkswap", [d]) },
-  { name: "md", expect: "md-member", make: mdSuperblock },
-  { name: "zfs", expect: "zfs-label", make: zfsLabel },
+  { name: "swap", expect: "swap_signature", tool: "mkswap", make: (d) => run("mkswap", [d]) },
+  { name: "md", expect: "md_member", make: mdSuperblock },
+  { name: "zfs", expect: "zfs_label", make: zfsLabel },
   { name: "isw", expect: "fwraid", make: iswSignature },
   {
     name: "ceph",

@@ -156,14 +156,14 @@ describe.runIf(fixtures !== null)("burn-in outcomes", () => {
       };
       const reallocated = await run(worse(5, 8));
       expect(reallocated.status).toBe("failed");
-      expect(JSON.parse(reallocated.verdict as string)).toMatchObject({
-        result: "failed",
+      expect(reallocated.verdict).toMatchObject({
+        outcome: "failed",
         reasons: ["8 new reallocated sectors (0 -> 8)"],
       });
       const crc = await run(worse(199, 150));
       expect(crc.status).toBe("passed");
-      expect(JSON.parse(crc.verdict as string)).toMatchObject({
-        result: "passed",
+      expect(crc.verdict).toMatchObject({
+        outcome: "passed",
         warnings: [expect.stringMatching(/UDMA CRC errors rose 108 -> 150: check the cable/)],
       });
     },

@@ -101,11 +101,11 @@ describe("signature probe (data at rest on the device itself)", () => {
       ["luks"],
       ["fwraid"],
       ["ceph"],
-      ["zfs-label"],
-      ["lvm-pv"],
-      ["md-member"],
+      ["zfs_label"],
+      ["lvm_pv"],
+      ["md_member"],
       ["bcache"],
-      ["swap-signature"],
+      ["swap_signature"],
     ]);
     expect(usageOfProbe(devices[0] as never)[0]).toEqual({
       kind: "filesystem",

@@ -55,19 +55,19 @@ describe("lsblk -J -b -O parser", () => {
     const usage = Object.fromEntries(disks.map((d) => [d.name, d.usage.map((u) => `${u.active ? "!" : ""}${u.kind}:${u.name}`)]));
     expect(disks.map((d) => d.name)).toEqual(["sda", "sdb", "sdc", "sdd", "sde", "sdf", "nvme0n1"]);
     // The zfs_member label of sda2 gives way to the imported pool it belongs to.
-    expect(usage.sda).toEqual(["swap-signature:/dev/sda1", "partitions:/dev/sda", "!zfs:tank"]);
+    expect(usage.sda).toEqual(["swap_signature:/dev/sda1", "partitions:/dev/sda", "!zfs:tank"]);
     expect(disks[0]?.usage.find((u) => u.kind === "zfs")?.detail).toMatch(/ONLINE mirror-0/);
-    expect(usage.sdb).toEqual(["md-member:/dev/sdb", "!mount:/srv/media", "filesystem:/dev/md0", "!md:md0"]);
+    expect(usage.sdb).toEqual(["md_member:/dev/sdb", "!mount:/srv/media", "filesystem:/dev/md0", "!md:md0"]);
     expect(disks[1]?.usage[0]?.detail).toBe('linux_raid_member, label "nas:0", uuid a1b2c3d4-0000-0000-0000-000000000001');
     expect(usage.sdc).toEqual([
-      "lvm-pv:/dev/sdc1",
+      "lvm_pv:/dev/sdc1",
       "!mount:/data",
       "filesystem:/dev/mapper/vg0-data",
       "!lvm:vg0-data",
       "partitions:/dev/sdc",
     ]);
     expect(usage.sdd).toEqual([]);
-    expect(usage.sde).toEqual(["partitions:/dev/sde", "zfs-importable:backup"]);
+    expect(usage.sde).toEqual(["partitions:/dev/sde", "zfs_importable:backup"]);
     expect(usage.sdf).toEqual(["!mount:/mnt/usb", "filesystem:/dev/sdf1", "partitions:/dev/sdf"]);
     expect(usage.nvme0n1).toEqual([]);
     expect(disks[3]).toMatchObject({ serial: "ZVT0CCCC", sizeBytes: 20000588955648, rotational: true, transport: "sata" });
