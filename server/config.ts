@@ -28,6 +28,8 @@ export interface ApiConfig {
   corsOrigins: string[];
   graphiql: boolean;
   introspection: boolean;
+  /** Accounts and tokens required (the default); off only on loopback (KILN_AUTH=off). */
+  auth: boolean;
 }
 
 /** A setting with a bad value: names the setting and the reason. */
@@ -84,7 +86,14 @@ export function loadConfig(argv: string[], env: Env): Config {
     corsOrigins: parseList(env.KILN_CORS_ORIGINS, "KILN_CORS_ORIGINS", ORIGIN),
     graphiql: parseSwitch(env.KILN_GRAPHIQL, "KILN_GRAPHIQL", true),
     introspection: parseSwitch(env.KILN_INTROSPECTION, "KILN_INTROSPECTION", true),
+    auth: parseSwitch(env.KILN_AUTH, "KILN_AUTH", true),
   };
+  if (!api.auth && !isLoopback(host)) {
+    throw new ConfigError(
+      "KILN_AUTH",
+      `off is accepted only when Kiln listens on loopback (127.0.0.1, ::1, localhost), not on ${host}: anyone who reaches it could wipe drives`,
+    );
+  }
   return { port, host, dataDir, databaseUrl, demo, instanceId, inventoryIntervalMs, api };
 }
 
@@ -120,6 +129,10 @@ function defaultAllowedHosts(listen: string): string[] {
     for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) names.add(bracket(a.address).toLowerCase());
   }
   return [...names];
+}
+
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 const bracket = (address: string) => (address.includes(":") && !address.startsWith("[") ? `[${address}]` : address);

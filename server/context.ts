@@ -1,8 +1,10 @@
 // What every resolver gets. Built per request from long-lived dependencies, so a test builds its
 // own context on its own database and nothing imports a database singleton.
+import { AUTH_OFF, type Viewer } from "./auth/viewer.js";
 import type { Db } from "./db/client.js";
 import type { KilnPubSub } from "./events/pubsub.js";
 import type { JobRunner } from "./runner/runner.js";
+import { SESSION_COOKIE, viewerFor } from "./services/accounts.js";
 import type { HostRegistry } from "./services/host-registry.js";
 
 export interface Deps {
@@ -13,10 +15,34 @@ export interface Deps {
 }
 
 export interface Context extends Deps {
-  /** Who is acting, for the audit log (accounts and API tokens come later). */
+  /** Who is asking and what they may do (server/auth/scopes.ts checks it per root field). */
+  viewer: Viewer;
+  /** Who is acting, for the audit log. */
   actor: string;
 }
 
-export function createContext(deps: Deps): () => Context {
-  return () => ({ ...deps, actor: "operator" });
+/** The value of one cookie in a Cookie header. */
+export function cookieValue(header: string | null, name: string): string | null {
+  for (const part of (header ?? "").split(";")) {
+    const [key, ...rest] = part.trim().split("=");
+    if (key === name) return decodeURIComponent(rest.join("="));
+  }
+  return null;
+}
+
+export function bearerToken(header: string | null): string | null {
+  const match = /^Bearer\s+(\S+)$/i.exec(header?.trim() ?? "");
+  return match?.[1] ?? null;
+}
+
+export function createContext(deps: Deps, options: { auth: boolean }): (initial: { request: Request }) => Promise<Context> {
+  return async ({ request }) => {
+    const viewer = options.auth
+      ? await viewerFor(deps.db, {
+          session: cookieValue(request.headers.get("cookie"), SESSION_COOKIE),
+          bearer: bearerToken(request.headers.get("authorization")),
+        })
+      : AUTH_OFF;
+    return { ...deps, viewer, actor: viewer.actor };
+  };
 }

@@ -7,12 +7,15 @@ import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspect
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { GraphQLError } from "graphql";
 import { createYoga, maskError, type YogaServerInstance } from "graphql-yoga";
+import { handleAuthRoute } from "./auth-routes.js";
 import type { ApiConfig } from "./config.js";
 import { type Context, createContext, type Deps } from "./context.js";
 import { databaseReachable } from "./db/client.js";
 import { hostAllowed, hostName } from "./http-guards.js";
+import { CSRF_HEADER, useAccessControl } from "./plugins/use-access-control.js";
 import { useNoListCycles } from "./plugins/use-no-list-cycles.js";
 import { useRequestLimits } from "./plugins/use-request-limits.js";
+import { withRequestScope } from "./request-scope.js";
 import { schema } from "./schema/index.js";
 
 const CLIENT_DIST = path.resolve(import.meta.dirname, "..", "client", "dist");
@@ -32,10 +35,11 @@ export const DEFAULT_API: ApiConfig = {
   corsOrigins: [],
   graphiql: true,
   introspection: true,
+  auth: true,
 };
 
 export function createYogaServer(deps: Deps, api: ApiConfig = DEFAULT_API): YogaServerInstance<Record<string, unknown>, Context> {
-  const context = createContext(deps);
+  const context = createContext(deps, { auth: api.auth });
   const armor = new EnvelopArmor({
     // Depth and cost (with list multipliers) are the schema's own limits (schema/builder.ts).
     costLimit: { enabled: false },
@@ -50,14 +54,21 @@ export function createYogaServer(deps: Deps, api: ApiConfig = DEFAULT_API): Yoga
     schema,
     context,
     graphqlEndpoint: "/graphql",
-    graphiql: api.graphiql ? { title: "Kiln GraphQL" } : false,
+    // A signed-in browser's GraphiQL sends the CSRF header every cookie session must send.
+    graphiql: api.graphiql ? { title: "Kiln GraphQL", headers: JSON.stringify({ [CSRF_HEADER]: "1" }) } : false,
     // GraphiQL from the installed package, not a CDN: Kiln often runs on networks without one.
     renderGraphiQL,
     landingPage: false,
     // No CORS headers unless origins are configured: other sites' pages cannot read the API.
     cors: api.corsOrigins.length ? { origin: api.corsOrigins, credentials: true, methods: ["GET", "POST"] } : false,
     batching: false,
-    plugins: [useRequestLimits(), useNoListCycles(), ...armor.protect().plugins, ...(api.introspection ? [] : [useDisableIntrospection()])],
+    plugins: [
+      useRequestLimits(),
+      useNoListCycles(),
+      ...armor.protect().plugins,
+      ...(api.introspection ? [] : [useDisableIntrospection()]),
+      useAccessControl(),
+    ],
     // Unexpected errors reach clients as "Unexpected error." and are logged in full here; a bad
     // cursor is said to be bad without echoing what was sent.
     maskedErrors: { maskError: maskKilnError },
@@ -84,7 +95,8 @@ export function createHttpServer(deps: Deps, api: ApiConfig = DEFAULT_API): { se
       res.end(`Kiln does not answer to host "${hostName(req.headers.host) ?? ""}": add it to KILN_ALLOWED_HOSTS`);
       return;
     }
-    handle(req, res, deps, yoga).catch((error: unknown) => {
+    // The client's address is known to everything this request runs (the audit log records it).
+    withRequestScope({ address: req.socket.remoteAddress ?? null }, () => handle(req, res, deps, yoga, api)).catch((error: unknown) => {
       console.error("kiln: request failed", error);
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
       res.end("internal error");
@@ -93,8 +105,9 @@ export function createHttpServer(deps: Deps, api: ApiConfig = DEFAULT_API): { se
   return { server, yoga };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, deps: Deps, yoga: ReturnType<typeof createYogaServer>) {
+async function handle(req: IncomingMessage, res: ServerResponse, deps: Deps, yoga: ReturnType<typeof createYogaServer>, api: ApiConfig) {
   const url = new URL(req.url ?? "/", "http://kiln.invalid");
+  if (await handleAuthRoute(req, res, deps.db, { auth: api.auth })) return;
   if (url.pathname === "/health" && (req.method === "GET" || req.method === "HEAD")) {
     const ok = await databaseReachable(deps.db);
     res.writeHead(ok ? 200 : 503, { "content-type": "application/json", "cache-control": "no-store" });

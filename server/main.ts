@@ -9,6 +9,7 @@ import { redactUrl } from "./db/url.js";
 import { createKilnPubSub } from "./events/pubsub.js";
 import { createHttpServer } from "./http.js";
 import { JobRunner } from "./runner/runner.js";
+import { accountsExist } from "./services/accounts.js";
 import { ensureDemoHost } from "./services/demo-host.js";
 import { HostRegistry } from "./services/host-registry.js";
 import { InventoryScheduler } from "./services/inventory-scheduler.js";
@@ -66,6 +67,15 @@ export async function startKiln(config: Config, log: (line: string) => void = co
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   log(`kiln: listening on ${url} (GraphiQL at ${url}/graphql, health at ${url}/health)`);
+  if (!config.api.auth) {
+    log(
+      "kiln: WARNING: KILN_AUTH=off: anyone who can reach this address may do anything, wiping drives included (accepted on loopback only)",
+    );
+  } else if (!(await accountsExist(database.db))) {
+    log(
+      `kiln: no account yet: create the admin with curl -X POST ${url}/auth/setup -H 'content-type: application/json' -d '{"username":"admin","password":"<at least 12 characters>"}'`,
+    );
+  }
   let stopping: Promise<void> | null = null;
   return {
     url,

@@ -9,5 +9,6 @@ import "./stage.js";
 import "./job.js";
 import "./unlock.js";
 import "./settings.js";
+import "./auth.js";
 
 export const schema = builder.toSchema();

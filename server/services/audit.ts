@@ -1,5 +1,6 @@
 // Who did what: starts, cancels, unlocks, host-key trust, host changes, settings.
 import type { Db } from "../db/client.js";
+import { requestAddress } from "../request-scope.js";
 
 export interface AuditInput {
   actor: string;
@@ -16,6 +17,7 @@ export async function audit(db: DbLike, input: AuditInput): Promise<void> {
   await db.auditEvent.create({
     data: {
       actor: input.actor,
+      address: requestAddress(),
       action: input.action,
       subjectType: input.subjectType ?? null,
       subjectId: input.subjectId ?? null,

@@ -59,7 +59,10 @@ export async function startBurnInRig(options: {
 }): Promise<BurnInRig> {
   const host = await startBurnInHost(options.fixtureDir, options.workDir, options.count, options.sizeBytes);
   options.prepare?.(host);
-  const kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+  const kiln = await startKiln(
+    loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" }),
+    () => {},
+  );
   const { hostId, drives } = await registerHost(kiln.url, host);
   if (options.settings) await setSettings(kiln.url, options.settings);
   return {

@@ -5,22 +5,33 @@ export interface Subscription<T> {
   close(): void;
   /** Resolves when an event satisfies `predicate` (or rejects after `timeoutMs`). */
   until(predicate: (event: T) => boolean, timeoutMs?: number): Promise<T>;
+  /** Resolves with the HTTP status once the server ends the stream (not when close() is called). */
+  ended: Promise<number>;
 }
 
-export function subscribe<T>(baseUrl: string, query: string, variables: Record<string, unknown> = {}): Subscription<T> {
+export function subscribe<T>(
+  baseUrl: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Subscription<T> {
   const controller = new AbortController();
   const events: T[] = [];
   const waiters: Array<{ predicate: (e: T) => boolean; resolve: (e: T) => void }> = [];
   const url = `${baseUrl}/graphql?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(JSON.stringify(variables))}`;
+  let markEnded: (status: number) => void = () => {};
+  const ended = new Promise<number>((resolve) => {
+    markEnded = resolve;
+  });
   void (async () => {
-    const response = await fetch(url, { headers: { accept: "text/event-stream" }, signal: controller.signal });
+    const response = await fetch(url, { headers: { accept: "text/event-stream", ...headers }, signal: controller.signal });
     const reader = response.body?.getReader();
-    if (!reader) return;
+    if (!reader) return markEnded(response.status);
     const decoder = new TextDecoder();
     let buffer = "";
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) return;
+      if (done) return markEnded(response.status);
       buffer += decoder.decode(value, { stream: true });
       let end = buffer.indexOf("\n\n");
       while (end >= 0) {
@@ -48,6 +59,7 @@ export function subscribe<T>(baseUrl: string, query: string, variables: Record<s
   })().catch(() => {});
   return {
     events,
+    ended,
     close: () => controller.abort(),
     until(predicate, timeoutMs = 60_000) {
       const seen = events.find(predicate);

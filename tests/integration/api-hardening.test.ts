@@ -15,7 +15,7 @@ describe("the GraphQL endpoint's defences", () => {
     (await gql<{ settings: { pollSeconds: number } }>(kiln.url, "{ settings { pollSeconds } }")).data?.settings.pollSeconds;
 
   beforeAll(async () => {
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" }), () => {});
   });
   afterAll(async () => {
     await kiln?.stop();
@@ -130,6 +130,7 @@ describe("the endpoint configured for a network", () => {
     kiln = await startKiln(
       loadConfig(["--port", "0", "--data", tempDir()], {
         KILN_INVENTORY_INTERVAL: "0",
+        KILN_AUTH: "off",
         KILN_ALLOWED_HOSTS: "kiln.lan",
         KILN_CORS_ORIGINS: "https://dash.example",
         KILN_INTROSPECTION: "0",

@@ -14,7 +14,10 @@ describe("demo host", () => {
   let dataDir: string;
   beforeAll(async () => {
     dataDir = tempDir();
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", dataDir, "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+    kiln = await startKiln(
+      loadConfig(["--port", "0", "--data", dataDir, "--demo"], { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" }),
+      () => {},
+    );
   });
   afterAll(async () => {
     await kiln?.stop();
@@ -60,7 +63,10 @@ describe("demo host", () => {
 
   it("keeps one demo host across restarts", async () => {
     await kiln.stop();
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", dataDir, "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+    kiln = await startKiln(
+      loadConfig(["--port", "0", "--data", dataDir, "--demo"], { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" }),
+      () => {},
+    );
     const { data } = await gql<{ hosts: Array<{ drives: Drive[] }> }>(kiln.url, "{ hosts { drives { serial } } }");
     expect(data?.hosts).toHaveLength(1);
     expect(data?.hosts[0]?.drives).toHaveLength(4);

@@ -64,7 +64,7 @@ describe.each([["sqlite"], ["postgresql"]] as const)("GraphQL API over HTTP on %
   let dataDir: string;
 
   beforeAll(async () => {
-    const env: Record<string, string> = {};
+    const env: Record<string, string> = { KILN_AUTH: "off" };
     if (provider === "postgresql") {
       pgDb = await tempPostgres();
       env.DATABASE_URL = pgDb.url;

@@ -43,7 +43,7 @@ describe.runIf(fixtures !== null)("Kiln restarts during burn-ins", () => {
   let kiln: ServingKiln;
   const dataDir = tempDir("kiln-recovery-data-");
   const work = tempDir("kiln-recovery-");
-  const env = { KILN_INVENTORY_INTERVAL: "0" };
+  const env = { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" };
 
   beforeAll(async () => {
     host = await startBurnInHost(fixtures as string, work, 3, 64 * MiB);

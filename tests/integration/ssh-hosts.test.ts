@@ -80,7 +80,7 @@ describe.runIf(fixtures !== null)("SSH hosts against a real sshd", () => {
       sshd.binDir,
       `  pool: tank\n state: ONLINE\nconfig:\n\n\tNAME        STATE     READ WRITE CKSUM\n\ttank        ONLINE       0     0     0\n\t  ${loops.zfs.device}  ONLINE       0     0     0\n\nerrors: No known data errors\n`,
     );
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" }), () => {});
   });
 
   afterAll(async () => {

@@ -42,7 +42,7 @@ describe("write load on SQLite", () => {
     await setSetting(seeded.db, "maxJobsPerHost", 64, "test");
     await seeded.close();
 
-    kiln = await serveKiln(["--port", "0", "--data", dataDir], { KILN_INVENTORY_INTERVAL: "0" });
+    kiln = await serveKiln(["--port", "0", "--data", dataDir], { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" });
     const started = await gql<{ startBurnIn: { __typename: string; data: Array<{ id: string }> } }>(
       kiln.url,
       'mutation($ids: [ID!]!, $o: BurnInOptions) { startBurnIn(driveIds: $ids, profile: "simulate", options: $o) { __typename ... on StartBurnInSuccess { data { id } } } }',
@@ -94,7 +94,7 @@ describe("write load on SQLite", () => {
     file.close();
     expect(rows).toEqual([{ status: "running", n: DRIVES }]);
 
-    kiln = await serveKiln(["--port", "0", "--data", dataDir], { KILN_INVENTORY_INTERVAL: "0" });
+    kiln = await serveKiln(["--port", "0", "--data", dataDir], { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" });
     for (;;) {
       const { nodes } = await average();
       if (nodes.length === DRIVES && nodes.every((n) => n.status === "passed")) break;

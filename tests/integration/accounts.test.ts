@@ -1,0 +1,171 @@
+// Accounts, sessions, tokens and scopes over real HTTP, with auth on (the default): nothing
+// anonymous but /health and /auth; a session needs the CSRF header; a token's scope bounds what
+// it may do; revoked or expired credentials are refused and end their subscriptions; logins are
+// rate-limited; every change is audited with who and from where.
+import { printSchema } from "graphql";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT_FIELD_SCOPES } from "../../server/auth/scopes.js";
+import { loadConfig } from "../../server/config.js";
+import { type RunningKiln, startKiln } from "../../server/main.js";
+import { schema } from "../../server/schema/index.js";
+import { rawRequest } from "../helpers/raw-http.js";
+import { subscribe } from "../helpers/sse.js";
+import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+
+type Answer = { status: number; data?: Record<string, unknown>; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+
+describe("accounts, sessions and API tokens", () => {
+  let kiln: RunningKiln;
+  let adminCookie = "";
+  const secrets: Record<string, string> = {};
+
+  const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
+    const r = await rawRequest(kiln.url, { path, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+    return { ...r, json: JSON.parse(r.body || "{}") as Record<string, unknown> };
+  };
+  const graphql = async (query: string, headers: Record<string, string> = {}, variables: Record<string, unknown> = {}): Promise<Answer> => {
+    const r = await rawRequest(kiln.url, {
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: r.status, ...(JSON.parse(r.body) as Omit<Answer, "status">) };
+  };
+  const asAdmin = (query: string, variables: Record<string, unknown> = {}) =>
+    graphql(query, { cookie: adminCookie, "x-kiln-csrf": "1" }, variables);
+  const bearer = (name: string) => ({ authorization: `Bearer ${secrets[name]}` });
+  const cookieOf = (setCookie: string | string[] | undefined) =>
+    String(Array.isArray(setCookie) ? setCookie[0] : setCookie).split(";")[0] as string;
+
+  beforeAll(async () => {
+    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+  });
+  afterAll(async () => {
+    await kiln?.stop();
+    removeTempDirs();
+  });
+
+  it("answers nobody before setup but /health and /auth, and sets up the first admin once", async () => {
+    expect(await graphql("{ hosts { id } }")).toMatchObject({ status: 401, errors: [{ extensions: { code: "UNAUTHENTICATED" } }] });
+    expect((await rawRequest(kiln.url, { method: "GET", path: "/health" })).status).toBe(200);
+    const status = await rawRequest(kiln.url, { method: "GET", path: "/auth/status" });
+    expect(JSON.parse(status.body)).toMatchObject({ auth: "on", setupRequired: true, signedIn: false });
+    expect((await post("/auth/setup", { username: "admin", password: "short" })).json).toEqual({
+      error: "password: must be at least 12 characters",
+      field: "password",
+    });
+    const setup = await post("/auth/setup", { username: "admin", password: "correct horse battery" });
+    expect(setup.status).toBe(201);
+    expect(String(setup.headers["set-cookie"])).toMatch(/^kiln_session=[^;]+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200$/);
+    adminCookie = cookieOf(setup.headers["set-cookie"]);
+    expect((await post("/auth/setup", { username: "mallory", password: "correct horse battery" })).status).toBe(409);
+    // The password is kept only as a scrypt hash.
+    const user = await kiln.database.db.user.findUniqueOrThrow({ where: { username: "admin" } });
+    expect(user.passwordHash).toMatch(/^scrypt\$32768\$8\$1\$/);
+    expect(user.passwordHash).not.toContain("correct horse");
+  });
+
+  it("needs the CSRF header with a session cookie", async () => {
+    expect(await graphql("{ me { name scope via } }", { cookie: adminCookie })).toMatchObject({
+      status: 403,
+      errors: [{ message: "a signed-in browser must send the X-Kiln-CSRF header" }],
+    });
+    expect((await asAdmin("{ me { name scope via } }")).data).toEqual({ me: { name: "admin", scope: "admin", via: "session" } });
+  });
+
+  it("bounds what a token may do by its scope, shows its secret once and records its last use", async () => {
+    const create = async (name: string, scope: string, expiresInDays?: number) => {
+      const r = await asAdmin(
+        "mutation($n: String!, $s: Scope!, $d: Int) { createApiToken(name: $n, scope: $s, expiresInDays: $d) { __typename ... on CreateApiTokenSuccess { data { secret token { id scope } } } } }",
+        { n: name, s: scope, d: expiresInDays ?? null },
+      );
+      const data = (r.data as { createApiToken: { data: { secret: string; token: { id: string } } } }).createApiToken.data;
+      secrets[name] = data.secret;
+      return data.token.id;
+    };
+    const readId = await create("dashboard", "read");
+    await create("ci", "operate");
+    await create("admin-bot", "admin", 30);
+    expect(secrets.dashboard).toMatch(/^kiln_[A-Za-z0-9_-]{43}$/);
+    // Stored as a hash: no row holds the secret.
+    const stored = await kiln.database.db.apiToken.findUniqueOrThrow({ where: { id: readId } });
+    expect(JSON.stringify(stored)).not.toContain(secrets.dashboard?.slice(5));
+    expect(stored.lastUsedAt).toBeNull();
+
+    const setPoll = 'mutation { setSetting(key: "pollSeconds", value: "3") { __typename } }';
+    const start = 'mutation { startBurnIn(driveIds: ["no-such-drive"], profile: "quick") { __typename } }';
+    expect((await graphql("{ hosts { id } }", bearer("dashboard"))).status).toBe(200);
+    expect(await graphql(start, bearer("dashboard"))).toMatchObject({
+      status: 403,
+      errors: [{ message: "startBurnIn needs the operate scope; token dashboard (admin) has read" }],
+    });
+    // operate may start (the drive is not found: the call got past the scope check), not change settings.
+    expect((await graphql(start, bearer("ci"))).data).toEqual({ startBurnIn: { __typename: "NotFoundError" } });
+    expect(await graphql(setPoll, bearer("ci"))).toMatchObject({ status: 403 });
+    expect((await graphql(setPoll, bearer("admin-bot"))).data).toEqual({ setSetting: { __typename: "SetSettingSuccess" } });
+    expect((await kiln.database.db.apiToken.findUniqueOrThrow({ where: { id: readId } })).lastUsedAt).not.toBeNull();
+    // Who changed the setting, and from where.
+    const events = await asAdmin("{ auditEvents(first: 20) { edges { node { actor address action } } } }");
+    const nodes = (events.data as { auditEvents: { edges: Array<{ node: Record<string, string> }> } }).auditEvents.edges.map((e) => e.node);
+    expect(nodes).toContainEqual({ actor: "token admin-bot (admin)", address: "127.0.0.1", action: "setting.change" });
+    expect(nodes).toContainEqual({ actor: "admin", address: "127.0.0.1", action: "token.create" });
+    // The audit log is for admins only.
+    expect((await graphql("{ auditEvents(first: 1) { edges { node { id } } } }", bearer("ci"))).status).toBe(403);
+    // A token cannot make tokens (a leaked one cannot mint more), and none has more rights than its maker.
+    expect(
+      (await graphql('mutation { createApiToken(name: "x", scope: admin) { __typename ... on ValidationError { field } } }', bearer("ci")))
+        .data,
+    ).toEqual({ createApiToken: { __typename: "ValidationError", field: "user" } });
+  });
+
+  it("refuses a revoked or expired token, and ends its open subscription", async () => {
+    const live = subscribe(`http://${new URL(kiln.url).host}`, "subscription { jobProgress { jobId } }", {}, bearer("dashboard"));
+    const tokens = (await asAdmin("{ apiTokens { id name } }")).data?.apiTokens as Array<{ id: string; name: string }>;
+    const id = tokens.find((t) => t.name === "dashboard")?.id;
+    expect((await asAdmin("mutation($id: ID!) { revokeApiToken(id: $id) { __typename } }", { id })).data).toEqual({
+      revokeApiToken: { __typename: "RevokeApiTokenSuccess" },
+    });
+    expect((await graphql("{ hosts { id } }", bearer("dashboard"))).status).toBe(401);
+    // The stream the token opened before ends by itself (checked every few seconds).
+    expect(await live.ended).toBe(200);
+    await kiln.database.db.apiToken.updateMany({ where: { name: "ci" }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    expect((await graphql("{ hosts { id } }", bearer("ci"))).status).toBe(401);
+  }, 30_000);
+
+  it("rate-limits failed sign-ins and never says which part was wrong; logout ends the session", async () => {
+    await asAdmin('mutation { createUser(username: "ops", password: "another long secret", role: operator) { __typename } }');
+    const wrongUser = await post("/auth/login", { username: "nobody", password: "whatever whatever" });
+    const wrongPassword = await post("/auth/login", { username: "ops", password: "not the password" });
+    expect([wrongUser.status, wrongUser.json]).toEqual([401, { error: "wrong user name or password" }]);
+    expect([wrongPassword.status, wrongPassword.json]).toEqual([401, { error: "wrong user name or password" }]);
+    for (let i = 0; i < 3; i++) await post("/auth/login", { username: "ops", password: "not the password" });
+    // 5 failures from this address: locked now, even with the right password.
+    const locked = await post("/auth/login", { username: "ops", password: "another long secret" });
+    expect(locked.status).toBe(429);
+    expect(locked.json.error).toMatch(/^too many failed sign-ins: try again in \d+ min$/);
+    expect(await kiln.database.db.auditEvent.count({ where: { action: "auth.login_failed", actor: "ops" } })).toBe(4);
+    expect(await kiln.database.db.auditEvent.count({ where: { action: "auth.login_locked", actor: "ops" } })).toBe(1);
+
+    // Signing out ends the session: the cookie is dead afterwards.
+    expect((await post("/auth/logout", {}, { cookie: adminCookie })).status).toBe(200);
+    expect((await graphql("{ me { name } }", { cookie: adminCookie, "x-kiln-csrf": "1" })).status).toBe(401);
+  });
+
+  it("lists a scope for every root field (a new mutation is admin-only until someone decides)", () => {
+    for (const [root, type] of [
+      ["Query", schema.getQueryType()],
+      ["Mutation", schema.getMutationType()],
+      ["Subscription", schema.getSubscriptionType()],
+    ] as const) {
+      const listed = Object.keys(ROOT_FIELD_SCOPES[root]).sort();
+      expect(Object.keys(type?.getFields() ?? {}).sort(), root).toEqual(listed);
+    }
+    expect(printSchema(schema)).toContain("enum Scope");
+  });
+
+  it("accepts KILN_AUTH=off only on loopback", () => {
+    expect(() => loadConfig(["--host", "0.0.0.0"], { KILN_AUTH: "off" })).toThrow(
+      /^KILN_AUTH: off is accepted only when Kiln listens on loopback/,
+    );
+    expect(loadConfig(["--host", "127.0.0.1"], { KILN_AUTH: "off" }).api.auth).toBe(false);
+  });
+});
