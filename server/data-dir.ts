@@ -8,6 +8,10 @@ import { providerOf, sqliteFilePath } from "./db/url.js";
 export function secureDataDir(dataDir: string, databaseUrl: string): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
+  // SSH private keys for hosts (services/ssh-keys.ts).
+  const keys = path.join(dataDir, "keys");
+  mkdirSync(keys, { recursive: true, mode: 0o700 });
+  chmodSync(keys, 0o700);
   if (providerOf({ url: databaseUrl }) !== "sqlite") return;
   const file = sqliteFilePath(databaseUrl);
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });

@@ -22,6 +22,7 @@ export const ROOT_FIELD_SCOPES: Record<"Query" | "Mutation" | "Subscription", Re
     resumeBurnIn: "operate",
     refreshInventory: "operate",
     addHost: "admin",
+    uploadSshKey: "admin",
     updateHost: "admin",
     removeHost: "admin",
     trustHostKey: "admin",

@@ -9,6 +9,7 @@ import {
 } from "../errors.js";
 import { addHost, removeHost, trustHostKey, updateHost } from "../services/hosts.js";
 import { refreshInventory } from "../services/inventory.js";
+import { uploadSshKey } from "../services/ssh-keys.js";
 import { boundedFirst, builder } from "./builder.js";
 import { HOST_STATUSES, HOST_TRANSPORTS, HostStatusRef, HostTransportRef, oneOf } from "./enums.js";
 
@@ -111,6 +112,20 @@ const InventoryResultRef = builder.objectRef<{ host: Host; found: number; missin
 
 const nullsToUndefined = <T extends Record<string, unknown>>(o: T) =>
   Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v ?? undefined])) as { [K in keyof T]: Exclude<T[K], null> };
+
+const SshKeyRef = builder.objectRef<{ name: string; path: string }>("SshKey").implement({
+  fields: (t) => ({ name: t.exposeString("name"), path: t.exposeString("path") }),
+});
+
+builder.mutationField("uploadSshKey", (t) =>
+  t.field({
+    type: SshKeyRef,
+    description: "Store a private key (PEM or OpenSSH) in Kiln's keys directory (0600) for hosts to use by its name.",
+    args: { name: t.arg.string({ required: true }), privateKey: t.arg.string({ required: true }) },
+    errors: { types: [ValidationError] },
+    resolve: (_root, args, ctx) => uploadSshKey(ctx.db, ctx.registry.keysDir, args, ctx.actor),
+  }),
+);
 
 builder.mutationField("addHost", (t) =>
   t.field({

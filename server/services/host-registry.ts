@@ -7,6 +7,7 @@ import { PosixHost } from "../transport/posix-host.js";
 import { SshRunner } from "../transport/ssh.js";
 import type { Transport } from "../transport/types.js";
 import { DEFAULT_SETTINGS, type Settings } from "./settings.js";
+import { keysDirOf } from "./ssh-keys.js";
 
 export type HostRecord = Pick<
   Host,
@@ -35,6 +36,11 @@ export class HostRegistry {
   private sshMaxConnectionMs = DEFAULT_SETTINGS.sshMaxConnectionMinutes * 60_000;
 
   constructor(private readonly options: { dataDir: string; env?: NodeJS.ProcessEnv }) {}
+
+  /** Where the private keys of SSH hosts must be (services/ssh-keys.ts). */
+  get keysDir(): string {
+    return keysDirOf(this.options.dataDir);
+  }
 
   transportFor(host: HostRecord): Transport {
     const key = JSON.stringify([

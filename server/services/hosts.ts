@@ -1,7 +1,6 @@
 // Adding, changing, trusting and removing hosts. Validation happens here, at the edge of the
 // domain, and every change is audited.
 import { access, constants } from "node:fs/promises";
-import path from "node:path";
 import { z } from "zod";
 import type { Db } from "../db/client.js";
 import type { Host } from "../db/generated/sqlite/client.js";
@@ -9,6 +8,7 @@ import { HostBusyError, HostKeyUntrustedError, NotFoundError, ValidationError } 
 import { audit } from "./audit.js";
 import type { HostRegistry } from "./host-registry.js";
 import { refreshInventory } from "./inventory.js";
+import { resolveKeyPath } from "./ssh-keys.js";
 
 export interface HostDeps {
   db: Db;
@@ -62,12 +62,12 @@ function validate<T>(schema: z.ZodType<T>, input: unknown): T {
   throw new ValidationError(issue?.path.join(".") || "input", issue?.message ?? "is invalid");
 }
 
-async function checkSshSettings(input: z.output<typeof hostInput>): Promise<void> {
+async function checkSshSettings(input: z.output<typeof hostInput>, keysDir: string): Promise<void> {
   if (input.transport !== "ssh") return;
   if (!input.address) throw new ValidationError("address", "is required for an SSH host");
   if (!input.privateKeyPath && !input.useAgent) throw new ValidationError("privateKeyPath", "give a private key file, or set useAgent");
   if (input.privateKeyPath) {
-    if (!path.isAbsolute(input.privateKeyPath)) throw new ValidationError("privateKeyPath", "must be an absolute path");
+    input.privateKeyPath = await resolveKeyPath(keysDir, input.privateKeyPath);
     await access(input.privateKeyPath, constants.R_OK).catch(() => {
       throw new ValidationError("privateKeyPath", `${input.privateKeyPath} does not exist or Kiln cannot read it`);
     });
@@ -91,7 +91,7 @@ async function assertNameFree(db: Db, name: string, exceptId?: string): Promise<
  */
 export async function addHost(deps: HostDeps, raw: HostInput, actor: string): Promise<Host> {
   const input = validate(hostInput, raw);
-  await checkSshSettings(input);
+  await checkSshSettings(input, deps.registry.keysDir);
   await assertNameFree(deps.db, input.name);
   const host = await deps.db.$transaction(async (tx) => {
     const created = await tx.host.create({
@@ -147,7 +147,7 @@ export async function updateHost(deps: HostDeps, id: string, raw: HostInput, act
     useSudo: host.useSudo,
     ...Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)),
   });
-  await checkSshSettings(merged);
+  await checkSshSettings(merged, deps.registry.keysDir);
   await assertNameFree(deps.db, merged.name, id);
   // A new address means a new machine: its key must be seen and trusted again.
   const moved = merged.address !== host.address || (merged.port ?? 22) !== host.port;

@@ -1,5 +1,6 @@
 // A storage host for burn-in tests: a real sshd on 127.0.0.1, loop devices on sparse files whose
 // SMART is replayed from recorded SATA drives, and helpers to register it with a Kiln over HTTP.
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "vitest";
 import { loadConfig } from "../../server/config.js";
@@ -80,12 +81,23 @@ export async function startBurnInRig(options: {
   };
 }
 
+/** Give Kiln a private key (into its keys directory), as an operator would with uploadSshKey. */
+export async function uploadKey(kilnUrl: string, keyFile: string, name: string): Promise<void> {
+  const r = await gql<{ uploadSshKey: { __typename: string } }>(
+    kilnUrl,
+    "mutation($n: String!, $k: String!) { uploadSshKey(name: $n, privateKey: $k) { __typename ... on Error { message } } }",
+    { n: name, k: readFileSync(keyFile, "utf8") },
+  );
+  expect(r.data?.uploadSshKey.__typename, JSON.stringify(r)).toBe("UploadSshKeySuccess");
+}
+
 /** Add the host to a running Kiln, trust its key, read its drives; returns drive ids by device. */
 export async function registerHost(
   kilnUrl: string,
   host: BurnInHost,
   name = "bench",
 ): Promise<{ hostId: string; drives: Map<string, { id: string; serial: string }> }> {
+  await uploadKey(kilnUrl, host.sshd.clientKeyPath, `${name}-key`);
   const added = await gql<{ addHost: { data: { id: string; fingerprint: string } } }>(
     kilnUrl,
     "mutation($input: HostInput!) { addHost(input: $input) { ... on AddHostSuccess { data { id fingerprint } } ... on Error { message } } }",
@@ -96,7 +108,7 @@ export async function registerHost(
         address: host.sshd.host,
         port: host.sshd.port,
         username: "root",
-        privateKeyPath: host.sshd.clientKeyPath,
+        privateKeyPath: `${name}-key`,
       },
     },
   );

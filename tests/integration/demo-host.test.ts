@@ -1,5 +1,6 @@
 // `kiln serve --demo`: the demo host with 4 sparse-file drives, visible through GraphQL.
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
@@ -84,9 +85,31 @@ describe("demo host", () => {
       field: "address",
       message: "address: is not a host name or IP address",
     });
-    expect(await add({ name: "nas", transport: "ssh", address: "nas.lan", privateKeyPath: "/nonexistent/key" })).toMatchObject({
+    // Only keys in Kiln's own keys directory: not any file on the machine.
+    for (const elsewhere of ["/etc/shadow", "/root/.ssh/id_ed25519", "../../etc/shadow", "/nonexistent/key"]) {
+      expect(await add({ name: "nas", transport: "ssh", address: "nas.lan", privateKeyPath: elsewhere }), elsewhere).toMatchObject({
+        field: "privateKeyPath",
+        message: `privateKeyPath: must be a key in ${path.join(dataDir, "keys")} (upload it with uploadSshKey, or put it there)`,
+      });
+    }
+    // Keys are uploaded into that directory, 0600, never over another one, and only if they look like keys.
+    const upload = (name: string, privateKey: string) =>
+      gql<{ uploadSshKey: { __typename: string; field?: string } }>(
+        kiln.url,
+        "mutation($n: String!, $k: String!) { uploadSshKey(name: $n, privateKey: $k) { __typename ... on ValidationError { field } } }",
+        { n: name, k: privateKey },
+      ).then((r) => r.data?.uploadSshKey);
+    const pem = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
+    expect(await upload("nas-key", pem)).toEqual({ __typename: "UploadSshKeySuccess" });
+    expect(statSync(path.join(dataDir, "keys", "nas-key")).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(dataDir, "keys")).mode & 0o777).toBe(0o700);
+    expect(await upload("nas-key", pem.replace("AAAA", "BBBB"))).toEqual({ __typename: "ValidationError", field: "name" });
+    expect(readFileSync(path.join(dataDir, "keys", "nas-key"), "utf8")).toBe(pem);
+    expect(await upload("../escape", pem)).toEqual({ __typename: "ValidationError", field: "name" });
+    expect(await upload("other", "root:x:0:0:root:/root:/bin/bash")).toEqual({ __typename: "ValidationError", field: "privateKey" });
+    expect(await add({ name: "nas", transport: "ssh", address: "nas.lan", privateKeyPath: "missing-key" })).toMatchObject({
       field: "privateKeyPath",
-      message: "privateKeyPath: /nonexistent/key does not exist or Kiln cannot read it",
+      message: `privateKeyPath: ${path.join(dataDir, "keys", "missing-key")} does not exist or Kiln cannot read it`,
     });
     expect(await add({ name: "demo", transport: "local" })).toMatchObject({
       field: "name",

@@ -97,7 +97,7 @@ describe("kiln serve and migrate", () => {
     try {
       const modes = Object.fromEntries(readdirSync(data).map((f) => [f, statSync(path.join(data, f)).mode & 0o777]));
       expect(statSync(data).mode & 0o777).toBe(0o700);
-      expect(modes).toEqual({ "kiln.db": 0o600, "kiln.db-shm": 0o600, "kiln.db-wal": 0o600 });
+      expect(modes).toEqual({ "kiln.db": 0o600, "kiln.db-shm": 0o600, "kiln.db-wal": 0o600, keys: 0o700 });
     } finally {
       kiln.child.kill("SIGTERM");
       await kiln.exited;

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
+import { uploadKey } from "../helpers/burn-in-host.js";
 import { gql } from "../helpers/graphql.js";
 import { attachLoop, cleanupLoops, detachLoop, type LoopDevice, mountExt4, reattachLoop } from "../helpers/loop-devices.js";
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
@@ -91,11 +92,12 @@ describe.runIf(fixtures !== null)("SSH hosts against a real sshd", () => {
   });
 
   it("first contact records the host key as untrusted and runs nothing", async () => {
+    await uploadKey(kiln.url, sshd.clientKeyPath, "nas-key");
     const { data, errors } = await gql<{ addHost: { __typename: string; data: HostView } }>(
       kiln.url,
       `mutation($input: HostInput!) { addHost(input: $input) { __typename ... on AddHostSuccess { data { ${HOST_FIELDS} } } ... on ValidationError { field message } } }`,
       {
-        input: { name: "nas", transport: "ssh", address: sshd.host, port: sshd.port, username: "root", privateKeyPath: sshd.clientKeyPath },
+        input: { name: "nas", transport: "ssh", address: sshd.host, port: sshd.port, username: "root", privateKeyPath: "nas-key" },
       },
     );
     expect(errors).toBeUndefined();
