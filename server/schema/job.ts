@@ -165,7 +165,7 @@ builder.mutationField("startBurnIn", (t) =>
     description: "Queue one burn-in per drive (all or none). The same idempotencyKey with the same input returns the first call's jobs.",
     args: {
       driveIds: t.arg.idList({ required: true }),
-      profile: t.arg.string({ required: true, description: "full | quick | ssd | nvme | simulate" }),
+      profile: t.arg({ type: ProfileRef, required: true }),
       options: t.arg({ type: JobOptionsInput, required: false }),
       idempotencyKey: t.arg.string({ required: false }),
     },

@@ -179,7 +179,7 @@ export async function startJob(
 ): Promise<{ __typename: string; data?: JobView[]; message?: string } & Record<string, unknown>> {
   const r = await gql<{ startBurnIn: { __typename: string; data?: JobView[] } }>(
     kilnUrl,
-    `mutation($ids: [ID!]!, $profile: String!, $options: BurnInOptions) { startBurnIn(driveIds: $ids, profile: $profile, options: $options) { __typename
+    `mutation($ids: [ID!]!, $profile: Profile!, $options: BurnInOptions) { startBurnIn(driveIds: $ids, profile: $profile, options: $options) { __typename
       ... on StartBurnInSuccess { data { ${JOB_FIELDS} } } ... on Error { message }
       ... on DriveInUseError { usage { kind name } } ... on UnlockRequiredError { reason } ... on ValidationError { field } } }`,
     { ids: driveIds, profile, options },

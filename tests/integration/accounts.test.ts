@@ -92,7 +92,7 @@ describe("accounts, sessions and API tokens", () => {
     expect(stored.lastUsedAt).toBeNull();
 
     const setPoll = 'mutation { setSetting(key: "pollSeconds", value: "3") { __typename } }';
-    const start = 'mutation { startBurnIn(driveIds: ["no-such-drive"], profile: "quick") { __typename } }';
+    const start = 'mutation { startBurnIn(driveIds: ["no-such-drive"], profile: quick) { __typename } }';
     expect((await graphql("{ hosts { id } }", bearer("dashboard"))).status).toBe(200);
     expect(await graphql(start, bearer("dashboard"))).toMatchObject({
       status: 403,

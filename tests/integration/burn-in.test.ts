@@ -247,10 +247,15 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
   it(
     "refuses bad input naming the field, and repeats the first answer for a reused idempotency key",
     async () => {
-      expect(await startJob(rig.kiln.url, [driveOf(0).id], "everything")).toMatchObject({
-        __typename: "ValidationError",
-        field: "profile",
-      });
+      // A profile is an enum: one that does not exist is refused before anything runs, naming it.
+      const unknownProfile = await gql(
+        rig.kiln.url,
+        "mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: everything) { __typename } }",
+        {
+          ids: [driveOf(0).id],
+        },
+      );
+      expect(unknownProfile.errors?.[0]?.message).toMatch(/"everything".*Profile/);
       expect(await startJob(rig.kiln.url, [driveOf(0).id], "full", { blockSize: 3000 })).toMatchObject({
         __typename: "ValidationError",
         field: "options.blockSize",
@@ -267,7 +272,7 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
       const call = (profile: string) =>
         gql<{ startBurnIn: { __typename: string; data?: Array<{ id: string }>; field?: string } }>(
           rig.kiln.url,
-          'mutation($ids: [ID!]!, $p: String!) { startBurnIn(driveIds: $ids, profile: $p, idempotencyKey: "batch-7") { __typename ... on StartBurnInSuccess { data { id } } ... on ValidationError { field } } }',
+          'mutation($ids: [ID!]!, $p: Profile!) { startBurnIn(driveIds: $ids, profile: $p, idempotencyKey: "batch-7") { __typename ... on StartBurnInSuccess { data { id } } ... on ValidationError { field } } }',
           { ids: [driveOf(0).id], p: profile },
         ).then((r) => r.data?.startBurnIn);
       const first = await call("quick");

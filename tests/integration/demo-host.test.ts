@@ -133,7 +133,7 @@ describe("demo host", () => {
       const ids = (data?.drives ?? []).map((d) => d.id);
       const started = await gql<{ startBurnIn: { data: Array<{ id: string }> } }>(
         kiln.url,
-        'mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: "simulate", options: { simulateSeconds: 2, simulateHz: 5 }) { ... on StartBurnInSuccess { data { id } } } }',
+        "mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: simulate, options: { simulateSeconds: 2, simulateHz: 5 }) { ... on StartBurnInSuccess { data { id } } } }",
         { ids },
       );
       const jobIds = started.data?.startBurnIn.data.map((j) => j.id) ?? [];
@@ -171,7 +171,7 @@ describe("demo host", () => {
       const { data } = await gql<{ drives: Array<{ id: string }> }>(kiln.url, "{ drives { id } }");
       const started = await gql<{ startBurnIn: { data: Array<{ id: string }> } }>(
         kiln.url,
-        'mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: "quick") { ... on StartBurnInSuccess { data { id } } } }',
+        "mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: quick) { ... on StartBurnInSuccess { data { id } } } }",
         { ids: (data?.drives ?? []).map((d) => d.id) },
       );
       const ids = started.data?.startBurnIn.data.map((j) => j.id) ?? [];

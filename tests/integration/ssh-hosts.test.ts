@@ -197,7 +197,7 @@ describe.runIf(fixtures !== null)("SSH hosts against a real sshd", () => {
     // A burn-in there is refused with the same answer, both fingerprints included.
     const start = await gql<{ startBurnIn: Record<string, unknown> }>(
       kiln.url,
-      `mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: "quick") { __typename
+      `mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: quick) { __typename
         ... on HostKeyMismatchError { expectedFingerprint offeredFingerprint } } }`,
       { ids: [drivesBefore[0]?.id] },
     );

@@ -45,7 +45,7 @@ describe("write load on SQLite", () => {
     kiln = await serveKiln(["--port", "0", "--data", dataDir], { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" });
     const started = await gql<{ startBurnIn: { __typename: string; data: Array<{ id: string }> } }>(
       kiln.url,
-      'mutation($ids: [ID!]!, $o: BurnInOptions) { startBurnIn(driveIds: $ids, profile: "simulate", options: $o) { __typename ... on StartBurnInSuccess { data { id } } } }',
+      "mutation($ids: [ID!]!, $o: BurnInOptions) { startBurnIn(driveIds: $ids, profile: simulate, options: $o) { __typename ... on StartBurnInSuccess { data { id } } } }",
       { ids: driveIds, o: { simulateSeconds: SECONDS, simulateHz: HZ } },
     );
     expect(started.data?.startBurnIn.__typename).toBe("StartBurnInSuccess");
