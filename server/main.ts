@@ -54,6 +54,9 @@ export async function startKiln(config: Config, log: (line: string) => void = co
   await runner.start();
   const inventory = new InventoryScheduler(deps, config.inventoryIntervalMs, log);
   inventory.start();
+  // Asked before listening: once "listening on" is printed, start-up is over (a supervisor may
+  // signal Kiln at once, and the signal handlers go on right after startKiln returns).
+  const needsSetup = config.api.auth && !(await accountsExist(database.db));
   const { server } = createHttpServer(deps, config.api);
   try {
     await listen(server, config.port, config.host);
@@ -71,7 +74,7 @@ export async function startKiln(config: Config, log: (line: string) => void = co
     log(
       "kiln: WARNING: KILN_AUTH=off: anyone who can reach this address may do anything, wiping drives included (accepted on loopback only)",
     );
-  } else if (!(await accountsExist(database.db))) {
+  } else if (needsSetup) {
     log(
       `kiln: no account yet: create the admin with curl -X POST ${url}/auth/setup -H 'content-type: application/json' -d '{"username":"admin","password":"<at least 12 characters>"}'`,
     );
