@@ -98,7 +98,11 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
         await vitals.until((e) => (e.phase ?? 0) >= 4, JOB_WAIT_MS);
         const scan = vitals.events.filter((e) => e.stageName === "surface_validate" && e.phase !== null);
         expect(scan.some((e) => e.phase === 2 && e.mbps !== null)).toBe(true);
-        expect(scan.find((e) => e.phase === 3)?.mbps).toBeNull();
+        // The first event of every new phase (a fast write phase may be skipped over between
+        // two reads of the log) shows no rate yet.
+        const firsts = scan.filter((e, i) => i > 0 && e.phase !== scan[i - 1]?.phase);
+        expect(firsts.some((e) => (e.phase ?? 0) >= 3)).toBe(true);
+        for (const e of firsts) expect(e.mbps, `first event of phase ${e.phase}`).toBeNull();
       } finally {
         vitals.close();
       }
