@@ -58,7 +58,7 @@ describe.runIf(fixtures !== null)("the check right before badblocks writes", () 
       sizeBytes: 64 * MiB,
       settings: { pollSeconds: 0.2, smartPollSeconds: 0.5, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs") },
       // Self-tests long enough to swap a device while one runs.
-      prepare: (host) => setSelfTestSeconds(host.sshd.binDir, 6),
+      prepare: (host) => setSelfTestSeconds(host.sshd.binDir, 10),
     });
   });
   afterAll(() => rig?.stop());
