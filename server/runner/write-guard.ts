@@ -5,6 +5,7 @@
 // stage stops before any write: `unknown`, since nothing was learned about the drive's health.
 import { activeUsage, describeUsage } from "../services/drive-usage.js";
 import { collectInventory } from "../services/inventory.js";
+import { grantUsedBy } from "../services/unlock.js";
 import { devicePathOf, onHost, type StageContext, type StageOutcome } from "./stage-context.js";
 
 export async function checkBeforeWrite(ctx: StageContext): Promise<StageOutcome | null> {
@@ -26,8 +27,8 @@ export async function checkBeforeWrite(ctx: StageContext): Promise<StageOutcome 
   const active = activeUsage(seen.usage);
   if (active.length > 0) return refuse(`the host is using it now (${describeUsage(active)}): unmount / export it first`);
   if (seen.usage.length > 0) {
-    const grant = await db.unlockGrant.findFirst({ where: { consumedByJobId: job.id, serial: job.serial } });
-    if (!grant) return refuse(`it now holds data (${describeUsage(seen.usage)}) and no unlock grant was used for this job`);
+    if (!(await grantUsedBy(db, job.id, job.serial)))
+      return refuse(`it now holds data (${describeUsage(seen.usage)}) and no unlock grant was used for this job`);
   }
   ctx.progress.log(
     `re-checked ${device} before writing: serial ${seen.serial}${seen.usage.length ? ", data at rest unlocked for this job" : ", holds no data"}`,

@@ -74,6 +74,11 @@ export function findUsableGrant(db: Db | Tx, driveId: string, serial: string, no
   });
 }
 
+/** The grant a job already used (precheck consumed it), if any. */
+export function grantUsedBy(db: Db, jobId: string, serial: string): Promise<UnlockGrant | null> {
+  return db.unlockGrant.findFirst({ where: { consumedByJobId: jobId, serial } });
+}
+
 /** Why no grant is usable, for the operator: none, expired, used, revoked, or for another serial. */
 export async function whyNoGrant(db: Db, driveId: string, serial: string, now = new Date()): Promise<string | null> {
   const latest = await db.unlockGrant.findFirst({ where: { driveId }, orderBy: { createdAt: "desc" } });

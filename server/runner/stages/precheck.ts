@@ -4,7 +4,7 @@
 // is `unknown`, never `failed`: nothing is known about the drive's health.
 import { activeUsage, describeUsage } from "../../services/drive-usage.js";
 import { collectInventory, readSmartReport } from "../../services/inventory.js";
-import { consumeGrant, findUsableGrant, whyNoGrant } from "../../services/unlock.js";
+import { consumeGrant, findUsableGrant, grantUsedBy, whyNoGrant } from "../../services/unlock.js";
 import { chooseGeometry } from "../geometry.js";
 import { devicePathOf, onHost, type StageContext, type StageOutcome } from "../stage-context.js";
 
@@ -45,7 +45,7 @@ export async function precheckStage(ctx: StageContext): Promise<StageOutcome> {
   if (usage.length > 0) {
     const what = describeUsage(usage);
     // A precheck re-run after a restart finds the grant it already used.
-    const alreadyUsed = await db.unlockGrant.findFirst({ where: { consumedByJobId: job.id, serial: job.serial } });
+    const alreadyUsed = await grantUsedBy(db, job.id, job.serial);
     const grant = alreadyUsed ?? (await findUsableGrant(db, drive.id, job.serial, now));
     if (!grant) {
       const why = (await whyNoGrant(db, drive.id, job.serial, now)) ?? "no unlock grant";
