@@ -5,6 +5,7 @@ import { NotFoundError, ValidationError } from "../errors.js";
 import { createApiToken, createUser, revokeApiToken } from "../services/accounts.js";
 import { builder } from "./builder.js";
 import { oneOf } from "./enums.js";
+import { connectionComplexity } from "./field-helpers.js";
 
 const ScopeRef = builder.enumType("Scope", { values: SCOPES, description: "read < operate < admin: each includes the ones before it." });
 const RoleRef = builder.enumType("Role", { values: ROLES });
@@ -135,7 +136,7 @@ builder.queryField("auditEvents", (t) =>
     type: "AuditEvent",
     cursor: "id",
     description: "Who did what, from where, newest first.",
-    complexity: (args) => ({ field: 1, multiplier: Math.max(1, Math.ceil((args.first ?? args.last ?? 50) / 10)) }),
+    complexity: connectionComplexity,
     resolve: (query, _root, _args, ctx) => ctx.db.auditEvent.findMany({ ...query, orderBy: [{ at: "desc" }, { id: "desc" }] }),
   }),
 );

@@ -51,11 +51,6 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-/** `first` of a bounded list: the default when absent, clamped to 1..max. */
-export function boundedFirst(first: number | null | undefined, fallback: number, max: number): number {
-  return Math.min(max, Math.max(1, Math.floor(first ?? fallback)));
-}
-
 builder.queryType({});
 builder.mutationType({});
 builder.subscriptionType({});

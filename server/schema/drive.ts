@@ -1,7 +1,8 @@
 import { parseUsage } from "../services/drive-usage.js";
-import { boundedFirst, builder } from "./builder.js";
+import { builder } from "./builder.js";
 import { DriveUsageRef } from "./drive-usage.js";
 import { oneOf, SMART_HEALTHS, SmartHealthRef } from "./enums.js";
+import { boundedFirst } from "./field-helpers.js";
 
 builder.prismaObject("Drive", {
   description: "A drive, identified by its serial (+WWN) on one host, never by its /dev name.",

@@ -10,8 +10,9 @@ import {
 import { addHost, removeHost, trustHostKey, updateHost } from "../services/hosts.js";
 import { refreshInventory } from "../services/inventory.js";
 import { uploadSshKey } from "../services/ssh-keys.js";
-import { boundedFirst, builder } from "./builder.js";
+import { builder } from "./builder.js";
 import { HOST_STATUSES, HOST_TRANSPORTS, HostStatusRef, HostTransportRef, oneOf } from "./enums.js";
+import { boundedFirst, parseStoredJson } from "./field-helpers.js";
 
 export const HostRef = builder.prismaObject("Host", {
   description: "A machine that holds drives: this one (local), one reached over SSH, or the demo host.",
@@ -41,7 +42,10 @@ export const HostRef = builder.prismaObject("Host", {
     skippedDevices: t.stringList({
       description: "Disks the last inventory saw but did not list, each with the reason.",
       select: { skippedDevices: true },
-      resolve: (host) => parseStringList(host.skippedDevices),
+      resolve: (host) => {
+        const list = parseStoredJson<unknown>(host.skippedDevices);
+        return Array.isArray(list) ? list.map(String) : [];
+      },
     }),
     lastSeenAt: t.expose("lastSeenAt", { type: "DateTime", nullable: true }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
@@ -54,15 +58,6 @@ export const HostRef = builder.prismaObject("Host", {
     }),
   }),
 });
-
-function parseStringList(json: string): string[] {
-  try {
-    const value: unknown = JSON.parse(json);
-    return Array.isArray(value) ? value.map(String) : [];
-  } catch {
-    return [];
-  }
-}
 
 builder.queryField("hosts", (t) =>
   t.prismaField({

@@ -18,6 +18,7 @@ import type { Verdict } from "../runner/verdict.js";
 import { cancelBurnIn, resumeBurnIn, startBurnIn } from "../services/jobs.js";
 import { builder } from "./builder.js";
 import { JOB_STATUSES, JobStatusRef, oneOf, ProfileRef, STAGE_STATUSES, StageNameRef, StageStatusRef, VerdictOutcomeRef } from "./enums.js";
+import { connectionComplexity, parseStoredJson } from "./field-helpers.js";
 
 const VerdictRef = builder.objectRef<Verdict>("Verdict").implement({
   description: "What the SMART comparison says: failed with its reasons, or passed (maybe with warnings).",
@@ -41,15 +42,6 @@ const JobOptionsRef = builder.objectRef<JobOptions>("JobOptions").implement({
   }),
 });
 
-function parseJson<T>(json: string | null): T | null {
-  if (json === null) return null;
-  try {
-    return JSON.parse(json) as T;
-  } catch {
-    return null;
-  }
-}
-
 export const BurnInJobRef = builder.prismaObject("BurnInJob", {
   description: "One burn-in of one drive.",
   fields: (t) => ({
@@ -64,7 +56,7 @@ export const BurnInJobRef = builder.prismaObject("BurnInJob", {
       nullable: true,
       description: "Set when the final SMART comparison ran.",
       select: { verdict: true },
-      resolve: (job) => parseJson<Verdict>(job.verdict),
+      resolve: (job) => parseStoredJson<Verdict>(job.verdict),
     }),
     errorText: t.exposeString("errorText", { nullable: true }),
     resumedFromId: t.exposeString("resumedFromId", { nullable: true, description: "The job this one resumes." }),
@@ -78,7 +70,7 @@ export const BurnInJobRef = builder.prismaObject("BurnInJob", {
     options: t.field({
       type: JobOptionsRef,
       select: { options: true },
-      resolve: (job) => parseJson<JobOptions>(job.options) ?? {},
+      resolve: (job) => parseStoredJson<JobOptions>(job.options) ?? {},
     }),
     attempts: t.exposeInt("attempts"),
     createdBy: t.exposeString("createdBy", { nullable: true }),
@@ -94,8 +86,7 @@ builder.queryField("jobs", (t) =>
     type: "BurnInJob",
     cursor: "id",
     description: "Job history, newest first.",
-    // Its edges count 10x (a list); `first` (default 50, at most 500) says how many there are.
-    complexity: (args) => ({ field: 1, multiplier: Math.max(1, Math.ceil((args.first ?? args.last ?? 50) / 10)) }),
+    complexity: connectionComplexity,
     args: {
       status: t.arg({ type: [JobStatusRef], required: false }),
       driveId: t.arg.id({ required: false }),

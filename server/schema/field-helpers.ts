@@ -1,0 +1,25 @@
+// Small pieces several schema files share: bounded list sizes, the cost of a connection, and
+// JSON columns read without trusting them.
+
+/** `first` of a bounded list: the default when absent, clamped to 1..max. */
+export function boundedFirst(first: number | null | undefined, fallback: number, max: number): number {
+  return Math.min(max, Math.max(1, Math.floor(first ?? fallback)));
+}
+
+/**
+ * The complexity of a relay connection: its edges count 10x (a list), so `first` (default 50)
+ * divided by 10 makes the whole cost about `first` times a node's.
+ */
+export function connectionComplexity(args: { first?: number | null; last?: number | null }): { field: number; multiplier: number } {
+  return { field: 1, multiplier: Math.max(1, Math.ceil((args.first ?? args.last ?? 50) / 10)) };
+}
+
+/** A JSON column's value, or null when it is empty or unreadable (never a thrown resolver). */
+export function parseStoredJson<T>(json: string | null): T | null {
+  if (json === null) return null;
+  try {
+    return JSON.parse(json) as T;
+  } catch {
+    return null;
+  }
+}
