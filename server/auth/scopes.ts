@@ -32,6 +32,8 @@ export const ROOT_FIELD_SCOPES: Record<"Query" | "Mutation" | "Subscription", Re
     createApiToken: "read",
     revokeApiToken: "read",
     createUser: "admin",
+    updateUser: "admin",
+    changePassword: "read",
   },
   Subscription: {
     jobProgress: "read",

@@ -2,7 +2,7 @@
 // Signing in and the first setup are plain HTTP (server/auth-routes.ts): they need no token.
 import { ROLES, SCOPES } from "../auth/viewer.js";
 import { NotFoundError, ValidationError } from "../errors.js";
-import { createApiToken, createUser, revokeApiToken } from "../services/accounts.js";
+import { changePassword, createApiToken, createUser, revokeApiToken, updateUser } from "../services/accounts.js";
 import { builder } from "./builder.js";
 import { oneOf } from "./enums.js";
 import { connectionComplexity } from "./field-helpers.js";
@@ -25,11 +25,16 @@ builder.queryField("me", (t) =>
   }),
 );
 
-builder.prismaObject("User", {
+const UserRef = builder.prismaObject("User", {
   fields: (t) => ({
     id: t.exposeID("id"),
     username: t.exposeString("username"),
     role: t.field({ type: RoleRef, select: { role: true }, resolve: (u) => oneOf(ROLES, u.role, "role") }),
+    disabledAt: t.expose("disabledAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "Set while the account is disabled: it cannot sign in, its sessions and tokens are refused.",
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
 });
@@ -84,12 +89,12 @@ builder.mutationField("createApiToken", (t) =>
 );
 
 builder.mutationField("revokeApiToken", (t) =>
-  t.prismaField({
-    type: "ApiToken",
+  t.field({
+    type: ApiTokenRef,
     description: "Revoke a token at once: its requests are refused and its open subscriptions end.",
     args: { id: t.arg.id({ required: true }) },
     errors: { types: [NotFoundError] },
-    resolve: async (_query, _root, { id }, ctx) => {
+    resolve: async (_root, { id }, ctx) => {
       const token = await ctx.db.apiToken.findUnique({ where: { id: String(id) } });
       // Someone else's token is not found, unless you are an admin.
       if (!token || (ctx.viewer.scope !== "admin" && token.userId !== ctx.viewer.userId)) throw new NotFoundError("token", String(id));
@@ -106,15 +111,44 @@ builder.queryField("users", (t) =>
 );
 
 builder.mutationField("createUser", (t) =>
-  t.prismaField({
-    type: "User",
+  t.field({
+    type: UserRef,
     args: {
       username: t.arg.string({ required: true }),
       password: t.arg.string({ required: true }),
       role: t.arg({ type: RoleRef, required: true }),
     },
     errors: { types: [ValidationError] },
-    resolve: (_query, _root, args, ctx) => createUser(ctx.db, args, ctx.actor),
+    resolve: (_root, args, ctx) => createUser(ctx.db, args, ctx.actor),
+  }),
+);
+
+builder.mutationField("updateUser", (t) =>
+  t.field({
+    type: UserRef,
+    description:
+      "Change another account: its role, disable or enable it, or reset its password (its sessions end). Kiln keeps one enabled admin; nobody demotes or disables themselves.",
+    args: {
+      id: t.arg.id({ required: true }),
+      role: t.arg({ type: RoleRef, required: false }),
+      disabled: t.arg.boolean({ required: false }),
+      password: t.arg.string({ required: false }),
+    },
+    errors: { types: [ValidationError, NotFoundError] },
+    resolve: (_root, { id, ...change }, ctx) => updateUser(ctx.db, ctx.viewer, String(id), change),
+  }),
+);
+
+builder.mutationField("changePassword", (t) =>
+  t.field({
+    type: UserRef,
+    description: "Change your own password (signed in, not with a token). Your other sessions end.",
+    args: {
+      currentPassword: t.arg.string({ required: true }),
+      newPassword: t.arg.string({ required: true }),
+    },
+    errors: { types: [ValidationError] },
+    resolve: (_root, args, ctx) => changePassword(ctx.db, ctx.viewer, args),
   }),
 );
 

@@ -71,6 +71,104 @@ export async function createUser(db: Db, input: { username: string; password: st
   });
 }
 
+const passwordOnly = credentials.shape.password;
+
+function validPassword(field: string, password: unknown): string {
+  const parsed = passwordOnly.safeParse(password);
+  if (parsed.success) return parsed.data;
+  throw new ValidationError(field, parsed.error.issues[0]?.message ?? "is invalid");
+}
+
+/** Ends every open session of a user (a disabled user, a changed password). */
+async function endSessions(tx: Pick<Db, "session">, userId: string, now: Date, keepSessionId?: string | null): Promise<number> {
+  const { count } = await tx.session.updateMany({
+    where: { userId, revokedAt: null, ...(keepSessionId ? { id: { not: keepSessionId } } : {}) },
+    data: { revokedAt: now },
+  });
+  return count;
+}
+
+export interface UserChange {
+  role?: string | null;
+  disabled?: boolean | null;
+  /** An admin's reset: the user's sessions end. */
+  password?: string | null;
+}
+
+/**
+ * An admin changes another account: its role, disabled or not, a new password. Kiln always keeps
+ * one enabled admin, and nobody disables or demotes themselves (another admin must).
+ */
+export async function updateUser(db: Db, viewer: Viewer, userId: string, change: UserChange, now = new Date()): Promise<User> {
+  const user = await db.user.findUnique({ where: { id: userId } });
+  if (!user) throw new NotFoundError("user", userId);
+  if (change.role != null && !(ROLES as readonly string[]).includes(change.role))
+    throw new ValidationError("role", `must be one of ${ROLES.join(", ")}`);
+  const passwordHash = change.password != null ? await hashPassword(validPassword("password", change.password)) : null;
+  const demoted = change.role != null && change.role !== "admin" && user.role === "admin";
+  const disabling = change.disabled === true && !user.disabledAt;
+  if ((demoted || disabling) && user.id === viewer.userId)
+    throw new ValidationError(demoted ? "role" : "disabled", "you cannot demote or disable yourself: another admin must");
+  return db.$transaction(async (tx) => {
+    if ((demoted || disabling) && user.role === "admin" && !user.disabledAt) {
+      const admins = await tx.user.count({ where: { role: "admin", disabledAt: null } });
+      if (admins <= 1) throw new ValidationError(demoted ? "role" : "disabled", "Kiln needs at least one enabled admin");
+    }
+    const updated = await tx.user.update({
+      where: { id: userId },
+      data: {
+        ...(change.role != null ? { role: change.role } : {}),
+        ...(change.disabled != null ? { disabledAt: change.disabled ? (user.disabledAt ?? now) : null } : {}),
+        ...(passwordHash ? { passwordHash } : {}),
+      },
+    });
+    const ended = disabling || passwordHash ? await endSessions(tx, userId, now) : 0;
+    await audit(tx, {
+      actor: viewer.actor,
+      action: "user.update",
+      subjectType: "user",
+      subjectId: userId,
+      details: {
+        username: user.username,
+        ...(change.role != null ? { role: change.role } : {}),
+        ...(change.disabled != null ? { disabled: change.disabled } : {}),
+        ...(passwordHash ? { passwordReset: true } : {}),
+        sessionsEnded: ended,
+      },
+    });
+    return updated;
+  });
+}
+
+/** A signed-in user changes their own password; their other sessions end, this one stays. */
+export async function changePassword(
+  db: Db,
+  viewer: Viewer,
+  input: { currentPassword: string; newPassword: string },
+  now = new Date(),
+): Promise<User> {
+  if (viewer.via !== "session" || !viewer.userId)
+    throw new ValidationError("currentPassword", "a password is changed by its signed-in user, not by a token");
+  const user = await db.user.findUnique({ where: { id: viewer.userId } });
+  if (!user) throw new NotFoundError("user", viewer.userId);
+  if (!(await verifyPassword(input.currentPassword, user.passwordHash))) throw new ValidationError("currentPassword", "is wrong");
+  const newPassword = validPassword("newPassword", input.newPassword);
+  if (newPassword === input.currentPassword) throw new ValidationError("newPassword", "is the same as the current one");
+  const passwordHash = await hashPassword(newPassword);
+  return db.$transaction(async (tx) => {
+    const updated = await tx.user.update({ where: { id: user.id }, data: { passwordHash } });
+    const ended = await endSessions(tx, user.id, now, viewer.credentialId);
+    await audit(tx, {
+      actor: viewer.actor,
+      action: "user.password",
+      subjectType: "user",
+      subjectId: user.id,
+      details: { sessionsEnded: ended },
+    });
+    return updated;
+  });
+}
+
 // Failed logins per account and per address: 5 in 15 minutes locks that key for the rest of the window.
 const FAILURE_WINDOW_MS = 15 * 60_000;
 const MAX_FAILURES = 5;
@@ -111,6 +209,11 @@ export async function login(db: Db, input: unknown, address: string | null, now 
     throw new AuthError("wrong user name or password");
   }
   for (const k of keys) failures.delete(k);
+  // Said only to someone who knows the password.
+  if (user.disabledAt) {
+    await audit(db, { actor: user.username, action: "auth.login_disabled", subjectType: "user", subjectId: user.id });
+    throw new AuthError("this account is disabled: ask an admin", 403);
+  }
   const token = newSecret();
   const expiresAt = new Date(t + SESSION_HOURS * 3_600_000);
   const session = await db.session.create({ data: { tokenHash: sha256(token), userId: user.id, address, expiresAt } });
@@ -197,7 +300,7 @@ export async function viewerFor(
 ): Promise<Viewer> {
   if (credentials.bearer) {
     const token = await db.apiToken.findUnique({ where: { tokenHash: sha256(credentials.bearer) }, include: { user: true } });
-    if (!token || token.revokedAt || (token.expiresAt && token.expiresAt <= now)) return ANONYMOUS;
+    if (!token || token.revokedAt || (token.expiresAt && token.expiresAt <= now) || token.user.disabledAt) return ANONYMOUS;
     if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() >= LAST_USE_WRITE_MS) {
       await db.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } });
     }
@@ -208,7 +311,7 @@ export async function viewerFor(
   }
   if (credentials.session) {
     const session = await db.session.findUnique({ where: { tokenHash: sha256(credentials.session) }, include: { user: true } });
-    if (!session || session.revokedAt || session.expiresAt <= now) return ANONYMOUS;
+    if (!session || session.revokedAt || session.expiresAt <= now || session.user.disabledAt) return ANONYMOUS;
     return {
       actor: session.user.username,
       scope: scopeOfRole(session.user.role),
@@ -225,11 +328,11 @@ export async function stillValid(db: Db, viewer: Viewer, now = new Date()): Prom
   if (viewer.via === "auth-off") return true;
   if (!viewer.credentialId) return false;
   if (viewer.via === "token") {
-    const token = await db.apiToken.findUnique({ where: { id: viewer.credentialId } });
-    return !!token && !token.revokedAt && !(token.expiresAt && token.expiresAt <= now);
+    const token = await db.apiToken.findUnique({ where: { id: viewer.credentialId }, include: { user: true } });
+    return !!token && !token.revokedAt && !(token.expiresAt && token.expiresAt <= now) && !token.user.disabledAt;
   }
-  const session = await db.session.findUnique({ where: { id: viewer.credentialId } });
-  return !!session && !session.revokedAt && session.expiresAt > now;
+  const session = await db.session.findUnique({ where: { id: viewer.credentialId }, include: { user: true } });
+  return !!session && !session.revokedAt && session.expiresAt > now && !session.user.disabledAt;
 }
 
 export type { Role };

@@ -131,6 +131,95 @@ describe("accounts, sessions and API tokens", () => {
     expect((await graphql("{ hosts { id } }", bearer("ci"))).status).toBe(401);
   }, 30_000);
 
+  it("disables a user at once (sessions, tokens, open streams), keeps one admin, and changes passwords", async () => {
+    const login = async (username: string, password: string) => {
+      const r = await post("/auth/login", { username, password });
+      return { status: r.status, json: r.json, cookie: r.status === 200 ? cookieOf(r.headers["set-cookie"]) : "" };
+    };
+    const as = (cookie: string, query: string, variables: Record<string, unknown> = {}) =>
+      graphql(query, { cookie, "x-kiln-csrf": "1" }, variables);
+    const created = await asAdmin(
+      'mutation { createUser(username: "alice", password: "alice long secret", role: operator) { ... on CreateUserSuccess { data { id } } } }',
+    );
+    const aliceId = (created.data as { createUser: { data: { id: string } } }).createUser.data.id;
+    const alice = await login("alice", "alice long secret");
+    expect(alice.status).toBe(200);
+    const token = await as(
+      alice.cookie,
+      'mutation { createApiToken(name: "alice-ci", scope: operate) { ... on CreateApiTokenSuccess { data { secret } } } }',
+    );
+    secrets["alice-ci"] = (token.data as { createApiToken: { data: { secret: string } } }).createApiToken.data.secret;
+    const live = subscribe(`http://${new URL(kiln.url).host}`, "subscription { jobProgress { jobId } }", {}, bearer("alice-ci"));
+
+    const update = (variables: Record<string, unknown>) =>
+      asAdmin(
+        "mutation($id: ID!, $role: Role, $disabled: Boolean, $password: String) { updateUser(id: $id, role: $role, disabled: $disabled, password: $password) { __typename ... on ValidationError { field message } ... on UpdateUserSuccess { data { disabledAt role } } } }",
+        variables,
+      );
+    const disabled = await update({ id: aliceId, disabled: true });
+    expect(disabled.data?.updateUser).toMatchObject({ __typename: "UpdateUserSuccess", data: { role: "operator" } });
+    expect((await kiln.database.db.user.findUniqueOrThrow({ where: { id: aliceId } })).disabledAt).not.toBeNull();
+    // Her session, her token and the stream her token opened all stop.
+    expect((await as(alice.cookie, "{ me { name } }")).status).toBe(401);
+    expect((await graphql("{ hosts { id } }", bearer("alice-ci"))).status).toBe(401);
+    expect(await live.ended).toBe(200);
+    // She cannot sign in; only someone who knows her password learns why.
+    expect(await login("alice", "alice long secret")).toMatchObject({
+      status: 403,
+      json: { error: "this account is disabled: ask an admin" },
+    });
+    expect(await kiln.database.db.auditEvent.count({ where: { action: "user.update", subjectId: aliceId } })).toBe(1);
+
+    // The only admin cannot disable or demote themselves.
+    const admin = await kiln.database.db.user.findUniqueOrThrow({ where: { username: "admin" } });
+    expect((await update({ id: admin.id, disabled: true })).data?.updateUser).toEqual({
+      __typename: "ValidationError",
+      field: "disabled",
+      message: "disabled: you cannot demote or disable yourself: another admin must",
+    });
+    expect((await update({ id: admin.id, role: "viewer" })).data?.updateUser).toMatchObject({
+      __typename: "ValidationError",
+      field: "role",
+    });
+    expect((await update({ id: aliceId, password: "short" })).data?.updateUser).toMatchObject({
+      __typename: "ValidationError",
+      field: "password",
+    });
+    // Enabled again: she signs in; a password change ends her other sessions, not the one she used.
+    await update({ id: aliceId, disabled: false });
+    const first = await login("alice", "alice long secret");
+    const second = await login("alice", "alice long secret");
+    const change = (cookie: string, currentPassword: string, newPassword: string) =>
+      as(
+        cookie,
+        "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { __typename ... on ValidationError { field } } }",
+        { c: currentPassword, n: newPassword },
+      );
+    expect((await change(first.cookie, "not her password", "a brand new secret")).data).toEqual({
+      changePassword: { __typename: "ValidationError", field: "currentPassword" },
+    });
+    expect((await change(first.cookie, "alice long secret", "a brand new secret")).data).toEqual({
+      changePassword: { __typename: "ChangePasswordSuccess" },
+    });
+    expect((await as(first.cookie, "{ me { name } }")).data).toEqual({ me: { name: "alice" } });
+    expect((await as(second.cookie, "{ me { name } }")).status).toBe(401);
+    expect((await login("alice", "alice long secret")).status).toBe(401);
+    expect((await login("alice", "a brand new secret")).status).toBe(200);
+    // An operator cannot change users at all.
+    expect((await as(first.cookie, `mutation { updateUser(id: "${admin.id}", disabled: true) { __typename } }`)).status).toBe(403);
+    // A token cannot change its user's password.
+    expect(
+      (
+        await graphql(
+          'mutation { changePassword(currentPassword: "a brand new secret", newPassword: "another new secret") { __typename ... on ValidationError { field } } }',
+          bearer("alice-ci"),
+        )
+      ).data,
+    ).toEqual({
+      changePassword: { __typename: "ValidationError", field: "currentPassword" },
+    });
+  }, 30_000);
+
   it("rate-limits failed sign-ins and never says which part was wrong; logout ends the session", async () => {
     await asAdmin('mutation { createUser(username: "ops", password: "another long secret", role: operator) { __typename } }');
     const wrongUser = await post("/auth/login", { username: "nobody", password: "whatever whatever" });
