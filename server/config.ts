@@ -30,7 +30,11 @@ export interface ApiConfig {
   introspection: boolean;
   /** Accounts and tokens required (the default); off only on loopback (KILN_AUTH=off). */
   auth: boolean;
+  /** The built web client served at / (KILN_CLIENT_DIR; default client/dist of this package). */
+  clientDir: string;
 }
+
+export const DEFAULT_CLIENT_DIR = path.resolve(import.meta.dirname, "..", "client", "dist");
 
 /** A setting with a bad value: names the setting and the reason. */
 export class ConfigError extends Error {
@@ -87,6 +91,7 @@ export function loadConfig(argv: string[], env: Env): Config {
     graphiql: parseSwitch(env.KILN_GRAPHIQL, "KILN_GRAPHIQL", true),
     introspection: parseSwitch(env.KILN_INTROSPECTION, "KILN_INTROSPECTION", true),
     auth: parseSwitch(env.KILN_AUTH, "KILN_AUTH", true),
+    clientDir: env.KILN_CLIENT_DIR ? path.resolve(env.KILN_CLIENT_DIR) : DEFAULT_CLIENT_DIR,
   };
   if (!api.auth && !isLoopback(host)) {
     throw new ConfigError(

@@ -8,7 +8,7 @@ import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { GraphQLError } from "graphql";
 import { createYoga, maskError, type YogaServerInstance } from "graphql-yoga";
 import { handleAuthRoute } from "./auth-routes.js";
-import type { ApiConfig } from "./config.js";
+import { type ApiConfig, DEFAULT_CLIENT_DIR } from "./config.js";
 import { type Context, createContext, type Deps } from "./context.js";
 import { databaseReachable } from "./db/client.js";
 import { hostAllowed, hostName } from "./http-guards.js";
@@ -18,7 +18,6 @@ import { useRequestLimits } from "./plugins/use-request-limits.js";
 import { withRequestScope } from "./request-scope.js";
 import { schema } from "./schema/index.js";
 
-const CLIENT_DIST = path.resolve(import.meta.dirname, "..", "client", "dist");
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
@@ -36,6 +35,7 @@ export const DEFAULT_API: ApiConfig = {
   graphiql: true,
   introspection: true,
   auth: true,
+  clientDir: DEFAULT_CLIENT_DIR,
 };
 
 export function createYogaServer(deps: Deps, api: ApiConfig = DEFAULT_API): YogaServerInstance<Record<string, unknown>, Context> {
@@ -121,7 +121,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: Deps, yog
     return;
   }
   if (req.method === "GET" || req.method === "HEAD") {
-    await serveClient(url.pathname, res);
+    await serveClient(api.clientDir, url.pathname, res);
     return;
   }
   res.writeHead(405, { "content-type": "text/plain" });
@@ -129,7 +129,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: Deps, yog
 }
 
 /** Files of the built web client; unknown paths get index.html (client-side routes). */
-async function serveClient(pathname: string, res: ServerResponse): Promise<void> {
+async function serveClient(clientDir: string, pathname: string, res: ServerResponse): Promise<void> {
   let decoded: string;
   try {
     decoded = decodeURIComponent(pathname);
@@ -139,13 +139,13 @@ async function serveClient(pathname: string, res: ServerResponse): Promise<void>
     return;
   }
   const relative = path.normalize(decoded).replace(/^(\.\.[/\\])+/, "");
-  let file = path.join(CLIENT_DIST, relative);
-  if (!file.startsWith(CLIENT_DIST)) file = path.join(CLIENT_DIST, "index.html");
+  let file = path.join(clientDir, relative);
+  if (!file.startsWith(clientDir + path.sep)) file = path.join(clientDir, "index.html");
   const isFile = await stat(file).then(
     (s) => s.isFile(),
     () => false,
   );
-  if (!isFile) file = path.join(CLIENT_DIST, "index.html");
+  if (!isFile) file = path.join(clientDir, "index.html");
   try {
     const body = await readFile(file);
     res.writeHead(200, { "content-type": CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream" });
