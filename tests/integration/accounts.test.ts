@@ -2,7 +2,7 @@
 // anonymous but /health and /auth; a session needs the CSRF header; a token's scope bounds what
 // it may do; revoked or expired credentials are refused and end their subscriptions; logins are
 // rate-limited; every change is audited with who and from where.
-import { printSchema } from "graphql";
+import { isInterfaceType, isObjectType, printSchema } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT_FIELD_SCOPES } from "../../server/auth/scopes.js";
 import { loadConfig } from "../../server/config.js";
@@ -249,6 +249,20 @@ describe("accounts, sessions and API tokens", () => {
       expect(Object.keys(type?.getFields() ?? {}).sort(), root).toEqual(listed);
     }
     expect(printSchema(schema)).toContain("enum Scope");
+  });
+
+  it("has no field that could hand out a secret, whatever the caller's scope", () => {
+    // Below the root, every field is readable by whoever may call the root field: so no type
+    // carries password or token hashes, key material or passphrases. The only secret is a new
+    // token's, in the answer to the mutation that made it.
+    const secretish = /password|hash|secret|private|passphrase|keyPath|cookie/i;
+    const found: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      // Output types only: inputs (a key's path in addHost) are written by admins, never read back.
+      if (type.name.startsWith("__") || !(isObjectType(type) || isInterfaceType(type)) || type.name === "Mutation") continue;
+      for (const field of Object.keys(type.getFields())) if (secretish.test(field)) found.push(`${type.name}.${field}`);
+    }
+    expect(found.sort()).toEqual(["CreatedApiToken.secret"]);
   });
 
   it("accepts KILN_AUTH=off only on loopback", () => {
