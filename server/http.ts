@@ -17,6 +17,7 @@ import { useNoListCycles } from "./plugins/use-no-list-cycles.js";
 import { useRequestLimits } from "./plugins/use-request-limits.js";
 import { withRequestScope } from "./request-scope.js";
 import { schema } from "./schema/index.js";
+import { attachGraphqlWs } from "./ws.js";
 
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -86,7 +87,10 @@ function maskKilnError(error: unknown, message: string, isDev?: boolean): Error 
   return maskError(error, message, isDev);
 }
 
-export function createHttpServer(deps: Deps, api: ApiConfig = DEFAULT_API): { server: Server; yoga: ReturnType<typeof createYogaServer> } {
+export function createHttpServer(
+  deps: Deps,
+  api: ApiConfig = DEFAULT_API,
+): { server: Server; yoga: ReturnType<typeof createYogaServer>; closeSockets: () => Promise<void> } {
   const yoga = createYogaServer(deps, api);
   const server = createServer((req, res) => {
     if (!hostAllowed(req.headers.host, api.allowedHosts)) {
@@ -102,7 +106,9 @@ export function createHttpServer(deps: Deps, api: ApiConfig = DEFAULT_API): { se
       res.end("internal error");
     });
   });
-  return { server, yoga };
+  // graphql-ws on the same port and path as SSE.
+  const sockets = attachGraphqlWs(server, yoga, deps.db, api);
+  return { server, yoga, closeSockets: sockets.close };
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, deps: Deps, yoga: ReturnType<typeof createYogaServer>, api: ApiConfig) {

@@ -57,7 +57,7 @@ export async function startKiln(config: Config, log: (line: string) => void = co
   // Asked before listening: once "listening on" is printed, start-up is over (a supervisor may
   // signal Kiln at once, and the signal handlers go on right after startKiln returns).
   const needsSetup = config.api.auth && !(await accountsExist(database.db));
-  const { server } = createHttpServer(deps, config.api);
+  const { server, closeSockets } = createHttpServer(deps, config.api);
   try {
     await listen(server, config.port, config.host);
   } catch (error) {
@@ -90,6 +90,7 @@ export async function startKiln(config: Config, log: (line: string) => void = co
       stopping ??= (async () => {
         // Stop claiming and leave running scans on their hosts; offsets are persisted.
         await runner.stop();
+        await closeSockets();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           // Keep-alive and streaming connections would hold close() open.

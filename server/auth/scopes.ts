@@ -37,6 +37,9 @@ export const ROOT_FIELD_SCOPES: Record<"Query" | "Mutation" | "Subscription", Re
   },
   Subscription: {
     jobProgress: "read",
+    jobUpdates: "read",
+    driveUpdated: "read",
+    hostUpdated: "read",
   },
 };
 

@@ -1,12 +1,19 @@
-// Typed events of Kiln: job and stage progress, drive updates. In-process by default (graphql-yoga's
-// pubsub); the same interface takes a Redis event target when several Kiln processes share work.
+// Typed events of Kiln: job progress and state, drive and host changes. In-process by default
+// (graphql-yoga's pubsub); the same interface takes a Redis event target when several Kiln
+// processes share work.
 import { createPubSub } from "graphql-yoga";
 
 export interface JobEvent {
   jobId: string;
   driveId: string;
+  hostId: string;
   status: string;
+  /** Overall job percent. */
   progressPct: number;
+  /** When the job started running (ms since the epoch), for elapsed and ETA. */
+  startedAt: number | null;
+  /** When this was true (ms since the epoch). */
+  at: number;
   stage: {
     id: string;
     name: string;
@@ -20,6 +27,17 @@ export interface JobEvent {
   } | null;
 }
 
+export interface DriveEvent {
+  driveId: string;
+  hostId: string;
+}
+
+export interface HostEvent {
+  hostId: string;
+  /** The host (and its drives) are gone. */
+  removed: boolean;
+}
+
 export type KilnPubSub = ReturnType<typeof createKilnPubSub>;
 
 export function createKilnPubSub() {
@@ -28,6 +46,8 @@ export function createKilnPubSub() {
     jobs: [JobEvent];
     /** One job's updates. */
     job: [jobId: string, event: JobEvent];
+    drives: [DriveEvent];
+    hosts: [HostEvent];
   }>();
 }
 
@@ -35,3 +55,5 @@ export function publishJobEvent(pubsub: KilnPubSub, event: JobEvent): void {
   pubsub.publish("jobs", event);
   pubsub.publish("job", event.jobId, event);
 }
+
+export const TERMINAL_JOB_STATUSES: ReadonlySet<string> = new Set(["passed", "failed", "cancelled", "unknown"]);

@@ -1,7 +1,8 @@
 // Runs one claimed job: its stages in order, each to an outcome, and the job to its end state.
 import type { Db } from "../db/client.js";
 import type { Stage } from "../db/generated/sqlite/client.js";
-import { type KilnPubSub, publishJobEvent } from "../events/pubsub.js";
+import { publishJobState } from "../events/job-state.js";
+import type { KilnPubSub } from "../events/pubsub.js";
 import type { HostRegistry } from "../services/host-registry.js";
 import { getSettings } from "../services/settings.js";
 import type { StageName } from "./profiles.js";
@@ -131,6 +132,5 @@ async function endJob(
       },
     }),
   ]);
-  const job = await db.burnInJob.findUniqueOrThrow({ where: { id: jobId } });
-  publishJobEvent(deps.pubsub, { jobId, driveId: job.driveId, status: job.status, progressPct: job.progressPct, stage: null });
+  await publishJobState(db, deps.pubsub, jobId);
 }

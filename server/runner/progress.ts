@@ -65,7 +65,14 @@ export class StageProgress {
   constructor(
     private readonly db: Db,
     private readonly pubsub: KilnPubSub,
-    private readonly job: { id: string; driveId: string; status: string; progressPct: number },
+    private readonly job: {
+      id: string;
+      driveId: string;
+      status: string;
+      progressPct: number;
+      startedAt: Date | null;
+      drive: { hostId: string };
+    },
     /** Every stage of the job (for the weighted job percent); the current one is updated in place. */
     private readonly stages: StageView[],
     readonly stage: CurrentStage & Record<string, unknown>,
@@ -157,8 +164,11 @@ export class StageProgress {
     publishJobEvent(this.pubsub, {
       jobId: this.job.id,
       driveId: this.job.driveId,
+      hostId: this.job.drive.hostId,
       status: this.job.status,
       progressPct: this.jobPct,
+      startedAt: this.job.startedAt?.getTime() ?? null,
+      at: this.now(),
       stage: {
         id: s.id,
         name: s.name,

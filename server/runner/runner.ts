@@ -6,6 +6,7 @@
 // of the lock finishes a job; a lock is refreshed while the job runs, and a lock older than the
 // lease belongs to a dead Kiln and may be taken over.
 import type { Db } from "../db/client.js";
+import { publishJobState } from "../events/job-state.js";
 import type { KilnPubSub } from "../events/pubsub.js";
 import type { HostRegistry } from "../services/host-registry.js";
 import { getSettings } from "../services/settings.js";
@@ -161,6 +162,7 @@ export class JobRunner {
       total += 1;
       perHost.set(hostId, (perHost.get(hostId) ?? 0) + 1);
       busyDrives.add(job.driveId);
+      await publishJobState(db, this.deps.pubsub, job.id);
       this.launch(job.id, hostId);
     }
   }

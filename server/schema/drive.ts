@@ -4,7 +4,7 @@ import { DriveUsageRef } from "./drive-usage.js";
 import { oneOf, SMART_HEALTHS, SmartHealthRef } from "./enums.js";
 import { boundedFirst } from "./field-helpers.js";
 
-builder.prismaObject("Drive", {
+export const DriveRef = builder.prismaObject("Drive", {
   description: "A drive, identified by its serial (+WWN) on one host, never by its /dev name.",
   fields: (t) => ({
     id: t.exposeID("id"),

@@ -10,5 +10,6 @@ import "./job.js";
 import "./unlock.js";
 import "./settings.js";
 import "./auth.js";
+import "./live.js";
 
 export const schema = builder.toSchema();

@@ -11,13 +11,12 @@ import {
   UnlockRequiredError,
   ValidationError,
 } from "../errors.js";
-import type { JobEvent } from "../events/pubsub.js";
-import { PROFILE_NAMES, STAGE_NAMES } from "../runner/profiles.js";
+import { PROFILE_NAMES } from "../runner/profiles.js";
 import type { JobOptions } from "../runner/stage-context.js";
 import type { Verdict } from "../runner/verdict.js";
 import { cancelBurnIn, resumeBurnIn, startBurnIn } from "../services/jobs.js";
 import { builder } from "./builder.js";
-import { JOB_STATUSES, JobStatusRef, oneOf, ProfileRef, STAGE_STATUSES, StageNameRef, StageStatusRef, VerdictOutcomeRef } from "./enums.js";
+import { JOB_STATUSES, JobStatusRef, oneOf, ProfileRef, VerdictOutcomeRef } from "./enums.js";
 import { connectionComplexity, parseStoredJson } from "./field-helpers.js";
 
 const VerdictRef = builder.objectRef<Verdict>("Verdict").implement({
@@ -192,41 +191,5 @@ builder.mutationField("resumeBurnIn", (t) =>
     args: { jobId: t.arg.id({ required: true }) },
     errors: { types: [...START_ERRORS, JobStateError] },
     resolve: (_root, { jobId }, ctx) => resumeBurnIn(ctx, String(jobId), ctx.actor),
-  }),
-);
-
-const JobEventRef = builder.objectRef<JobEvent>("JobProgressEvent").implement({
-  description: "A live update of a job: its percent and its current stage's vitals.",
-  fields: (t) => ({
-    jobId: t.exposeString("jobId"),
-    driveId: t.exposeString("driveId"),
-    status: t.field({ type: JobStatusRef, resolve: (e) => oneOf(JOB_STATUSES, e.status, "job status") }),
-    progressPct: t.exposeFloat("progressPct"),
-    stageName: t.field({
-      type: StageNameRef,
-      nullable: true,
-      resolve: (e) => (e.stage ? oneOf(STAGE_NAMES, e.stage.name, "stage name") : null),
-    }),
-    stageStatus: t.field({
-      type: StageStatusRef,
-      nullable: true,
-      resolve: (e) => (e.stage ? oneOf(STAGE_STATUSES, e.stage.status, "stage status") : null),
-    }),
-    stageProgressPct: t.float({ nullable: true, resolve: (e) => e.stage?.progressPct ?? null }),
-    phase: t.int({ nullable: true, resolve: (e) => e.stage?.phase ?? null }),
-    phasePct: t.float({ nullable: true, resolve: (e) => e.stage?.phasePct ?? null }),
-    mbps: t.float({ nullable: true, resolve: (e) => e.stage?.mbps ?? null }),
-    badBlocks: t.int({ nullable: true, resolve: (e) => e.stage?.badBlocks ?? null }),
-    temperatureC: t.int({ nullable: true, resolve: (e) => e.stage?.temperatureC ?? null }),
-  }),
-});
-
-builder.subscriptionField("jobProgress", (t) =>
-  t.field({
-    type: JobEventRef,
-    description: "Live progress of one job, or of every job when jobId is omitted.",
-    args: { jobId: t.arg.id({ required: false }) },
-    subscribe: (_root, { jobId }, ctx) => (jobId ? ctx.pubsub.subscribe("job", String(jobId)) : ctx.pubsub.subscribe("jobs")),
-    resolve: (event) => event,
   }),
 );

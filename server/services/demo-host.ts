@@ -1,13 +1,10 @@
-// `kiln serve --demo`: the demo host and its sparse-file drives, made on first start.
-import type { Db } from "../db/client.js";
 import { DEMO_DRIVES, ensureDemoDriveFiles } from "../transport/demo-drives.js";
 import { audit } from "./audit.js";
-import type { HostRegistry } from "./host-registry.js";
-import { refreshInventory } from "./inventory.js";
+import { type InventoryDeps, refreshInventory } from "./inventory.js";
 
 export const DEMO_HOST_NAME = "demo";
 
-export async function ensureDemoHost(deps: { db: Db; registry: HostRegistry }, dataDir: string): Promise<string> {
+export async function ensureDemoHost(deps: InventoryDeps, dataDir: string): Promise<string> {
   await ensureDemoDriveFiles(dataDir);
   let host = await deps.db.host.findFirst({ where: { transport: "demo" } });
   if (!host) {

@@ -6,14 +6,10 @@ import type { Db } from "../db/client.js";
 import type { Host } from "../db/generated/sqlite/client.js";
 import { HostBusyError, HostKeyUntrustedError, NotFoundError, ValidationError } from "../errors.js";
 import { audit } from "./audit.js";
-import type { HostRegistry } from "./host-registry.js";
-import { refreshInventory } from "./inventory.js";
+import { type InventoryDeps, refreshInventory } from "./inventory.js";
 import { resolveKeyPath } from "./ssh-keys.js";
 
-export interface HostDeps {
-  db: Db;
-  registry: HostRegistry;
-}
+export type HostDeps = InventoryDeps;
 
 const hostName = z
   .string()
@@ -120,6 +116,7 @@ export async function addHost(deps: HostDeps, raw: HostInput, actor: string): Pr
     return created;
   });
   await firstContact(deps, host);
+  deps.pubsub.publish("hosts", { hostId: host.id, removed: false });
   return hostOrThrow(deps.db, host.id);
 }
 
@@ -174,6 +171,7 @@ export async function updateHost(deps: HostDeps, id: string, raw: HostInput, act
   });
   await deps.registry.forget(id);
   if (moved) await firstContact(deps, updated);
+  deps.pubsub.publish("hosts", { hostId: id, removed: false });
   return hostOrThrow(deps.db, id);
 }
 
@@ -186,6 +184,7 @@ export async function removeHost(deps: HostDeps, id: string, actor: string): Pro
     await audit(tx, { actor, action: "host.remove", subjectType: "host", subjectId: id, details: { name: host.name } });
   });
   await deps.registry.forget(id);
+  deps.pubsub.publish("hosts", { hostId: id, removed: true });
   return host;
 }
 
@@ -221,5 +220,6 @@ export async function trustHostKey(deps: HostDeps, id: string, fingerprint: stri
     });
   });
   await deps.registry.forget(id);
+  deps.pubsub.publish("hosts", { hostId: id, removed: false });
   return hostOrThrow(deps.db, id);
 }

@@ -1,15 +1,11 @@
-// Periodic inventory of every host (default every 5 minutes). Hosts waiting for an operator
-// (untrusted or changed key) are left alone: contacting them again would only repeat the refusal.
-import type { Db } from "../db/client.js";
-import type { HostRegistry } from "./host-registry.js";
-import { refreshInventory } from "./inventory.js";
+import { type InventoryDeps, refreshInventory } from "./inventory.js";
 
 export class InventoryScheduler {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
 
   constructor(
-    private readonly deps: { db: Db; registry: HostRegistry },
+    private readonly deps: InventoryDeps,
     private readonly intervalMs: number,
     private readonly log: (line: string) => void = console.log,
   ) {}

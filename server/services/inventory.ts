@@ -4,6 +4,7 @@
 import type { Db } from "../db/client.js";
 import type { Host } from "../db/generated/sqlite/client.js";
 import { HostKeyMismatchError, HostKeyUntrustedError, HostUnreachableError, NotFoundError } from "../errors.js";
+import type { KilnPubSub } from "../events/pubsub.js";
 import { HostOutputError } from "../parsers/host-json.js";
 import { combineUsage, type DriveUsage, type LsblkDisk, parseLsblk } from "../parsers/lsblk.js";
 import { type ProbedDevice, parseSignatureProbe, SIGNATURE_PROBE_SCRIPT, usageOfProbe } from "../parsers/signatures.js";
@@ -267,8 +268,16 @@ export interface InventoryOutcome {
  * Refresh one host's inventory and store it. On failure the host shows why (unreachable, key
  * untrusted or changed) and its drives keep their last known state.
  */
+export interface InventoryDeps {
+  db: Db;
+  registry: HostRegistry;
+  /** Each refresh publishes its host and the drives it wrote (hostUpdated, driveUpdated). */
+  pubsub: KilnPubSub;
+  now?: () => Date;
+}
+
 export async function refreshInventory(
-  deps: { db: Db; registry: HostRegistry; now?: () => Date },
+  deps: InventoryDeps,
   hostId: string,
   options: { operator?: boolean } = {},
 ): Promise<InventoryOutcome> {
@@ -281,7 +290,9 @@ export async function refreshInventory(
   try {
     collected = await collectInventory(registry.transportFor(host));
   } catch (error) {
-    throw await recordFailure(db, host, error);
+    const failure = await recordFailure(db, host, error);
+    deps.pubsub.publish("hosts", { hostId: host.id, removed: false });
+    throw failure;
   }
   const found = await storeInventory(db, host.id, collected.drives, now);
   await db.host.update({
@@ -289,6 +300,8 @@ export async function refreshInventory(
     // A host that answered is ok, with no warning text; what it did not list has its own field.
     data: { status: "ok", statusReason: null, skippedDevices: JSON.stringify(collected.skipped), lastSeenAt: now },
   });
+  for (const driveId of found.touched) deps.pubsub.publish("drives", { driveId, hostId: host.id });
+  deps.pubsub.publish("hosts", { hostId: host.id, removed: false });
   return { hostId: host.id, found: collected.drives.length, missing: found.missing, skipped: collected.skipped };
 }
 
@@ -324,7 +337,8 @@ async function recordFailure(db: Db, host: Host, error: unknown): Promise<Error>
   return new HostUnreachableError(host.id, error.reason, error.message);
 }
 
-async function storeInventory(db: Db, hostId: string, drives: FoundDrive[], now: Date): Promise<{ missing: number }> {
+/** Stores what a host listed; says how many drives went missing and which drives it wrote. */
+async function storeInventory(db: Db, hostId: string, drives: FoundDrive[], now: Date): Promise<{ missing: number; touched: string[] }> {
   return db.$transaction(async (tx) => {
     const known = await tx.drive.findMany({ where: { hostId } });
     const seen = new Set<string>();
@@ -361,6 +375,6 @@ async function storeInventory(db: Db, hostId: string, drives: FoundDrive[], now:
     }
     const gone = known.filter((k) => !seen.has(k.id) && !k.missing).map((k) => k.id);
     if (gone.length) await tx.drive.updateMany({ where: { id: { in: gone } }, data: { missing: true } });
-    return { missing: gone.length };
+    return { missing: gone.length, touched: [...seen, ...gone] };
   });
 }

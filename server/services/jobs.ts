@@ -17,6 +17,8 @@ import {
   UnlockRequiredError,
   ValidationError,
 } from "../errors.js";
+import { publishJobState } from "../events/job-state.js";
+import type { KilnPubSub } from "../events/pubsub.js";
 import { STANDARD_PATTERNS } from "../parsers/badblocks.js";
 import { chooseGeometry } from "../runner/geometry.js";
 import { PROFILE_NAMES, PROFILES, type ProfileName, type StagePlan } from "../runner/profiles.js";
@@ -29,6 +31,7 @@ import { findUsableGrant, whyNoGrant } from "./unlock.js";
 export interface JobDeps {
   db: Db;
   runner: Pick<JobRunner, "wake" | "cancel" | "isRunning">;
+  pubsub: KilnPubSub;
 }
 
 const powerOfTwo = (n: number) => (n & (n - 1)) === 0;
@@ -138,6 +141,7 @@ export async function startBurnIn(deps: JobDeps, input: StartInput, actor: strin
     }
     return created;
   });
+  for (const job of jobs) await publishJobState(db, deps.pubsub, job.id);
   deps.runner.wake();
   return jobs;
 }
@@ -196,6 +200,7 @@ export async function cancelBurnIn(deps: JobDeps, jobId: string, actor: string, 
     if (count === 1) {
       await db.stage.updateMany({ where: { jobId }, data: { status: "skipped" } });
       await audit(db, { actor, action: "job.cancel", subjectType: "job", subjectId: jobId, details: { was: "queued" } });
+      await publishJobState(db, deps.pubsub, jobId);
       return db.burnInJob.findUniqueOrThrow({ where: { id: jobId } });
     }
     // It was claimed meanwhile: cancel it as a running job.
@@ -278,6 +283,7 @@ export async function resumeBurnIn(deps: JobDeps, jobId: string, actor: string, 
     await audit(tx, { actor, action: "job.resume", subjectType: "job", subjectId: created.id, details: { resumes: old.id, patterns } });
     return created;
   });
+  await publishJobState(db, deps.pubsub, job.id);
   deps.runner.wake();
   return job;
 }

@@ -118,7 +118,7 @@ describe("accounts, sessions and API tokens", () => {
   });
 
   it("refuses a revoked or expired token, and ends its open subscription", async () => {
-    const live = subscribe(`http://${new URL(kiln.url).host}`, "subscription { jobProgress { jobId } }", {}, bearer("dashboard"));
+    const live = subscribe(`http://${new URL(kiln.url).host}`, "subscription { jobUpdates { jobId } }", {}, bearer("dashboard"));
     const tokens = (await asAdmin("{ apiTokens { id name } }")).data?.apiTokens as Array<{ id: string; name: string }>;
     const id = tokens.find((t) => t.name === "dashboard")?.id;
     expect((await asAdmin("mutation($id: ID!) { revokeApiToken(id: $id) { __typename } }", { id })).data).toEqual({
@@ -149,7 +149,7 @@ describe("accounts, sessions and API tokens", () => {
       'mutation { createApiToken(name: "alice-ci", scope: operate) { ... on CreateApiTokenSuccess { data { secret } } } }',
     );
     secrets["alice-ci"] = (token.data as { createApiToken: { data: { secret: string } } }).createApiToken.data.secret;
-    const live = subscribe(`http://${new URL(kiln.url).host}`, "subscription { jobProgress { jobId } }", {}, bearer("alice-ci"));
+    const live = subscribe(`http://${new URL(kiln.url).host}`, "subscription { jobUpdates { jobId } }", {}, bearer("alice-ci"));
 
     const update = (variables: Record<string, unknown>) =>
       asAdmin(

@@ -47,11 +47,16 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
       const started = await startJob(rig.kiln.url, [driveOf(0).id], "full");
       expect(started.__typename).toBe("StartBurnInSuccess");
       const jobId = started.data?.[0]?.id as string;
-      const progress = subscribe<{ progressPct: number; status: string; stageName: string | null; phase: number | null }>(
-        rig.kiln.url,
-        "subscription($id: ID) { jobProgress(jobId: $id) { progressPct status stageName phase } }",
-        { id: jobId },
-      );
+      const progress = subscribe<{
+        progressPct: number;
+        status: string;
+        stageName: string | null;
+        phase: number | null;
+        pattern: number | null;
+        mode: string | null;
+      }>(rig.kiln.url, "subscription($id: ID!) { jobProgress(jobId: $id) { progressPct status stageName phase pattern mode } }", {
+        id: jobId,
+      });
       try {
         await progress.until((e) => e.status === "passed", 90_000);
       } finally {
@@ -77,7 +82,15 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
       const percents = progress.events.map((e) => e.progressPct);
       expect(percents.length).toBeGreaterThan(5);
       for (let i = 1; i < percents.length; i++) expect(percents[i]).toBeGreaterThanOrEqual(percents[i - 1] ?? 0);
-      expect(new Set(progress.events.filter((e) => e.stageName === "surface_validate").map((e) => e.phase)).size).toBeGreaterThanOrEqual(2);
+      const scanEvents = progress.events.filter((e) => e.stageName === "surface_validate" && e.phase !== null);
+      expect(new Set(scanEvents.map((e) => e.phase)).size).toBeGreaterThanOrEqual(2);
+      // Phase 2p-1 writes pattern p, phase 2p reads it back.
+      for (const e of scanEvents) {
+        expect(e.pattern).toBe(Math.ceil((e.phase ?? 0) / 2));
+        expect(e.mode).toBe((e.phase ?? 0) % 2 === 1 ? "write" : "verify");
+      }
+      // The stream ended with the job: its last event is the end.
+      expect(progress.events.at(-1)?.status).toBe("passed");
     },
     waitsBudget(1),
   );
@@ -89,7 +102,7 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
       const jobId = started.data?.[0]?.id as string;
       const vitals = subscribe<{ stageName: string | null; phase: number | null; mbps: number | null }>(
         rig.kiln.url,
-        "subscription($id: ID) { jobProgress(jobId: $id) { stageName phase mbps } }",
+        "subscription($id: ID!) { jobProgress(jobId: $id) { stageName phase mbps } }",
         { id: jobId },
       );
       try {

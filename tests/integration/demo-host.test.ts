@@ -140,7 +140,7 @@ describe("demo host", () => {
       expect(jobIds).toHaveLength(4);
       let most = 0;
       // Watch every change of every job until all have ended.
-      const events = subscribe<{ jobId: string; status: string }>(kiln.url, "subscription { jobProgress { jobId status } }");
+      const events = subscribe<{ jobId: string; status: string }>(kiln.url, "subscription { jobUpdates { jobId status } }");
       try {
         for (;;) {
           const jobs = await kiln.database.db.burnInJob.findMany({ where: { id: { in: jobIds } }, orderBy: { createdAt: "asc" } });
@@ -176,7 +176,7 @@ describe("demo host", () => {
       );
       const ids = started.data?.startBurnIn.data.map((j) => j.id) ?? [];
       expect(ids).toHaveLength(4);
-      const events = subscribe<{ jobId: string; status: string }>(kiln.url, "subscription { jobProgress { jobId status } }");
+      const events = subscribe<{ jobId: string; status: string }>(kiln.url, "subscription { jobUpdates { jobId status } }");
       try {
         const done = new Set<string>();
         while (done.size < 4) {

@@ -110,7 +110,7 @@ describe("stage progress writes", () => {
     const progress = new StageProgress(
       db as never,
       pubsub as never,
-      { id: "j1", driveId: "d1", status: "running", progressPct: 0 },
+      { id: "j1", driveId: "d1", status: "running", progressPct: 0, startedAt: null, drive: { hostId: "h1" } },
       [stage],
       stage,
       () => clock,

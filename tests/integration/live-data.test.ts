@@ -1,0 +1,292 @@
+// Live data through the real client packages: graphql-ws over WebSocket and graphql-sse over
+// Server-Sent Events, on one /graphql, with accounts on. A job's stream starts with its state
+// and ends with it; a dashboard's stream filters by host and status; inventory refreshes reach
+// driveUpdated and hostUpdated. The socket keeps the trust boundary: no token, a foreign Origin,
+// a foreign Host or too small a scope gets nothing; a revoked token's stream ends.
+import { createClient as createSseClient } from "graphql-sse";
+import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { loadConfig } from "../../server/config.js";
+import { type RunningKiln, startKiln } from "../../server/main.js";
+import { type Credentials, gqlAs, setUpAccounts } from "../helpers/accounts.js";
+import { waitsBudget } from "../helpers/burn-in-host.js";
+import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+
+type Result<T> = { data?: T | null; errors?: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }> };
+
+/** Every result of one operation until the server completes it (or `limit` results). */
+async function collect<T>(results: AsyncIterable<Result<T>>, limit = Number.POSITIVE_INFINITY): Promise<Array<Result<T>>> {
+  const seen: Array<Result<T>> = [];
+  for await (const result of results) {
+    seen.push(result);
+    if (seen.length >= limit) break;
+  }
+  return seen;
+}
+
+describe("live data over graphql-ws and graphql-sse", () => {
+  let kiln: RunningKiln;
+  let creds: Credentials;
+  let wsUrl: string;
+  const wsClients: WsClient[] = [];
+
+  const wsClient = (connectionParams: Record<string, unknown>, options: { origin?: string; cookie?: string } = {}) => {
+    const headers: Record<string, string> = {};
+    if (options.origin) headers.origin = options.origin;
+    if (options.cookie) headers.cookie = options.cookie;
+    const client = createWsClient({
+      url: wsUrl,
+      connectionParams,
+      retryAttempts: 0,
+      lazy: true,
+      webSocketImpl: class extends WebSocket {
+        constructor(url: string, protocols?: string | string[]) {
+          super(url, protocols, { headers });
+        }
+      },
+    });
+    wsClients.push(client);
+    return client;
+  };
+  const startSimulated = async (driveId: string, seconds = 3) => {
+    const r = await gqlAs<{ startBurnIn: { data: Array<{ id: string }> } }>(
+      kiln.url,
+      creds.tokens.operate,
+      "mutation($ids: [ID!]!, $s: Float) { startBurnIn(driveIds: $ids, profile: simulate, options: { simulateSeconds: $s, simulateHz: 10 }) { ... on StartBurnInSuccess { data { id } } } }",
+      { ids: [driveId], s: seconds },
+    );
+    const id = r.data?.startBurnIn.data[0]?.id;
+    if (!id) throw new Error(`startBurnIn: ${JSON.stringify(r)}`);
+    return id;
+  };
+  let drives: Array<{ id: string; host: { id: string } }> = [];
+
+  beforeAll(async () => {
+    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir(), "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+    wsUrl = `${kiln.url.replace(/^http/, "ws")}/graphql`;
+    creds = await setUpAccounts(kiln.url);
+    const r = await gqlAs<{ drives: typeof drives }>(kiln.url, creds.tokens.read, "{ drives { id host { id } } }");
+    drives = r.data?.drives ?? [];
+    expect(drives).toHaveLength(4);
+  });
+  afterAll(async () => {
+    for (const c of wsClients) await c.dispose();
+    await kiln?.stop();
+    removeTempDirs();
+  });
+
+  it(
+    "follows one job over graphql-ws: its state first, every update, then the end",
+    async () => {
+      const client = wsClient({ authorization: `Bearer ${creds.tokens.read}` });
+      const jobId = await startSimulated(drives[0]?.id as string);
+      type E = {
+        jobProgress: {
+          jobId: string;
+          hostId: string;
+          status: string;
+          progressPct: number;
+          stageName: string | null;
+          elapsedSeconds: number | null;
+          etaSeconds: number | null;
+        };
+      };
+      const results = await collect<E>(
+        client.iterate({
+          query:
+            "subscription($id: ID!) { jobProgress(jobId: $id) { jobId hostId status progressPct stageName elapsedSeconds etaSeconds } }",
+          variables: { id: jobId },
+        }),
+      );
+      expect(results.every((r) => !r.errors)).toBe(true);
+      const events = results.map((r) => r.data?.jobProgress as E["jobProgress"]);
+      // The first event is the state at subscription time: queued or already running.
+      expect(["queued", "running"]).toContain(events[0]?.status);
+      expect(events[0]?.jobId).toBe(jobId);
+      expect(events[0]?.hostId).toBe(drives[0]?.host.id);
+      // The stream ended by itself with the job.
+      expect(events.at(-1)).toMatchObject({ status: "passed", progressPct: 100, etaSeconds: null });
+      const running = events.filter((e) => e.status === "running" && e.stageName === "simulate");
+      expect(running.length).toBeGreaterThan(5);
+      for (const e of running) {
+        expect(e.elapsedSeconds).not.toBeNull();
+        // No ETA below 0.5% overall; an ETA from then on.
+        if (e.progressPct < 0.5) expect(e.etaSeconds).toBeNull();
+        else expect(e.etaSeconds).toBeGreaterThanOrEqual(0);
+      }
+      for (let i = 1; i < running.length; i++) {
+        expect(running[i]?.progressPct).toBeGreaterThanOrEqual(running[i - 1]?.progressPct ?? 0);
+        expect(running[i]?.elapsedSeconds).toBeGreaterThanOrEqual(running[i - 1]?.elapsedSeconds ?? 0);
+      }
+      // A job that has ended: one event, its final state, and the stream completes.
+      const again = await collect<E>(
+        client.iterate({ query: "subscription($id: ID!) { jobProgress(jobId: $id) { status } }", variables: { id: jobId } }),
+      );
+      expect(again.map((r) => r.data?.jobProgress.status)).toEqual(["passed"]);
+      // An unknown job: one result with the error, and the operation ends.
+      const missing = await collect(client.iterate({ query: 'subscription { jobProgress(jobId: "no-such-job") { status } }' }));
+      expect(missing).toMatchObject([{ errors: [{ message: "job no-such-job not found", extensions: { code: "NOT_FOUND" } }] }]);
+    },
+    waitsBudget(1),
+  );
+
+  it(
+    "streams a dashboard over graphql-sse, filtered by host and status",
+    async () => {
+      let connected = 0;
+      let bothConnected: () => void = () => {};
+      const listening = new Promise<void>((resolve) => {
+        bothConnected = resolve;
+      });
+      const client = createSseClient({
+        url: `${kiln.url}/graphql`,
+        headers: { authorization: `Bearer ${creds.tokens.read}` },
+        retryAttempts: 0,
+        on: {
+          connected: () => {
+            connected += 1;
+            if (connected === 2) bothConnected();
+          },
+        },
+      });
+      type E = { jobUpdates: { jobId: string; status: string } };
+      const finished = client.iterate<E["jobUpdates"] extends infer X ? { jobUpdates: X } : never>({
+        query: "subscription($h: ID) { jobUpdates(hostId: $h, status: [passed, failed]) { jobId status } }",
+        variables: { h: drives[1]?.host.id },
+      });
+      const everything = client.iterate<E>({ query: "subscription { jobUpdates { jobId status } }" });
+      const first = finished.next();
+      const all = everything.next();
+      // graphql-sse opens its streams when iterated: wait until the server answered both.
+      await listening;
+      const a = await startSimulated(drives[1]?.id as string, 1);
+      const b = await startSimulated(drives[2]?.id as string, 1);
+      const seen: string[] = [];
+      let result = await first;
+      for (;;) {
+        const e = (result.value as Result<E>).data?.jobUpdates;
+        if (e) seen.push(`${e.jobId}:${e.status}`);
+        if (seen.length === 2) break;
+        result = await finished.next();
+      }
+      // Only ended jobs, of both drives (the demo host has them all), each once.
+      expect(seen.sort()).toEqual([`${a}:passed`, `${b}:passed`].sort());
+      expect(((await all).value as Result<E>).data?.jobUpdates.jobId).toBe(a);
+      await finished.return?.();
+      await everything.return?.();
+      client.dispose();
+    },
+    waitsBudget(1),
+  );
+
+  it("reports inventory refreshes through driveUpdated and hostUpdated", async () => {
+    const hostId = drives[0]?.host.id as string;
+    let connected = 0;
+    let allConnected: () => void = () => {};
+    const listening = new Promise<void>((resolve) => {
+      allConnected = resolve;
+    });
+    const client = createSseClient({
+      url: `${kiln.url}/graphql`,
+      headers: { authorization: `Bearer ${creds.tokens.read}` },
+      retryAttempts: 0,
+      on: {
+        connected: () => {
+          connected += 1;
+          if (connected === 3) allConnected();
+        },
+      },
+    });
+    type D = { driveUpdated: { id: string; serial: string; host: { id: string } } };
+    type H = { hostUpdated: { hostId: string; removed: boolean; host: { status: string } | null } };
+    const driveEvents = client.iterate<D>({
+      query: "subscription($h: ID) { driveUpdated(hostId: $h) { id serial host { id } } }",
+      variables: { h: hostId },
+    });
+    const otherHost = client.iterate<D>({ query: 'subscription { driveUpdated(hostId: "another-host") { id } }' });
+    const hostEvents = client.iterate<H>({ query: "subscription { hostUpdated { hostId removed host { status } } }" });
+    const firstDrive = driveEvents.next();
+    const firstOther = otherHost.next();
+    const firstHost = hostEvents.next();
+    await listening;
+    const r = await gqlAs(kiln.url, creds.tokens.operate, "mutation($id: ID!) { refreshInventory(hostId: $id) { __typename } }", {
+      id: hostId,
+    });
+    expect(r.data).toEqual({ refreshInventory: { __typename: "RefreshInventorySuccess" } });
+    const seen = new Set<string>();
+    let next = firstDrive;
+    while (seen.size < 4) {
+      const drive = ((await next).value as Result<D>).data?.driveUpdated;
+      expect(drive?.host.id).toBe(hostId);
+      seen.add(drive?.id as string);
+      next = driveEvents.next();
+    }
+    expect([...seen].sort()).toEqual(drives.map((d) => d.id).sort());
+    expect(((await firstHost).value as Result<H>).data?.hostUpdated).toEqual({ hostId, removed: false, host: { status: "ok" } });
+    // Another host's filter let nothing of this one through.
+    let other = "nothing";
+    firstOther.then(() => {
+      other = "event";
+    });
+    await gqlAs(kiln.url, creds.tokens.read, "{ me { name } }");
+    expect(other).toBe("nothing");
+    client.dispose();
+  });
+
+  it("keeps the trust boundary on the socket: token, scope, Origin, Host, revocation", async () => {
+    const closeCode = (client: WsClient) =>
+      new Promise<number>((resolve) => {
+        client.on("closed", (event) => resolve((event as { code: number }).code));
+        client
+          .iterate({ query: "subscription { hostUpdated { hostId } }" })
+          .next()
+          .catch(() => {});
+      });
+    // No credentials, or a wrong token: closed with 4403 before any operation.
+    expect(await closeCode(wsClient({}))).toBe(4403);
+    expect(await closeCode(wsClient({ authorization: "Bearer kiln_not-a-token" }))).toBe(4403);
+
+    // A page on another site cannot open a socket, even with the operator's session cookie.
+    const hostile = new WebSocket(wsUrl, "graphql-transport-ws", { headers: { origin: "http://evil.example", cookie: creds.cookie } });
+    const refused = await new Promise<number>((resolve) => hostile.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0)));
+    expect(refused).toBe(403);
+    // DNS rebinding: a Host header Kiln does not answer to.
+    const rebound = new WebSocket(wsUrl, "graphql-transport-ws", { headers: { host: "evil.example" } });
+    expect(await new Promise<number>((resolve) => rebound.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0)))).toBe(
+      421,
+    );
+    // Kiln's own page (same origin) with the session cookie is fine.
+    const own = wsClient({}, { origin: new URL(kiln.url).origin, cookie: creds.cookie });
+    const me = await collect<{ me: { name: string; via: string } }>(own.iterate({ query: "{ me { name via } }" }));
+    expect(me[0]?.data?.me).toEqual({ name: "admin", via: "session" });
+
+    // A read token over the socket cannot start burn-ins.
+    const reader = wsClient({ authorization: `Bearer ${creds.tokens.read}` });
+    const start = await collect(
+      reader.iterate({ query: `mutation { startBurnIn(driveIds: ["${drives[3]?.id}"], profile: quick) { __typename } }` }),
+    );
+    expect(start[0]?.errors?.[0]).toMatchObject({ message: "startBurnIn needs the operate scope; token test-read (admin) has read" });
+
+    // Revoking the token ends its open streams.
+    const tokens = await gqlAs<{ apiTokens: Array<{ id: string; name: string }> }>(
+      kiln.url,
+      creds.tokens.admin,
+      "{ apiTokens { id name } }",
+    );
+    const readId = tokens.data?.apiTokens.find((t) => t.name === "test-read")?.id;
+    const stream = reader.iterate({ query: "subscription { hostUpdated { hostId } }" });
+    // The stream is live once it carries an event (a refresh publishes the host).
+    const first = stream.next();
+    for (let settled = false; !settled; ) {
+      await gqlAs(kiln.url, creds.tokens.operate, "mutation($id: ID!) { refreshInventory(hostId: $id) { __typename } }", {
+        id: drives[0]?.host.id,
+      });
+      settled = await Promise.race([first.then(() => true), gqlAs(kiln.url, creds.tokens.read, "{ me { name } }").then(() => false)]);
+    }
+    await gqlAs(kiln.url, creds.tokens.admin, "mutation($id: ID!) { revokeApiToken(id: $id) { __typename } }", { id: readId });
+    expect(await stream.next()).toEqual({ done: true, value: undefined });
+    // A new socket with the revoked token is refused.
+    expect(await closeCode(wsClient({ authorization: `Bearer ${creds.tokens.read}` }))).toBe(4403);
+  }, 30_000);
+});
