@@ -92,7 +92,10 @@ export function attachGraphqlWs(
         // The Origin check above is this socket's CSRF protection; as for a POST with the CSRF
         // header, mutations may run on it.
         headers.set(CSRF_HEADER, "ws");
-        ctx.extra.kilnRequest = new Request(`http://${req.headers.host ?? "kiln.invalid"}${req.url ?? "/graphql"}`, { method: "POST", headers });
+        ctx.extra.kilnRequest = new Request(`http://${req.headers.host ?? "kiln.invalid"}${req.url ?? "/graphql"}`, {
+          method: "POST",
+          headers,
+        });
         if (!api.auth) return true;
         const viewer = await viewerFor(db, {
           session: cookieValue(headers.get("cookie"), SESSION_COOKIE),
@@ -102,7 +105,8 @@ export function attachGraphqlWs(
         return viewer.scope !== null;
       },
       onSubscribe: async (ctx, id, payload) => {
-        const open = (ctx.extra.open ??= new Set());
+        ctx.extra.open ??= new Set();
+        const open = ctx.extra.open;
         if (open.size >= WS_MAX_OPERATIONS) return [new GraphQLError(`at most ${WS_MAX_OPERATIONS} operations at once on one socket`)];
         const enveloped = yoga.getEnveloped({ ...ctx, request: ctx.extra.kilnRequest, params: payload });
         let document: DocumentNode;
