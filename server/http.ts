@@ -11,6 +11,7 @@ import { handleAuthRoute } from "./auth-routes.js";
 import { type ApiConfig, DEFAULT_CLIENT_DIR } from "./config.js";
 import { type Context, createContext, type Deps } from "./context.js";
 import { databaseReachable } from "./db/client.js";
+import { GRAPHIQL_DOCUMENT, GRAPHIQL_VARIABLES } from "./graphiql-document.js";
 import { hostAllowed, hostName } from "./http-guards.js";
 import { CSRF_HEADER, useAccessControl } from "./plugins/use-access-control.js";
 import { useNoListCycles } from "./plugins/use-no-list-cycles.js";
@@ -56,7 +57,15 @@ export function createYogaServer(deps: Deps, api: ApiConfig = DEFAULT_API): Yoga
     context,
     graphqlEndpoint: "/graphql",
     // A signed-in browser's GraphiQL sends the CSRF header every cookie session must send.
-    graphiql: api.graphiql ? { title: "Kiln GraphQL", headers: JSON.stringify({ [CSRF_HEADER]: "1" }) } : false,
+    // It opens with Kiln's own example document and follows subscriptions over graphql-ws.
+    graphiql: api.graphiql
+      ? {
+          title: "Kiln GraphQL",
+          headers: JSON.stringify({ [CSRF_HEADER]: "1" }),
+          defaultTabs: [{ query: GRAPHIQL_DOCUMENT, variables: GRAPHIQL_VARIABLES }],
+          subscriptionsProtocol: "WS",
+        }
+      : false,
     // GraphiQL from the installed package, not a CDN: Kiln often runs on networks without one.
     renderGraphiQL,
     landingPage: false,

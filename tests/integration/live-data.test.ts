@@ -3,12 +3,16 @@
 // and ends with it; a dashboard's stream filters by host and status; inventory refreshes reach
 // driveUpdated and hostUpdated. The socket keeps the trust boundary: no token, a foreign Origin,
 // a foreign Host or too small a scope gets nothing; a revoked token's stream ends.
+
+import { Kind, parse, validate } from "graphql";
 import { createClient as createSseClient } from "graphql-sse";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { loadConfig } from "../../server/config.js";
+import { GRAPHIQL_DOCUMENT } from "../../server/graphiql-document.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
+import { schema } from "../../server/schema/index.js";
 import { type Credentials, gqlAs, setUpAccounts } from "../helpers/accounts.js";
 import { waitsBudget } from "../helpers/burn-in-host.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
@@ -289,4 +293,43 @@ describe("live data over graphql-ws and graphql-sse", () => {
     // A new socket with the revoked token is refused.
     expect(await closeCode(wsClient({ authorization: `Bearer ${creds.tokens.read}` }))).toBe(4403);
   }, 30_000);
+
+  it(
+    "opens GraphiQL with Kiln's own document, whose operations run top to bottom on the demo host",
+    async () => {
+      const page = await fetch(`${kiln.url}/graphql`, { headers: { accept: "text/html" } });
+      const html = await page.text();
+      expect(html).toContain("subscription FollowJob");
+      expect(html).toContain('"subscriptionsProtocol":"WS"');
+      const document = parse(GRAPHIQL_DOCUMENT);
+      expect(validate(schema, document)).toEqual([]);
+      const operations = document.definitions.flatMap((d) => (d.kind === Kind.OPERATION_DEFINITION && d.name ? [d.name.value] : []));
+      expect(operations).toEqual(["Drives", "StartDemoBurnIn", "FollowJob", "History"]);
+      const run = <T>(operationName: string, variables: Record<string, unknown> = {}) =>
+        fetch(`${kiln.url}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${creds.tokens.operate}` },
+          body: JSON.stringify({ query: GRAPHIQL_DOCUMENT, operationName, variables }),
+        }).then((r) => r.json() as Promise<{ data: T }>);
+
+      const listed = await run<{ drives: Array<{ id: string; host: { name: string } }> }>("Drives");
+      const demoDrive = listed.data.drives.find((d) => d.host.name === "demo" && d.id === drives[3]?.id);
+      expect(demoDrive).toBeDefined();
+      const started = await run<{ startBurnIn: { __typename: string; data: Array<{ id: string }> } }>("StartDemoBurnIn", {
+        driveIds: [demoDrive?.id],
+      });
+      expect(started.data.startBurnIn.__typename).toBe("StartBurnInSuccess");
+      const jobId = started.data.startBurnIn.data[0]?.id;
+      const follower = wsClient({ authorization: `Bearer ${creds.tokens.operate}` });
+      const followed = await collect<{ jobProgress: { status: string } }>(
+        follower.iterate({ query: GRAPHIQL_DOCUMENT, operationName: "FollowJob", variables: { jobId } }),
+      );
+      expect(followed.at(-1)?.data?.jobProgress.status).toBe("passed");
+      const history = await run<{ jobs: { edges: Array<{ node: { id: string; status: string; verdict: { outcome: string } | null } }> } }>(
+        "History",
+      );
+      expect(history.data.jobs.edges[0]?.node).toMatchObject({ id: jobId, status: "passed", verdict: { outcome: "passed" } });
+    },
+    waitsBudget(1),
+  );
 });
