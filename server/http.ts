@@ -11,6 +11,8 @@ import { handleAuthRoute } from "./auth-routes.js";
 import { type ApiConfig, DEFAULT_CLIENT_DIR } from "./config.js";
 import { type Context, createContext, type Deps } from "./context.js";
 import { databaseReachable } from "./db/client.js";
+import { ValidationError } from "./errors.js";
+import { handleExport } from "./exports.js";
 import { GRAPHIQL_DOCUMENT, GRAPHIQL_VARIABLES } from "./graphiql-document.js";
 import { hostAllowed, hostName } from "./http-guards.js";
 import { CSRF_HEADER, useAccessControl } from "./plugins/use-access-control.js";
@@ -93,6 +95,16 @@ function maskKilnError(error: unknown, message: string, isDev?: boolean): Error 
       nodes: error.nodes,
     });
   }
+  // Bad input thrown where no error union exists (a history filter, a cursor) is said as it is:
+  // it names the field and the reason, and holds nothing but what the caller sent.
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (original instanceof ValidationError && error instanceof GraphQLError) {
+    return new GraphQLError(original.message, {
+      path: error.path,
+      nodes: error.nodes,
+      extensions: { code: "BAD_USER_INPUT", field: original.field },
+    });
+  }
   return maskError(error, message, isDev);
 }
 
@@ -123,6 +135,7 @@ export function createHttpServer(
 async function handle(req: IncomingMessage, res: ServerResponse, deps: Deps, yoga: ReturnType<typeof createYogaServer>, api: ApiConfig) {
   const url = new URL(req.url ?? "/", "http://kiln.invalid");
   if (await handleAuthRoute(req, res, deps.db, { auth: api.auth })) return;
+  if (await handleExport(req, res, deps.db, api)) return;
   if (url.pathname === "/health" && (req.method === "GET" || req.method === "HEAD")) {
     const ok = await databaseReachable(deps.db);
     res.writeHead(ok ? 200 : 503, { "content-type": "application/json", "cache-control": "no-store" });

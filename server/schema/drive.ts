@@ -1,8 +1,9 @@
+import { ValidationError } from "../errors.js";
 import { parseUsage } from "../services/drive-usage.js";
 import { builder } from "./builder.js";
 import { DriveUsageRef } from "./drive-usage.js";
 import { oneOf, SMART_HEALTHS, SmartHealthRef } from "./enums.js";
-import { boundedFirst } from "./field-helpers.js";
+import { boundedFirst, withInputErrors } from "./field-helpers.js";
 
 export const DriveRef = builder.prismaObject("Drive", {
   description: "A drive, identified by its serial (+WWN) on one host, never by its /dev name.",
@@ -68,7 +69,18 @@ builder.queryField("drive", (t) =>
   t.prismaField({
     type: "Drive",
     nullable: true,
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, args, ctx) => ctx.db.drive.findUnique({ ...query, where: { id: String(args.id) } }),
+    description:
+      "One drive by id, or by serial (the drive last seen with it, when it moved between hosts). Its whole history: jobs(filter: { serial }).",
+    args: { id: t.arg.id({ required: false }), serial: t.arg.string({ required: false }) },
+    resolve: (query, _root, args, ctx) =>
+      withInputErrors(async () => {
+        if ((args.id == null) === (args.serial == null)) throw new ValidationError("id", "give either id or serial");
+        if (args.id != null) return ctx.db.drive.findUnique({ ...query, where: { id: String(args.id) } });
+        return ctx.db.drive.findFirst({
+          ...query,
+          where: { serial: String(args.serial) },
+          orderBy: [{ lastSeenAt: "desc" }, { id: "asc" }],
+        });
+      }),
   }),
 );

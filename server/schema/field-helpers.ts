@@ -1,5 +1,7 @@
-// Small pieces several schema files share: bounded list sizes, the cost of a connection, and
-// JSON columns read without trusting them.
+// Small pieces several schema files share: bounded list sizes, the cost of a connection, JSON
+// columns read without trusting them, and bad input said plainly.
+import { GraphQLError } from "graphql";
+import { ValidationError } from "../errors.js";
 
 /** `first` of a bounded list: the default when absent, clamped to 1..max. */
 export function boundedFirst(first: number | null | undefined, fallback: number, max: number): number {
@@ -21,5 +23,20 @@ export function parseStoredJson<T>(json: string | null): T | null {
     return JSON.parse(json) as T;
   } catch {
     return null;
+  }
+}
+
+/**
+ * Runs a resolver whose field has no error union: bad input (ValidationError) becomes a
+ * GraphQL error that names the field (code BAD_USER_INPUT), not a masked "Unexpected error."
+ */
+export async function withInputErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      throw new GraphQLError(error.message, { extensions: { code: "BAD_USER_INPUT", field: error.field } });
+    }
+    throw error;
   }
 }

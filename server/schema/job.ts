@@ -1,3 +1,5 @@
+import { queryFromInfo } from "@pothos/plugin-prisma";
+import type { BurnInJob } from "../db/generated/sqlite/client.js";
 import {
   DriveBusyError,
   DriveInActiveUseError,
@@ -14,10 +16,11 @@ import {
 import { PROFILE_NAMES } from "../runner/profiles.js";
 import type { JobOptions } from "../runner/stage-context.js";
 import type { Verdict } from "../runner/verdict.js";
+import { encodeCursor, MAX_PAGE, pageOfJobs } from "../services/job-history.js";
 import { cancelBurnIn, resumeBurnIn, startBurnIn } from "../services/jobs.js";
 import { builder } from "./builder.js";
 import { JOB_STATUSES, JobStatusRef, oneOf, ProfileRef, VerdictOutcomeRef } from "./enums.js";
-import { connectionComplexity, parseStoredJson } from "./field-helpers.js";
+import { connectionComplexity, parseStoredJson, withInputErrors } from "./field-helpers.js";
 
 const VerdictRef = builder.objectRef<Verdict>("Verdict").implement({
   description: "What the SMART comparison says: failed with its reasons, or passed (maybe with warnings).",
@@ -80,28 +83,70 @@ export const BurnInJobRef = builder.prismaObject("BurnInJob", {
   }),
 });
 
-builder.queryField("jobs", (t) =>
-  t.prismaConnection({
-    type: "BurnInJob",
-    cursor: "id",
-    description: "Job history, newest first.",
-    complexity: connectionComplexity,
-    args: {
-      status: t.arg({ type: [JobStatusRef], required: false }),
-      driveId: t.arg.id({ required: false }),
-      hostId: t.arg.id({ required: false }),
-    },
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.burnInJob.findMany({
-        ...query,
-        where: {
-          ...(args.status?.length ? { status: { in: [...args.status] } } : {}),
-          ...(args.driveId ? { driveId: String(args.driveId) } : {}),
-          ...(args.hostId ? { drive: { hostId: String(args.hostId) } } : {}),
-        },
-        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-      }),
+const JobFilterInput = builder.inputType("JobFilter", {
+  description: "Every field narrows the list (AND); a list field matches any of its values.",
+  fields: (t) => ({
+    status: t.field({ type: [JobStatusRef], required: false }),
+    verdict: t.field({ type: [VerdictOutcomeRef], required: false }),
+    profile: t.field({ type: [ProfileRef], required: false }),
+    hostId: t.id({ required: false }),
+    driveId: t.id({ required: false }),
+    serial: t.string({ required: false, description: "The serial the job was started for (exact)." }),
+    model: t.string({ required: false, description: "Part of the drive's model." }),
+    createdAfter: t.field({ type: "DateTime", required: false, description: "Inclusive." }),
+    createdBefore: t.field({ type: "DateTime", required: false, description: "Exclusive." }),
+    finishedAfter: t.field({ type: "DateTime", required: false, description: "Inclusive." }),
+    finishedBefore: t.field({ type: "DateTime", required: false, description: "Exclusive." }),
   }),
+});
+
+const JobOrderFieldRef = builder.enumType("JobOrderField", {
+  values: ["createdAt", "finishedAt"] as const,
+  description: "finishedAt lists only jobs that have finished.",
+});
+const SortDirectionRef = builder.enumType("SortDirection", { values: ["asc", "desc"] as const });
+export const JobOrderInput = builder.inputType("JobOrder", {
+  fields: (t) => ({
+    field: t.field({ type: JobOrderFieldRef, required: true }),
+    direction: t.field({ type: SortDirectionRef, required: true }),
+  }),
+});
+
+builder.queryField("jobs", (t) =>
+  t.connection(
+    {
+      type: BurnInJobRef,
+      description: `Job history, newest first unless orderBy says otherwise: pages of up to ${MAX_PAGE} (first, default 50) that follow endCursor forward.`,
+      complexity: connectionComplexity,
+      args: {
+        filter: t.arg({ type: JobFilterInput, required: false }),
+        orderBy: t.arg({ type: JobOrderInput, required: false }),
+      },
+      resolve: (_root, args, ctx, info) =>
+        withInputErrors(async () => {
+          if (args.last != null || args.before != null)
+            throw new ValidationError("last", "page forward with first and after; reverse orderBy to read the other way");
+          const query = queryFromInfo({ context: ctx, info, path: ["edges", "node"], typeName: "BurnInJob" });
+          const { rows, hasNextPage, order } = await pageOfJobs<BurnInJob>(
+            ctx.db,
+            { first: args.first, after: args.after, filter: args.filter, orderBy: args.orderBy },
+            query,
+          );
+          const edges = rows.map((node) => ({ cursor: encodeCursor(order, node), node }));
+          return {
+            edges,
+            pageInfo: {
+              hasNextPage,
+              hasPreviousPage: Boolean(args.after),
+              startCursor: edges[0]?.cursor ?? null,
+              endCursor: edges.at(-1)?.cursor ?? null,
+            },
+          };
+        }),
+    },
+    {},
+    {},
+  ),
 );
 
 builder.queryField("job", (t) =>

@@ -119,8 +119,13 @@ describe("the GraphQL endpoint's defences", () => {
       headers: { accept: "application/json" },
     });
     expect(viaGet.status).toBe(405);
+    // A bad cursor is said to be bad without echoing what was sent.
     const cursor = await gql<{ jobs: unknown }>(kiln.url, '{ jobs(after: "not-a-cursor-<script>") { edges { cursor } } }');
-    expect(cursor.errors?.map((e) => e.message)).toEqual(["Invalid cursor: pass a cursor from an earlier page of the same list"]);
+    expect(cursor.errors?.map((e) => e.message)).toEqual([
+      "after: is not a cursor of this list in this order: pass an endCursor from an earlier page",
+    ]);
+    const auditCursor = await gql<{ auditEvents: unknown }>(kiln.url, '{ auditEvents(after: "<script>") { edges { cursor } } }');
+    expect(auditCursor.errors?.map((e) => e.message)).toEqual(["Invalid cursor: pass a cursor from an earlier page of the same list"]);
   });
 });
 

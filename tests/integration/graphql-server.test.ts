@@ -131,7 +131,7 @@ describe.each([["sqlite"], ["postgresql"]] as const)("GraphQL API over HTTP on %
   it("filters job history by status", async () => {
     const { data } = await gql<{ jobs: { edges: Array<{ node: { status: string } }> } }>(
       kiln.url,
-      "{ jobs(first: 10, status: [running]) { edges { node { status } } } }",
+      "{ jobs(first: 10, filter: { status: [running] }) { edges { node { status } } } }",
     );
     expect(data?.jobs.edges.map((e) => e.node.status)).toEqual(["running"]);
   });

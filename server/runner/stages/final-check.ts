@@ -20,6 +20,7 @@ export async function finalCheckStage(ctx: StageContext): Promise<StageOutcome> 
           reasons: [],
           warnings: ["no SMART data: verdict from the surface scan and self-tests only"],
         }),
+        verdictOutcome: "passed",
       },
     });
     return { status: "passed", note: "no SMART data" };
@@ -39,7 +40,7 @@ export async function finalCheckStage(ctx: StageContext): Promise<StageOutcome> 
         reasons: final.health === "failed" ? ["SMART overall health: FAILED"] : [],
         warnings: ["no baseline snapshot to compare with"],
       };
-  await db.burnInJob.update({ where: { id: job.id }, data: { verdict: JSON.stringify(verdict) } });
+  await db.burnInJob.update({ where: { id: job.id }, data: { verdict: JSON.stringify(verdict), verdictOutcome: verdict.result } });
   for (const w of verdict.warnings) ctx.progress.log(`warning: ${w}`);
   for (const r of verdict.reasons) ctx.progress.log(`fail: ${r}`);
   if (verdict.result === "failed") return { status: "failed", error: verdict.reasons.join("; ") };
