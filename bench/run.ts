@@ -1,8 +1,9 @@
 // `npm run bench`: Kiln's performance figures, each against a baseline measured in the same run.
 //   npm run bench                 everything
-//   npm run bench -- parser       one part (parser | runner)
+//   npm run bench -- parser       one part (parser | runner | history)
 import os from "node:os";
 import { benchBadblocksParser, benchOverlongLog } from "./badblocks-parser.js";
+import { benchHistory } from "./history.js";
 import { benchRunnerCost } from "./runner-cost-all.js";
 
 const only = process.argv[2];
@@ -37,5 +38,29 @@ if (!only || only === "runner") {
   );
   console.log(`  slope (0/50/200 only)      ${cost.cpuPctPerScan3.toFixed(4)}% of a core, ${cost.rssKiBPerScan3.toFixed(0)} KiB RSS`);
   console.log("  target                     0.1% of a core, 256 KiB");
+}
+if (!only || only === "history") {
+  const sizes = process.env.KILN_BENCH_HISTORY_SIZES?.split(",").map(Number) ?? [10_000, 1_000_000];
+  console.log("job history: a page of 50 jobs with drive and stages, autocannon 10 connections x 10 s (after 2 s warm-up):");
+  for (const engine of await benchHistory(sizes)) {
+    for (const s of engine.sizes) {
+      for (const name of ["page", "failed"] as const) {
+        const k = s.kiln[name];
+        const b = s.baseline[name];
+        console.log(
+          `  ${engine.engine.padEnd(10)} ${fmt(s.jobs).padStart(9)} jobs  ${name.padEnd(6)}  Kiln ${k.rps.toFixed(0).padStart(5)} req/s p50 ${k.p50} ms p99 ${k.p99} ms | baseline ${b.rps.toFixed(0).padStart(5)} req/s p99 ${b.p99} ms | throughput ${(k.rps / b.rps).toFixed(2)}x`,
+        );
+      }
+    }
+    const [small, large] = [engine.sizes[0], engine.sizes.at(-1)];
+    if (small && large && small !== large) {
+      for (const name of ["page", "failed"] as const) {
+        console.log(
+          `  ${engine.engine.padEnd(10)} p99 at ${fmt(large.jobs)} / p99 at ${fmt(small.jobs)} (${name}): ${(large.kiln[name].p99 / small.kiln[name].p99).toFixed(2)}x (target at most 1.2x)`,
+        );
+      }
+    }
+  }
+  console.log("  targets: Kiln throughput at least 0.7x the baseline; p99 at 1M at most 1.2x p99 at 10k\n");
 }
 process.exit(0);

@@ -6,6 +6,9 @@ import { oneOf, SMART_HEALTHS, SmartHealthRef } from "./enums.js";
 import { boundedFirst, withInputErrors } from "./field-helpers.js";
 
 export const DriveRef = builder.prismaObject("Drive", {
+  // Select mode: a query loads only the columns its fields ask for (a stage's log stays on disk
+  // unless someone asks for it).
+  select: { id: true },
   description: "A drive, identified by its serial (+WWN) on one host, never by its /dev name.",
   fields: (t) => ({
     id: t.exposeID("id"),

@@ -15,6 +15,9 @@ import { HOST_STATUSES, HOST_TRANSPORTS, HostStatusRef, HostTransportRef, oneOf 
 import { boundedFirst, parseStoredJson } from "./field-helpers.js";
 
 export const HostRef = builder.prismaObject("Host", {
+  // Select mode: a query loads only the columns its fields ask for (a stage's log stays on disk
+  // unless someone asks for it).
+  select: { id: true },
   description: "A machine that holds drives: this one (local), one reached over SSH, or the demo host.",
   fields: (t) => ({
     id: t.exposeID("id"),

@@ -45,6 +45,9 @@ const JobOptionsRef = builder.objectRef<JobOptions>("JobOptions").implement({
 });
 
 export const BurnInJobRef = builder.prismaObject("BurnInJob", {
+  // Select mode: a query loads only the columns its fields ask for (a stage's log stays on disk
+  // unless someone asks for it).
+  select: { id: true },
   description: "One burn-in of one drive.",
   fields: (t) => ({
     id: t.exposeID("id"),

@@ -70,6 +70,9 @@ function phaseHistory(json: string | null): PhaseStart[] {
 }
 
 builder.prismaObject("Stage", {
+  // Select mode: a query loads only the columns its fields ask for (a stage's log stays on disk
+  // unless someone asks for it).
+  select: { id: true },
   description: "One step of a burn-in job.",
   fields: (t) => ({
     id: t.exposeID("id"),
