@@ -1,8 +1,9 @@
 // `npm run bench`: Kiln's performance figures, each against a baseline measured in the same run.
 //   npm run bench                 everything
-//   npm run bench -- parser       one part (parser | runner | history)
+//   npm run bench -- parser       one part (parser | runner | history | fanout)
 import os from "node:os";
 import { benchBadblocksParser, benchOverlongLog } from "./badblocks-parser.js";
+import { benchFanout } from "./fanout.js";
 import { benchHistory } from "./history.js";
 import { benchRunnerCost } from "./runner-cost-all.js";
 
@@ -62,5 +63,20 @@ if (!only || only === "history") {
     }
   }
   console.log("  targets: Kiln throughput at least 0.7x the baseline; p99 at 1M at most 1.2x p99 at 10k\n");
+}
+if (!only || only === "fanout") {
+  const fan = await benchFanout();
+  console.log("subscription fan-out: 100 SSE subscribers to jobUpdates, drives reporting at 1 Hz, 10 s after 3 s warm-up:");
+  for (const [i, k] of fan.kiln.entries()) {
+    const r = fan.raw[i];
+    if (!r) continue;
+    console.log(
+      `  ${String(k.drives).padStart(3)} drives  Kiln ${fmt(k.deliveriesPerSec)} deliveries/s, lag p50 ${k.p50LagMs} ms p99 ${k.p99LagMs} ms max ${k.maxLagMs} ms, ${k.cpuUsPerDelivery.toFixed(1)} us CPU each (${k.serverCpuPct.toFixed(0)}% of a core)`,
+    );
+    console.log(
+      `              raw  ${fmt(r.deliveriesPerSec)} deliveries/s, lag p50 ${r.p50LagMs} ms p99 ${r.p99LagMs} ms, ${r.cpuUsPerDelivery.toFixed(1)} us CPU each | Kiln / raw CPU per delivery ${(k.cpuUsPerDelivery / r.cpuUsPerDelivery).toFixed(2)}x`,
+    );
+  }
+  console.log("  targets: 20k deliveries/s with p99 lag at most 100 ms; lag that plateaus at 2x load; CPU per delivery at most 2x raw\n");
 }
 process.exit(0);

@@ -12,12 +12,15 @@ import { type ApiConfig, DEFAULT_CLIENT_DIR } from "./config.js";
 import { type Context, createContext, type Deps } from "./context.js";
 import { databaseReachable } from "./db/client.js";
 import { ValidationError } from "./errors.js";
+import { FanoutHub } from "./events/fanout.js";
 import { handleExport } from "./exports.js";
 import { GRAPHIQL_DOCUMENT, GRAPHIQL_VARIABLES } from "./graphiql-document.js";
 import { hostAllowed, hostName } from "./http-guards.js";
 import { CSRF_HEADER, useAccessControl } from "./plugins/use-access-control.js";
 import { useNoListCycles } from "./plugins/use-no-list-cycles.js";
 import { useRequestLimits } from "./plugins/use-request-limits.js";
+import { useSharedSseFrames } from "./plugins/use-shared-sse-frames.js";
+import { useSharedSubscriptions } from "./plugins/use-shared-subscriptions.js";
 import { withRequestScope } from "./request-scope.js";
 import { schema } from "./schema/index.js";
 import { attachGraphqlWs } from "./ws.js";
@@ -80,6 +83,8 @@ export function createYogaServer(deps: Deps, api: ApiConfig = DEFAULT_API): Yoga
       ...armor.protect().plugins,
       ...(api.introspection ? [] : [useDisableIntrospection()]),
       useAccessControl(),
+      useSharedSubscriptions(new FanoutHub()),
+      useSharedSseFrames(),
     ],
     // Unexpected errors reach clients as "Unexpected error." and are logged in full here; a bad
     // cursor is said to be bad without echoing what was sent.

@@ -6,7 +6,7 @@ import { secureDataDir } from "./data-dir.js";
 import { type Database, openDatabase } from "./db/client.js";
 import { migrateDatabase } from "./db/migrations.js";
 import { redactUrl } from "./db/url.js";
-import { createKilnPubSub } from "./events/pubsub.js";
+import { createKilnPubSub, type KilnPubSub } from "./events/pubsub.js";
 import { createHttpServer } from "./http.js";
 import { JobRunner } from "./runner/runner.js";
 import { accountsExist } from "./services/accounts.js";
@@ -21,6 +21,8 @@ export interface RunningKiln {
   database: Database;
   registry: HostRegistry;
   runner: JobRunner;
+  /** Kiln's events (tests and benches publish into it). */
+  pubsub: KilnPubSub;
   stop(): Promise<void>;
 }
 
@@ -86,6 +88,7 @@ export async function startKiln(config: Config, log: (line: string) => void = co
     database,
     registry,
     runner,
+    pubsub,
     stop() {
       stopping ??= (async () => {
         // Stop claiming and leave running scans on their hosts; offsets are persisted.

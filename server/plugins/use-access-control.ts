@@ -37,32 +37,45 @@ function operationOf(args: { document: { definitions: readonly { kind: string }[
   return args.operationName ? operations.find((o) => o.name?.value === args.operationName) : operations[0];
 }
 
-/** Ends `source` once the viewer's credential is no longer valid (checked every few seconds). */
-async function* whileValid<T>(source: AsyncIterable<T>, context: Context): AsyncGenerator<T> {
+/**
+ * Ends `source` once the viewer's credential is no longer valid: one check every few seconds per
+ * stream (never one per event: a dashboard may get dozens of events a second).
+ */
+function whileValid<T>(source: AsyncIterable<T>, context: Context): AsyncIterableIterator<T> {
   const iterator = source[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      const next = iterator.next();
-      for (;;) {
-        let timer: NodeJS.Timeout | undefined;
-        const tick = new Promise<"tick">((resolve) => {
-          timer = setTimeout(() => resolve("tick"), SUBSCRIPTION_RECHECK_MS);
-        });
-        const winner = await Promise.race([next, tick]);
-        clearTimeout(timer);
-        if (winner === "tick") {
-          if (!(await stillValid(context.db, context.viewer))) return;
-          continue;
-        }
-        if (winner.done) return;
-        if (!(await stillValid(context.db, context.viewer))) return;
-        yield winner.value;
-        break;
-      }
-    }
-  } finally {
+  let ended = false;
+  const stop = async () => {
+    if (ended) return;
+    ended = true;
+    clearInterval(timer);
     await iterator.return?.();
-  }
+  };
+  const timer = setInterval(() => {
+    stillValid(context.db, context.viewer).then(
+      (valid) => (valid ? undefined : stop()),
+      () => undefined, // a failed check is tried again at the next tick
+    );
+  }, SUBSCRIPTION_RECHECK_MS);
+  timer.unref();
+  return {
+    async next() {
+      if (ended) return { done: true, value: undefined };
+      const result = await iterator.next();
+      if (result.done) {
+        ended = true;
+        clearInterval(timer);
+      }
+      // Revoked while this event was on its way: it is not delivered.
+      return ended ? { done: true, value: undefined } : result;
+    },
+    async return() {
+      await stop();
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 export function useAccessControl(): Plugin<Context> {

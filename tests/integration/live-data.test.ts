@@ -4,12 +4,14 @@
 // driveUpdated and hostUpdated. The socket keeps the trust boundary: no token, a foreign Origin,
 // a foreign Host or too small a scope gets nothing; a revoked token's stream ends.
 
+import { request as httpRequest } from "node:http";
 import { Kind, parse, validate } from "graphql";
 import { createClient as createSseClient } from "graphql-sse";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { loadConfig } from "../../server/config.js";
+import { publishJobEvent } from "../../server/events/pubsub.js";
 import { GRAPHIQL_DOCUMENT } from "../../server/graphiql-document.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
 import { schema } from "../../server/schema/index.js";
@@ -332,4 +334,78 @@ describe("live data over graphql-ws and graphql-sse", () => {
     },
     waitsBudget(1),
   );
+
+  it("gives every dashboard, even one that stops reading, the latest state of each job at most twice a second, not a backlog", async () => {
+    const query = "subscription { jobUpdates { jobId progressPct } }";
+    const url = `${kiln.url}/graphql?query=${encodeURIComponent(query)}`;
+    const headers = { accept: "text/event-stream", authorization: `Bearer ${creds.tokens.operate}` };
+    // A reader that stops reading once it has its headers, and one that reads all along.
+    const frames = (body: string) =>
+      body
+        .split("\n\n")
+        .filter((f) => f.startsWith("event: next"))
+        .map(
+          (f) =>
+            (JSON.parse(f.slice(f.indexOf("data: ") + 6)) as { data: { jobUpdates: { jobId: string; progressPct: number } } }).data
+              .jobUpdates,
+        );
+    const slow = await new Promise<import("node:http").IncomingMessage>((resolve) => {
+      const req = httpRequest(url, { headers }, (res) => {
+        res.pause();
+        resolve(res);
+      });
+      req.end();
+    });
+    let fastBody = "";
+    let fastDone: () => void = () => {};
+    const fastFinished = new Promise<void>((resolve) => {
+      fastDone = resolve;
+    });
+    const fast = httpRequest(url, { headers }, (res) => {
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        fastBody += chunk;
+        const latest = new Map(frames(fastBody).map((e) => [e.jobId, e.progressPct]));
+        if ([...Array(10).keys()].every((j) => latest.get(`load-${j}`) === 100)) fastDone();
+      });
+    });
+    fast.end();
+    // Both streams are open once the server sent their first bytes (the fast one has read them).
+    await new Promise<void>((resolve) => fast.once("response", () => resolve()));
+    // 10 jobs x 200 updates each, as fast as Kiln publishes them.
+    const startedAt = Date.now();
+    for (let step = 1; step <= 200; step++) {
+      for (let j = 0; j < 10; j++) {
+        publishJobEvent(kiln.pubsub, {
+          jobId: `load-${j}`,
+          driveId: `d-${j}`,
+          hostId: "h",
+          status: "running",
+          progressPct: step / 2,
+          startedAt,
+          at: Date.now(),
+          stage: null,
+        });
+      }
+      if (step % 20 === 0) await new Promise((r) => setImmediate(r));
+    }
+    // The reader that kept up sees every job reach its last value.
+    await fastFinished;
+    expect(frames(fastBody).length).toBeLessThanOrEqual(2000);
+    // The one that did not read gets, when it reads at last, each job's latest value and few others.
+    let slowBody = "";
+    slow.setEncoding("utf8");
+    slow.on("data", (chunk: string) => {
+      slowBody += chunk;
+    });
+    slow.resume();
+    for (;;) {
+      const latest = new Map(frames(slowBody).map((e) => [e.jobId, e.progressPct]));
+      if ([...Array(10).keys()].every((j) => latest.get(`load-${j}`) === 100)) break;
+      await new Promise((r) => slow.once("data", r));
+    }
+    expect(frames(slowBody).length).toBeLessThan(200);
+    slow.destroy();
+    fast.destroy();
+  });
 });
