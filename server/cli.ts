@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./config.js";
 import { MigrationError } from "./db/migrations.js";
 import { redactUrl } from "./db/url.js";
+import { TERMINAL_USAGE } from "./terminal/commands.js";
 
 const USAGE = `usage: kiln <command>
 
@@ -17,7 +18,8 @@ const USAGE = `usage: kiln <command>
   parse smartctl FILE|-          (smartctl -j output, or smartctl --scan -j)
   parse lsblk FILE|- [--zpool FILE] [--zpool-import FILE]
   parse zpool FILE|- [--importable]
-        print what Kiln reads from a tool's output, as JSON ("-" reads standard input)`;
+        print what Kiln reads from a tool's output, as JSON ("-" reads standard input)
+${TERMINAL_USAGE}`;
 
 export async function main(argv: string[]): Promise<number | undefined> {
   const [command, ...rest] = argv;
@@ -29,6 +31,18 @@ export async function main(argv: string[]): Promise<number | undefined> {
         return await migrate(rest);
       case "parse":
         return await parse(rest);
+      case "status":
+      case "watch":
+      case "start":
+      case "cancel":
+      case "jobs": {
+        const { runTerminalCommand } = await import("./terminal/commands.js");
+        return await runTerminalCommand(command, rest, process.env, {
+          log: (line) => console.log(line),
+          write: (chunk) => process.stdout.write(chunk),
+          isTTY: Boolean(process.stdout.isTTY),
+        });
+      }
       case undefined:
       case "help":
       case "--help":
