@@ -1,4 +1,4 @@
-// Fan-out bench: 100 SSE subscribers (each with a read token) to jobUpdates while 200 drives (1x) or 400 drives (2x)
+// Fan-out bench: 100 SSE subscribers (each with a read token) to jobUpdates while 200 drives (1x), 400 (2x) or 800 (4x)
 // report at 1 Hz, against a raw node:http SSE server that writes the same events as ready JSON
 // (bench/fanout-server.ts), each server in its own process, the subscribers in this one.
 // Figures: deliveries per second, delivery lag (publish to client) p50/p99, server CPU per delivery.
@@ -131,7 +131,7 @@ async function measure(server: Server, url: string, drives: number, seconds: num
   }
 }
 
-export async function benchFanout(options = { subscribers: 100, seconds: 10, loads: [200, 400] }) {
+export async function benchFanout(options = { subscribers: 100, seconds: 10, loads: [200, 400, 800] }) {
   const results: { kiln: FanoutFigure[]; raw: FanoutFigure[] } = { kiln: [], raw: [] };
   for (const mode of ["raw", "kiln"] as const) {
     const port = mode === "kiln" ? 4791 : 4792;
