@@ -2,8 +2,9 @@
 // failed jobs, under autocannon (10 connections, 10 s) at 10k and at 1M jobs, on SQLite and on
 // PostgreSQL. Kiln (`kiln serve`) and the baseline (bare yoga + hand-written SQL,
 // bench/history-baseline.ts) run as their own processes on the same database in the same run.
+// Also the whole history as CSV (/api/jobs.csv): rows per second and Kiln's RSS during it.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
@@ -55,9 +56,47 @@ async function load(url: string, query: string): Promise<LoadFigure> {
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
+export interface ExportFigure {
+  rows: number;
+  seconds: number;
+  /** Kiln's RSS before the export, and the most it reached during it (MiB). */
+  rssBeforeMiB: number;
+  rssPeakMiB: number;
+}
+
 export interface EngineFigures {
   engine: string;
-  sizes: Array<{ jobs: number; kiln: Record<keyof typeof QUERIES, LoadFigure>; baseline: Record<keyof typeof QUERIES, LoadFigure> }>;
+  sizes: Array<{
+    jobs: number;
+    kiln: Record<keyof typeof QUERIES, LoadFigure>;
+    baseline: Record<keyof typeof QUERIES, LoadFigure>;
+    csv: ExportFigure;
+  }>;
+}
+
+const rssMiB = (pid: number) => {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+};
+
+/** The whole history as CSV from /api/jobs.csv, with Kiln's RSS sampled every 50 ms. */
+async function exportAll(url: string, pid: number): Promise<ExportFigure> {
+  const rssBeforeMiB = rssMiB(pid);
+  let rssPeakMiB = rssBeforeMiB;
+  const sampler = setInterval(() => {
+    rssPeakMiB = Math.max(rssPeakMiB, rssMiB(pid));
+  }, 50);
+  const started = performance.now();
+  let rows = -1; // the header
+  try {
+    const response = await fetch(url);
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      for (const byte of chunk) if (byte === 10) rows += 1;
+    }
+  } finally {
+    clearInterval(sampler);
+  }
+  return { rows, seconds: (performance.now() - started) / 1000, rssBeforeMiB, rssPeakMiB };
 }
 
 async function benchEngine(engine: "sqlite" | "postgresql", sizes: number[]): Promise<EngineFigures> {
@@ -92,6 +131,7 @@ async function benchEngine(engine: "sqlite" | "postgresql", sizes: number[]): Pr
         jobs: size,
         kiln: {} as Record<keyof typeof QUERIES, LoadFigure>,
         baseline: {} as Record<keyof typeof QUERIES, LoadFigure>,
+        csv: await exportAll("http://127.0.0.1:4781/api/jobs.csv", kiln.pid as number),
       };
       for (const [name, q] of Object.entries(QUERIES) as Array<[keyof typeof QUERIES, (typeof QUERIES)["page"]]>) {
         entry.kiln[name] = await load("http://127.0.0.1:4781/graphql", q.kiln);

@@ -53,6 +53,11 @@ if (!only || only === "history") {
         );
       }
     }
+    for (const s of engine.sizes) {
+      console.log(
+        `  ${engine.engine.padEnd(10)} ${fmt(s.jobs).padStart(9)} jobs  /api/jobs.csv: ${fmt(s.csv.rows)} rows in ${s.csv.seconds.toFixed(1)} s (${fmt(s.csv.rows / s.csv.seconds)} rows/s), Kiln RSS ${s.csv.rssBeforeMiB.toFixed(0)} MiB before, at most ${s.csv.rssPeakMiB.toFixed(0)} MiB during`,
+      );
+    }
     const [small, large] = [engine.sizes[0], engine.sizes.at(-1)];
     if (small && large && small !== large) {
       for (const name of ["page", "failed"] as const) {

@@ -115,6 +115,8 @@ export class CoalescingQueue implements AsyncIterableIterator<ExecutionResult> {
 class Group {
   readonly queues = new Set<CoalescingQueue>();
   private source: AsyncIterator<unknown> | null = null;
+  /** Its last subscriber left: it takes no new ones. */
+  closed = false;
 
   constructor(
     private readonly args: ExecutionArgs,
@@ -152,6 +154,7 @@ class Group {
     const queue = new CoalescingQueue((q) => {
       this.queues.delete(q);
       if (this.queues.size === 0) {
+        this.closed = true;
         this.onEmpty();
         void this.source?.return?.();
       }
@@ -164,22 +167,20 @@ class Group {
 /** Shared subscriptions, keyed by what was asked. */
 export class FanoutHub {
   private readonly groups = new Map<string, Promise<Group | ExecutionResult>>();
-  private readonly settled = new Map<string, Group>();
-
-  /** Groups (distinct subscriptions) and subscribers attached now. */
-  get size(): { groups: number; subscribers: number } {
-    const groups = [...this.settled.values()];
-    return { groups: groups.length, subscribers: groups.reduce((n, g) => n + g.queues.size, 0) };
-  }
 
   async subscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
     const key = `${args.operationName ?? ""}\u0000${print(args.document)}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+    for (;;) {
+      const joined = await this.join(key, args);
+      // A group whose last subscriber left while this one waited takes no one: start a new one.
+      if (joined !== "closed") return joined;
+    }
+  }
+
+  private async join(key: string, args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult | "closed"> {
     let pending = this.groups.get(key);
     if (!pending) {
-      const group = new Group(args, () => {
-        this.groups.delete(key);
-        this.settled.delete(key);
-      });
+      const group = new Group(args, () => this.groups.delete(key));
       pending = group.open().then((refused) => refused ?? group);
       this.groups.set(key, pending);
     }
@@ -188,7 +189,7 @@ export class FanoutHub {
       this.groups.delete(key);
       return group;
     }
-    this.settled.set(key, group);
+    if (group.closed) return "closed";
     return group.add();
   }
 }
