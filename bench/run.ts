@@ -1,8 +1,9 @@
 // `npm run bench`: Kiln's performance figures, each against a baseline measured in the same run.
 //   npm run bench                 everything
-//   npm run bench -- parser       one part (parser | runner | history | fanout)
+//   npm run bench -- parser       one part (parser | runner | history | export | fanout)
 import os from "node:os";
 import { benchBadblocksParser, benchOverlongLog } from "./badblocks-parser.js";
+import { benchExportMemory } from "./export-memory.js";
 import { benchFanout } from "./fanout.js";
 import { benchHistory } from "./history.js";
 import { benchRunnerCost } from "./runner-cost-all.js";
@@ -69,6 +70,12 @@ if (!only || only === "history") {
   }
   console.log("  targets: Kiln throughput at least 0.7x the baseline; p99 at 1M at most 1.2x p99 at 10k\n");
 }
+if (!only || only === "export") {
+  const exp = await benchExportMemory();
+  console.log(`history export (the rows behind /api/jobs.csv), SQLite, ${fmt(exp.rows)} jobs in ${exp.seconds.toFixed(1)} s:`);
+  console.log(`  heap after a full GC       ${exp.heapMiB.map(([rows, mib]) => `${fmt(rows)}: ${mib.toFixed(1)} MiB`).join(", ")}\n`);
+}
+
 if (!only || only === "fanout") {
   const fan = await benchFanout();
   console.log("subscription fan-out: 100 SSE subscribers to jobUpdates, drives reporting at 1 Hz, 10 s after 3 s warm-up:");
