@@ -1,8 +1,9 @@
 // Subscriptions over SSE, written with one chunk per event whose bytes are made once per result:
 // subscribers of a shared stream (events/fanout.ts) get the same result object, so the JSON and
 // its encoding are done once for all of them, not once each (graphql-yoga's own SSE writer
-// encodes every event twice per subscriber). Same wire format: `event: next` frames, a ping
-// comment every 12 s, `event: complete` at the end.
+// encodes every event twice per subscriber and goes through a web ReadableStream). Same wire
+// format: `event: next` frames, a ping comment every 12 s, `event: complete` at the end.
+import { Readable } from "node:stream";
 import { type ExecutionResult, GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
 
@@ -33,41 +34,57 @@ export function sseFrame(result: ExecutionResult): Uint8Array {
   return frame;
 }
 
-type FetchApi = { ReadableStream: typeof ReadableStream; Response: typeof Response };
+type FetchApi = { Response: typeof Response };
+
+/**
+ * The event stream as a Node Readable: the server adapter pipes it to the socket, with Node's own
+ * back-pressure (the next result is asked for only when the socket has taken the last).
+ */
+class SseStream extends Readable {
+  private readonly ping: NodeJS.Timeout;
+  private pulling = false;
+
+  constructor(private readonly source: AsyncIterator<ExecutionResult>) {
+    super();
+    // Some browsers wait for a first byte before they report the stream open.
+    this.push(PING);
+    this.ping = setInterval(() => {
+      if (this.readableLength === 0) this.push(PING);
+    }, PING_MS);
+  }
+
+  override _read(): void {
+    if (this.pulling) return;
+    this.pulling = true;
+    this.source.next().then(
+      (next) => {
+        this.pulling = false;
+        if (this.destroyed) return;
+        if (!next.done) {
+          if (next.value != null) this.push(sseFrame(next.value));
+          else this._read();
+          return;
+        }
+        clearInterval(this.ping);
+        this.push(COMPLETE);
+        this.push(null);
+      },
+      (error: unknown) => this.destroy(error as Error),
+    );
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    clearInterval(this.ping);
+    Promise.resolve(this.source.return?.()).then(
+      () => callback(error),
+      () => callback(error),
+    );
+  }
+}
 
 function processSse(result: unknown, fetchAPI: FetchApi): Response {
   const iterator = (result as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator]();
-  let ping: NodeJS.Timeout | undefined;
-  const stream = new fetchAPI.ReadableStream<Uint8Array>({
-    start(controller) {
-      // Some browsers wait for a first byte before they report the stream open.
-      controller.enqueue(PING);
-      ping = setInterval(() => {
-        if (controller.desiredSize === null) clearInterval(ping);
-        else if (controller.desiredSize > 0) controller.enqueue(PING);
-      }, PING_MS);
-    },
-    async pull(controller) {
-      try {
-        const next = await iterator.next();
-        if (!next.done) {
-          if (next.value != null) controller.enqueue(sseFrame(next.value));
-          return;
-        }
-        controller.enqueue(COMPLETE);
-        clearInterval(ping);
-        controller.close();
-      } catch (error) {
-        clearInterval(ping);
-        controller.error(error);
-      }
-    },
-    async cancel() {
-      clearInterval(ping);
-      await iterator.return?.();
-    },
-  });
-  return new fetchAPI.Response(stream, {
+  return new fetchAPI.Response(new SseStream(iterator) as unknown as BodyInit, {
     status: 200,
     headers: { "content-type": "text/event-stream", connection: "keep-alive", "cache-control": "no-cache", "content-encoding": "none" },
   });
