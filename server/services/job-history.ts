@@ -12,7 +12,7 @@ export interface JobFilter {
   hostId?: string | null;
   driveId?: string | null;
   serial?: string | null;
-  /** Part of the drive's model, any case. */
+  /** Part of the drive's model (case-sensitive on PostgreSQL, not for ASCII on SQLite). */
   model?: string | null;
   createdAfter?: Date | null;
   createdBefore?: Date | null;
