@@ -67,6 +67,26 @@ describe("live data over graphql-ws and graphql-sse", () => {
     return id;
   };
   let drives: Array<{ id: string; host: { id: string } }> = [];
+  /** A graphql-sse client; `connected` resolves once the server has answered `streams` of its streams. */
+  const sseClient = (token: string, streams: number) => {
+    let opened = 0;
+    let allOpen: () => void = () => {};
+    const connected = new Promise<void>((resolve) => {
+      allOpen = resolve;
+    });
+    const client = createSseClient({
+      url: `${kiln.url}/graphql`,
+      headers: { authorization: `Bearer ${token}` },
+      retryAttempts: 0,
+      on: {
+        connected: () => {
+          opened += 1;
+          if (opened === streams) allOpen();
+        },
+      },
+    });
+    return { client, connected };
+  };
 
   beforeAll(async () => {
     kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir(), "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
@@ -140,24 +160,9 @@ describe("live data over graphql-ws and graphql-sse", () => {
   it(
     "streams a dashboard over graphql-sse, filtered by host and status",
     async () => {
-      let connected = 0;
-      let bothConnected: () => void = () => {};
-      const listening = new Promise<void>((resolve) => {
-        bothConnected = resolve;
-      });
-      const client = createSseClient({
-        url: `${kiln.url}/graphql`,
-        headers: { authorization: `Bearer ${creds.tokens.read}` },
-        retryAttempts: 0,
-        on: {
-          connected: () => {
-            connected += 1;
-            if (connected === 2) bothConnected();
-          },
-        },
-      });
+      const { client, connected } = sseClient(creds.tokens.read, 2);
       type E = { jobUpdates: { jobId: string; status: string } };
-      const finished = client.iterate<E["jobUpdates"] extends infer X ? { jobUpdates: X } : never>({
+      const finished = client.iterate<E>({
         query: "subscription($h: ID) { jobUpdates(hostId: $h, status: [passed, failed]) { jobId status } }",
         variables: { h: drives[1]?.host.id },
       });
@@ -165,7 +170,7 @@ describe("live data over graphql-ws and graphql-sse", () => {
       const first = finished.next();
       const all = everything.next();
       // graphql-sse opens its streams when iterated: wait until the server answered both.
-      await listening;
+      await connected;
       const a = await startSimulated(drives[1]?.id as string, 1);
       const b = await startSimulated(drives[2]?.id as string, 1);
       const seen: string[] = [];
@@ -188,22 +193,7 @@ describe("live data over graphql-ws and graphql-sse", () => {
 
   it("reports inventory refreshes through driveUpdated and hostUpdated", async () => {
     const hostId = drives[0]?.host.id as string;
-    let connected = 0;
-    let allConnected: () => void = () => {};
-    const listening = new Promise<void>((resolve) => {
-      allConnected = resolve;
-    });
-    const client = createSseClient({
-      url: `${kiln.url}/graphql`,
-      headers: { authorization: `Bearer ${creds.tokens.read}` },
-      retryAttempts: 0,
-      on: {
-        connected: () => {
-          connected += 1;
-          if (connected === 3) allConnected();
-        },
-      },
-    });
+    const { client, connected } = sseClient(creds.tokens.read, 3);
     type D = { driveUpdated: { id: string; serial: string; host: { id: string } } };
     type H = { hostUpdated: { hostId: string; removed: boolean; host: { status: string } | null } };
     const driveEvents = client.iterate<D>({
@@ -215,7 +205,7 @@ describe("live data over graphql-ws and graphql-sse", () => {
     const firstDrive = driveEvents.next();
     const firstOther = otherHost.next();
     const firstHost = hostEvents.next();
-    await listening;
+    await connected;
     const r = await gqlAs(kiln.url, creds.tokens.operate, "mutation($id: ID!) { refreshInventory(hostId: $id) { __typename } }", {
       id: hostId,
     });
