@@ -10,6 +10,8 @@ import { type Credentials, gqlAs, setUpAccounts } from "../helpers/accounts.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
 
 const KILN = path.resolve(import.meta.dirname, "..", "..", "bin", "kiln.js");
+/** Each `kiln` process compiles Kiln's TypeScript as it starts: seconds on a busy machine, and a test runs up to five. */
+const CLI_BUDGET_MS = 180_000;
 
 interface Run {
   code: number;
@@ -43,76 +45,100 @@ describe("the terminal client against a real server", () => {
     removeTempDirs();
   });
 
-  it("shows hosts and drives with a token, and says what is missing without one", async () => {
-    const refused = await kilnCli(["status"], null);
-    expect(refused).toMatchObject({ code: 1, stderr: "kiln: Kiln wants an API token: set KILN_TOKEN (or --token)\n" });
-    const shown = await kilnCli(["status"], creds.tokens.read);
-    expect(shown.code).toBe(0);
-    expect(shown.stdout.split("\n")[0]).toMatch(/^HOST\s+STATUS\s+DEVICE\s+SERIAL\s+MODEL\s+SIZE\s+TEMP\s+STATE$/);
-    for (const serial of serials) expect(shown.stdout).toMatch(new RegExp(`demo\\s+ok\\s+\\S+\\s+${serial}\\s.*268 MB\\s+\\d+°C\\s+free`));
-    expect(shown.stdout).toContain("No jobs running or queued.");
-  });
+  it(
+    "shows hosts and drives with a token, and says what is missing without one",
+    async () => {
+      const refused = await kilnCli(["status"], null);
+      expect(refused).toMatchObject({ code: 1, stderr: "kiln: Kiln wants an API token: set KILN_TOKEN (or --token)\n" });
+      const shown = await kilnCli(["status"], creds.tokens.read);
+      expect(shown.code).toBe(0);
+      expect(shown.stdout.split("\n")[0]).toMatch(/^HOST\s+STATUS\s+DEVICE\s+SERIAL\s+MODEL\s+SIZE\s+TEMP\s+STATE$/);
+      for (const serial of serials)
+        expect(shown.stdout).toMatch(new RegExp(`demo\\s+ok\\s+\\S+\\s+${serial}\\s.*268 MB\\s+\\d+°C\\s+free`));
+      expect(shown.stdout).toContain("No jobs running or queued.");
+    },
+    CLI_BUDGET_MS,
+  );
 
-  it("starts and cancels a burn-in by serial, within its token's scope", async () => {
-    const serial = serials[0] as string;
-    const tooLittle = await kilnCli(["start", "--serial", serial, "--profile", "simulate"], creds.tokens.read);
-    expect(tooLittle.code).toBe(1);
-    expect(tooLittle.stderr).toBe("kiln: startBurnIn needs the operate scope; token test-read (admin) has read\n");
-    const started = await kilnCli(["start", "--serial", serial, "--profile", "simulate"]);
-    expect(started.code).toBe(0);
-    const jobId = /^queued job (\S+) \(simulate\) for /.exec(started.stdout)?.[1] as string;
-    expect(jobId).toBeTruthy();
-    const cancelled = await kilnCli(["cancel", jobId]);
-    expect(cancelled).toMatchObject({ code: 0, stdout: `job ${jobId}: cancelled\n` });
-    // Asked again: the job has ended, and the answer says so.
-    const again = await kilnCli(["cancel", jobId]);
-    expect(again.code).toBe(1);
-    expect(again.stdout).toBe("kiln: not cancelled: job already ended (cancelled)\n");
-    expect((await kilnCli(["start", "--serial", "NO-SUCH-SERIAL", "--profile", "quick"])).stderr).toBe(
-      "kiln: start: no drive with serial NO-SUCH-SERIAL\n",
-    );
-  });
+  it(
+    "starts and cancels a burn-in by serial, within its token's scope",
+    async () => {
+      const serial = serials[0] as string;
+      const tooLittle = await kilnCli(["start", "--serial", serial, "--profile", "simulate"], creds.tokens.read);
+      expect(tooLittle.code).toBe(1);
+      expect(tooLittle.stderr).toBe("kiln: startBurnIn needs the operate scope; token test-read (admin) has read\n");
+      const started = await kilnCli(["start", "--serial", serial, "--profile", "simulate"]);
+      expect(started.code).toBe(0);
+      const jobId = /^queued job (\S+) \(simulate\) for /.exec(started.stdout)?.[1] as string;
+      expect(jobId).toBeTruthy();
+      const cancelled = await kilnCli(["cancel", jobId]);
+      expect(cancelled).toMatchObject({ code: 0, stdout: `job ${jobId}: cancelled\n` });
+      // Asked again: the job has ended, and the answer says so.
+      const again = await kilnCli(["cancel", jobId]);
+      expect(again.code).toBe(1);
+      expect(again.stdout).toBe("kiln: not cancelled: job already ended (cancelled)\n");
+      expect((await kilnCli(["start", "--serial", "NO-SUCH-SERIAL", "--profile", "quick"])).stderr).toBe(
+        "kiln: start: no drive with serial NO-SUCH-SERIAL\n",
+      );
+    },
+    CLI_BUDGET_MS,
+  );
 
-  it("follows a job to its end with `watch --job`, exiting 0 when it passed", async () => {
-    const drives = await gqlAs<{ drives: Array<{ id: string; serial: string }> }>(kiln.url, creds.tokens.read, "{ drives { id serial } }");
-    const drive = drives.data?.drives.find((d) => d.serial === serials[1]);
-    const started = await gqlAs<{ startBurnIn: { data: Array<{ id: string }> } }>(
-      kiln.url,
-      creds.tokens.operate,
-      "mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: simulate, options: { simulateSeconds: 3, simulateHz: 4 }) { ... on StartBurnInSuccess { data { id } } } }",
-      { ids: [drive?.id] },
-    );
-    const jobId = started.data?.startBurnIn.data[0]?.id as string;
-    const watched = await kilnCli(["watch", "--job", jobId], creds.tokens.read);
-    expect(watched.code).toBe(0);
-    const lines = watched.stdout.trim().split("\n");
-    expect(lines.length).toBeGreaterThanOrEqual(2);
-    expect(lines[0]).toMatch(new RegExp(`^demo/${serials[1]}  (queued|running)  `));
-    expect(lines.at(-1)).toMatch(new RegExp(`^demo/${serials[1]}  passed  100\\.0%  .*ETA --$`));
-    // A running line carries the vitals: percent, stage, rate, temperature, bad blocks, elapsed, ETA.
-    const running = lines.find((l) => l.includes("  running  ") && l.includes("simulate"));
-    expect(running).toMatch(
-      /running {2}\d+\.\d% {2}simulate( [1-8]\/8 (write|verify) #[1-4] \d+\.\d%)? {2}(-- MB\/s|\d+\.\d MB\/s) {2}(--|\d+)°C {2}bad \d+ {2}elapsed \d+m\d\ds {2}ETA /,
-    );
+  it(
+    "follows a job to its end with `watch --job`, exiting 0 when it passed",
+    async () => {
+      const drives = await gqlAs<{ drives: Array<{ id: string; serial: string }> }>(
+        kiln.url,
+        creds.tokens.read,
+        "{ drives { id serial } }",
+      );
+      const drive = drives.data?.drives.find((d) => d.serial === serials[1]);
+      const started = await gqlAs<{ startBurnIn: { data: Array<{ id: string }> } }>(
+        kiln.url,
+        creds.tokens.operate,
+        "mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: simulate, options: { simulateSeconds: 3, simulateHz: 4 }) { ... on StartBurnInSuccess { data { id } } } }",
+        { ids: [drive?.id] },
+      );
+      const jobId = started.data?.startBurnIn.data[0]?.id as string;
+      const watched = await kilnCli(["watch", "--job", jobId], creds.tokens.read);
+      expect(watched.code).toBe(0);
+      const lines = watched.stdout.trim().split("\n");
+      expect(lines.length).toBeGreaterThanOrEqual(2);
+      expect(lines[0]).toMatch(new RegExp(`^demo/${serials[1]}  (queued|running)  `));
+      expect(lines.at(-1)).toMatch(new RegExp(`^demo/${serials[1]}  passed  100\\.0%  .*ETA --$`));
+      // A running line carries the vitals: percent, stage, rate, temperature, bad blocks, elapsed, ETA.
+      const running = lines.find((l) => l.includes("  running  ") && l.includes("simulate"));
+      expect(running).toMatch(
+        /running {2}\d+\.\d% {2}simulate( [1-8]\/8 (write|verify) #[1-4] \d+\.\d%)? {2}(-- MB\/s|\d+\.\d MB\/s) {2}(--|\d+)°C {2}bad \d+ {2}elapsed \d+m\d\ds {2}ETA /,
+      );
 
-    // The history, as a table and as CSV.
-    const table = await kilnCli(["jobs", "--status", "passed"], creds.tokens.read);
-    expect(table.stdout).toMatch(new RegExp(`^${jobId}\\s+${serials[1]}\\s+simulate\\s+passed\\s`, "m"));
-    const csv = await kilnCli(["jobs", "--csv"], creds.tokens.read);
-    expect(csv.stdout.split("\r\n")[0]).toBe(
-      "id,serial,model,host,profile,status,verdict,progressPct,createdAt,startedAt,finishedAt,createdBy,errorText",
-    );
-    expect(csv.stdout.split("\r\n").filter(Boolean)).toHaveLength(3);
-    expect((await kilnCli(["jobs", "--status", "exploded"])).stderr).toBe(
-      "kiln: jobs: --status exploded is not one of queued, running, passed, failed, cancelled, unknown\n",
-    );
-  });
+      // The history, as a table and as CSV.
+      const table = await kilnCli(["jobs", "--status", "passed"], creds.tokens.read);
+      expect(table.stdout).toMatch(new RegExp(`^${jobId}\\s+${serials[1]}\\s+simulate\\s+passed\\s`, "m"));
+      const csv = await kilnCli(["jobs", "--csv"], creds.tokens.read);
+      expect(csv.stdout.split("\r\n")[0]).toBe(
+        "id,serial,model,host,profile,status,verdict,progressPct,createdAt,startedAt,finishedAt,createdBy,errorText",
+      );
+      expect(csv.stdout.split("\r\n").filter(Boolean)).toHaveLength(3);
+      expect((await kilnCli(["jobs", "--status", "exploded"])).stderr).toBe(
+        "kiln: jobs: --status exploded is not one of queued, running, passed, failed, cancelled, unknown\n",
+      );
+    },
+    CLI_BUDGET_MS,
+  );
 
-  it("never prints a host's control characters to the terminal", async () => {
-    await kiln.database.db.drive.updateMany({ where: { serial: serials[2] }, data: { model: "\u001b[2J\u001b]0;owned\u0007EVIL\rMODEL" } });
-    const shown = await kilnCli(["status"], creds.tokens.read);
-    expect(shown.stdout).toContain("?[2J?]0;owned?EVIL?MODEL");
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for them
-    expect(shown.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
-  });
+  it(
+    "never prints a host's control characters to the terminal",
+    async () => {
+      await kiln.database.db.drive.updateMany({
+        where: { serial: serials[2] },
+        data: { model: "\u001b[2J\u001b]0;owned\u0007EVIL\rMODEL" },
+      });
+      const shown = await kilnCli(["status"], creds.tokens.read);
+      expect(shown.stdout).toContain("?[2J?]0;owned?EVIL?MODEL");
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for them
+      expect(shown.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+    },
+    CLI_BUDGET_MS,
+  );
 });
