@@ -11,6 +11,7 @@ import type { ApiConfig } from "./config.js";
 import { bearerToken, cookieValue } from "./context.js";
 import type { Db } from "./db/client.js";
 import { ValidationError } from "./errors.js";
+import { JOB_STATUSES, VERDICT_OUTCOMES } from "./runner/job-status.js";
 import { PROFILE_NAMES } from "./runner/profiles.js";
 import { SESSION_COOKIE, viewerFor } from "./services/accounts.js";
 import {
@@ -24,8 +25,6 @@ import {
 } from "./services/job-history.js";
 
 const EXPORT_PAGE = MAX_PAGE;
-const JOB_STATUSES = ["queued", "running", "passed", "failed", "cancelled", "unknown"];
-const VERDICTS = ["passed", "failed"];
 
 export const EXPORT_COLUMNS = [
   "id",
@@ -90,7 +89,7 @@ export function exportQuery(params: URLSearchParams): { filter: JobFilter; order
   return {
     filter: {
       status: listParam(params, "status", JOB_STATUSES),
-      verdict: listParam(params, "verdict", VERDICTS),
+      verdict: listParam(params, "verdict", VERDICT_OUTCOMES),
       profile: listParam(params, "profile", PROFILE_NAMES),
       hostId: params.get("hostId"),
       driveId: params.get("driveId"),

@@ -1,4 +1,5 @@
 import { useQuery } from "urql";
+import { formatBytes } from "../../server/units";
 import { graphql } from "./gql";
 
 const DriveTable_Query = graphql(`
@@ -20,18 +21,6 @@ const DriveTable_Query = graphql(`
     }
   }
 `);
-
-function formatBytes(bytes: number | null | undefined): string {
-  if (bytes == null) return "?";
-  const units = ["B", "kB", "MB", "GB", "TB", "PB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${value.toFixed(value < 10 && unit > 0 ? 1 : 0)} ${units[unit]}`;
-}
 
 export function DriveTable() {
   const [{ data, fetching, error }] = useQuery({ query: DriveTable_Query });

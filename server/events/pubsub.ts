@@ -55,5 +55,3 @@ export function publishJobEvent(pubsub: KilnPubSub, event: JobEvent): void {
   pubsub.publish("jobs", event);
   pubsub.publish("job", event.jobId, event);
 }
-
-export const TERMINAL_JOB_STATUSES: ReadonlySet<string> = new Set(["passed", "failed", "cancelled", "unknown"]);

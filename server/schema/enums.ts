@@ -1,15 +1,15 @@
 // Every fixed set of values the API shows, as an enum: clients switch on them with types, and a
 // value outside the set is a bug Kiln reports instead of passing on.
 import { USAGE_KINDS } from "../parsers/lsblk.js";
+import { JOB_STATUSES, VERDICT_OUTCOMES } from "../runner/job-status.js";
 import { PROFILE_NAMES, STAGE_NAMES } from "../runner/profiles.js";
 import { builder } from "./builder.js";
 
-export const JOB_STATUSES = ["queued", "running", "passed", "failed", "cancelled", "unknown"] as const;
+export { JOB_STATUSES, VERDICT_OUTCOMES };
 export const STAGE_STATUSES = ["pending", "running", "passed", "failed", "cancelled", "unknown", "skipped"] as const;
 export const HOST_STATUSES = ["unknown", "ok", "untrusted", "unreachable", "key_mismatch", "error"] as const;
 export const HOST_TRANSPORTS = ["local", "ssh", "demo"] as const;
 export const SMART_HEALTHS = ["passed", "failed", "unknown"] as const;
-export const VERDICT_OUTCOMES = ["passed", "failed"] as const;
 
 export const JobStatusRef = builder.enumType("JobStatus", { values: JOB_STATUSES });
 export const StageStatusRef = builder.enumType("StageStatus", { values: STAGE_STATUSES });

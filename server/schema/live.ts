@@ -4,7 +4,8 @@
 import { GraphQLError } from "graphql";
 import type { Db } from "../db/client.js";
 import { readJobEvent } from "../events/job-state.js";
-import { type HostEvent, type JobEvent, type KilnPubSub, TERMINAL_JOB_STATUSES } from "../events/pubsub.js";
+import type { HostEvent, JobEvent, KilnPubSub } from "../events/pubsub.js";
+import { ENDED_JOB_STATUSES } from "../runner/job-status.js";
 import { STAGE_NAMES } from "../runner/profiles.js";
 import { builder } from "./builder.js";
 import { DriveRef } from "./drive.js";
@@ -82,12 +83,12 @@ async function* followJob(ctx: { db: Db; pubsub: KilnPubSub }, jobId: string): A
     const now = await readJobEvent(ctx.db, jobId);
     if (!now) throw new GraphQLError(`job ${jobId} not found`, { extensions: { code: "NOT_FOUND" } });
     yield now;
-    if (TERMINAL_JOB_STATUSES.has(now.status)) return;
+    if (ENDED_JOB_STATUSES.has(now.status)) return;
     for (;;) {
       const result = await next;
       if (result.done) return;
       yield result.value;
-      if (TERMINAL_JOB_STATUSES.has(result.value.status)) return;
+      if (ENDED_JOB_STATUSES.has(result.value.status)) return;
       next = iterator.next();
     }
   } finally {

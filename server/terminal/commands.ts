@@ -1,8 +1,10 @@
 // `kiln status | watch | start | cancel | jobs`: a running Kiln from a terminal, through the same
 // API as everyone else (URL from --url or KILN_URL, token from KILN_TOKEN or --token).
 import { parseArgs } from "node:util";
+import { ENDED_JOB_STATUSES, JOB_STATUSES } from "../runner/job-status.js";
+import { formatBytes } from "../units.js";
 import { ApiError, type ApiOptions, download, graphql, printable, subscribe } from "./api.js";
-import { formatBytes, formatDuration, PROGRESS_FIELDS, type Progress, progressLine, stageText, table } from "./format.js";
+import { formatDuration, PROGRESS_FIELDS, type Progress, progressLine, stageText, table } from "./format.js";
 
 export const TERMINAL_USAGE = `  status                      hosts, drives and the jobs that run or wait
   watch [--job ID]            live progress of every job (or one: exits 0 if it passed, 1 if not)
@@ -118,8 +120,6 @@ async function status(argv: string[], env: NodeJS.ProcessEnv, out: Out): Promise
   return 0;
 }
 
-const ENDED = new Set(["passed", "failed", "cancelled", "unknown"]);
-
 async function watch(argv: string[], env: NodeJS.ProcessEnv, out: Out): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...COMMON, job: { type: "string" } } });
   const api = apiOptions(values, env);
@@ -171,7 +171,7 @@ function lineView(out: Out) {
       const key = `${p.status}|${p.stageName}|${p.phase}`;
       const before = shown.get(p.jobId);
       const now = Date.now();
-      if (before && before.key === key && now - before.at < 1000 && !ENDED.has(p.status)) return;
+      if (before && before.key === key && now - before.at < 1000 && !ENDED_JOB_STATUSES.has(p.status)) return;
       shown.set(p.jobId, { key, at: now });
       out.log(progressLine(label, p));
     },
@@ -267,8 +267,6 @@ async function cancel(argv: string[], env: NodeJS.ProcessEnv, out: Out): Promise
   return 0;
 }
 
-const JOB_STATUSES = ["queued", "running", "passed", "failed", "cancelled", "unknown"];
-
 async function jobs(argv: string[], env: NodeJS.ProcessEnv, out: Out): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -284,7 +282,8 @@ async function jobs(argv: string[], env: NodeJS.ProcessEnv, out: Out): Promise<n
   const api = apiOptions(values, env);
   const statuses = values.status ? values.status.split(",").filter(Boolean) : [];
   for (const s of statuses)
-    if (!JOB_STATUSES.includes(s)) throw new ApiError(`jobs: --status ${printable(s, 40)} is not one of ${JOB_STATUSES.join(", ")}`);
+    if (!(JOB_STATUSES as readonly string[]).includes(s))
+      throw new ApiError(`jobs: --status ${printable(s, 40)} is not one of ${JOB_STATUSES.join(", ")}`);
   if (values.csv || values.ndjson) {
     const params = new URLSearchParams();
     if (statuses.length) params.set("status", statuses.join(","));

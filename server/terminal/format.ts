@@ -1,17 +1,5 @@
-// How the terminal client writes numbers: sizes, durations, one line per job.
+// How the terminal client writes durations, a job's progress line and tables (sizes: ../units.ts).
 import { printable } from "./api.js";
-
-export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes == null) return "?";
-  const units = ["B", "kB", "MB", "GB", "TB", "PB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${value.toFixed(value < 10 && unit > 0 ? 1 : 0)} ${units[unit]}`;
-}
 
 /** 3725 -> "1h02m", 75 -> "1m15s", null -> "--". */
 export function formatDuration(seconds: number | null | undefined): string {
