@@ -62,6 +62,19 @@ export class SshRunner implements ShellRunner {
   }
 
   async run(script: string, options: ExecOptions = {}): Promise<ExecResult> {
+    try {
+      return await this.runOnce(script, options);
+    } catch (error) {
+      if (!(error instanceof ConnectionDropped)) throw error;
+      // The pooled connection had dropped before its "close" arrived (a host restarting, sshd
+      // killed): the command never started, so it is safe to run it on a new connection, whose
+      // handshake then says what is wrong with the host (refused, unreachable, a new key).
+      if (this.client === error.client) this.client = null;
+      return this.runOnce(script, options);
+    }
+  }
+
+  private async runOnce(script: string, options: ExecOptions): Promise<ExecResult> {
     const client = await this.connection();
     this.running.set(client, (this.running.get(client) ?? 0) + 1);
     try {
@@ -208,7 +221,7 @@ export class SshRunner implements ShellRunner {
 
   private execOn(client: Client, script: string, options: ExecOptions): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
-      client.exec(script, (error, stream: ClientChannel) => {
+      const started = (error: Error | undefined, stream: ClientChannel) => {
         if (error) {
           reject(new TransportError("failed", `ssh exec: ${error.message}`));
           return;
@@ -240,7 +253,13 @@ export class SshRunner implements ShellRunner {
           clearTimeout(timer);
           if (!abandoned) resolve(output.result(code, signal));
         });
-      });
+      };
+      try {
+        client.exec(script, started);
+      } catch {
+        // ssh2 throws "Not connected" when the socket is gone: nothing was sent.
+        reject(new ConnectionDropped(client));
+      }
     });
   }
 
@@ -256,6 +275,13 @@ export class SshRunner implements ShellRunner {
     const next = this.waiting.shift();
     if (next) next();
     else this.active -= 1;
+  }
+}
+
+/** A pooled connection found closed before a command could be sent on it. */
+class ConnectionDropped extends Error {
+  constructor(readonly client: Client) {
+    super("the SSH connection dropped before the command was sent");
   }
 }
 

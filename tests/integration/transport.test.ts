@@ -288,6 +288,34 @@ describe("SSH failures", () => {
     }
   });
 
+  it("re-connects when its pooled connection dropped before saying so, and reports a stopped sshd as refused", async () => {
+    const own = await startSshd();
+    const runner = new SshRunner({
+      host: own.host,
+      port: own.port,
+      username: "root",
+      privateKeyPath: own.clientKeyPath,
+      pinnedFingerprint: own.fingerprint(),
+    });
+    // The socket is gone but ssh2 has not emitted "close" yet: the window in which a host's
+    // sshd has just been killed. (Reached into on purpose: no public API can time it.)
+    const dropPooledSocket = () => (runner as unknown as { client: { destroy(): void } }).client.destroy();
+    try {
+      expect((await runner.run("echo before")).stdout.toString()).toBe("before\n");
+      dropPooledSocket();
+      expect((await runner.run("echo again")).stdout.toString()).toBe("again\n");
+      await own.stop();
+      dropPooledSocket();
+      await expect(runner.run("true")).rejects.toMatchObject({ reason: "refused" });
+      await own.start();
+      runner.resetBackoff();
+      expect((await runner.run("echo back")).stdout.toString()).toBe("back\n");
+    } finally {
+      await runner.close();
+      await own.stop();
+    }
+  });
+
   it("reports a closed port as refused, and backs off before trying again", async () => {
     const runner = new SshRunner({
       host: "127.0.0.1",
