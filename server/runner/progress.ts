@@ -2,6 +2,10 @@
 // stage and by default every 5 s (setting progressWriteSeconds); phase changes, errors and
 // completion at once. A multi-day scan updates every second: writing each sample would cost
 // 200 drives 200 transactions a second for nothing, since live views subscribe.
+//
+// The drawer's charts read two series written with those same transactions: a surface scan's
+// samples (one per 0.25% of each phase: at most 3,200 per scan) and the drive's temperature while
+// the job runs (at most one reading a minute).
 import type { Db } from "../db/client.js";
 import type { Stage } from "../db/generated/sqlite/client.js";
 import { type KilnPubSub, publishJobEvent } from "../events/pubsub.js";
@@ -35,6 +39,29 @@ export type StageFields = Partial<
   >
 >;
 
+/** A surface scan keeps one sample per this much of each phase. */
+export const SAMPLE_STEP_PCT = 0.25;
+/** The drive's temperature series keeps at most one reading per this interval. */
+export const TEMPERATURE_ROW_INTERVAL_MS = 60_000;
+
+interface SampleRow {
+  stageId: string;
+  at: Date;
+  phase: number;
+  phasePct: number;
+  mbps: number | null;
+  temperatureC: number | null;
+}
+interface TemperatureRow {
+  driveId: string;
+  jobId: string;
+  at: Date;
+  celsius: number;
+}
+
+/** When each job (the object its stages share) last kept a temperature reading. */
+const lastTemperatureRowAt = new WeakMap<object, number>();
+
 /** The floor: never more than one write per stage per second. */
 export const MIN_WRITE_INTERVAL_MS = 1000;
 const MAX_LOG_CHARS = 16_000;
@@ -60,7 +87,11 @@ export class StageProgress {
   private writing: Promise<void> = Promise.resolve();
   private writeErrors = 0;
   private jobPct: number;
-  temperatureC: number | null = null;
+  private pendingSamples: SampleRow[] = [];
+  private pendingTemperatures: TemperatureRow[] = [];
+  /** The (phase, 0.25% step) of the last sample kept. */
+  private lastSampleStep: string | null = null;
+  private temperature: number | null = null;
 
   constructor(
     private readonly db: Db,
@@ -82,10 +113,26 @@ export class StageProgress {
     this.jobPct = job.progressPct;
   }
 
+  get temperatureC(): number | null {
+    return this.temperature;
+  }
+
+  /** The drive's temperature now: shown with the next event, kept in its series once a minute. */
+  set temperatureC(celsius: number | null) {
+    this.temperature = celsius;
+    if (celsius === null) return;
+    const now = this.now();
+    if (now - (lastTemperatureRowAt.get(this.job) ?? Number.NEGATIVE_INFINITY) < TEMPERATURE_ROW_INTERVAL_MS) return;
+    lastTemperatureRowAt.set(this.job, now);
+    this.pendingTemperatures.push({ driveId: this.job.driveId, jobId: this.job.id, at: new Date(now), celsius });
+    this.schedule(false);
+  }
+
   /** Apply fields; publish now; write now if `immediate` or a second has passed, else soon. */
   update(fields: StageFields, options: { immediate?: boolean } = {}): void {
     Object.assign(this.pending, fields);
     Object.assign(this.stage, fields);
+    this.keepSample();
     const current = this.stages.find((s) => s.id === this.stage.id);
     if (current) Object.assign(current, { status: this.stage.status, progressPct: this.stage.progressPct });
     // The job's percent never moves backwards (a stage re-entered after a restart starts at 0).
@@ -111,6 +158,23 @@ export class StageProgress {
     return this.jobPct;
   }
 
+  /** One sample per 0.25% step of a phase: the first update that reaches a new step. */
+  private keepSample(): void {
+    const s = this.stage as StageView & StageFields;
+    if (s.bbPhase == null || s.bbPhase < 1 || s.bbPhasePct == null) return;
+    const step = `${s.bbPhase}:${Math.floor(s.bbPhasePct / SAMPLE_STEP_PCT)}`;
+    if (step === this.lastSampleStep) return;
+    this.lastSampleStep = step;
+    this.pendingSamples.push({
+      stageId: this.stage.id,
+      at: new Date(this.now()),
+      phase: s.bbPhase,
+      phasePct: s.bbPhasePct,
+      mbps: s.bbMbps ?? null,
+      temperatureC: this.temperature,
+    });
+  }
+
   private schedule(immediate: boolean): void {
     const due = this.lastWrite + Math.max(MIN_WRITE_INTERVAL_MS, this.writeIntervalMs) - this.now();
     if (immediate || due <= 0) {
@@ -130,9 +194,13 @@ export class StageProgress {
     this.writing = this.writing.then(async () => {
       const fields = this.pending;
       const lines = this.pendingLog;
-      if (Object.keys(fields).length === 0 && lines.length === 0) return;
+      const samples = this.pendingSamples;
+      const temperatures = this.pendingTemperatures;
+      if (Object.keys(fields).length === 0 && lines.length === 0 && samples.length === 0 && temperatures.length === 0) return;
       this.pending = {};
       this.pendingLog = [];
+      this.pendingSamples = [];
+      this.pendingTemperatures = [];
       this.lastWrite = this.now();
       let log: string | undefined;
       if (lines.length) {
@@ -143,12 +211,16 @@ export class StageProgress {
         await this.db.$transaction([
           this.db.stage.update({ where: { id: this.stage.id }, data: { ...fields, ...(log !== undefined ? { log } : {}) } }),
           this.db.burnInJob.update({ where: { id: this.job.id }, data: { progressPct: this.jobPct } }),
+          ...(samples.length ? [this.db.stageSample.createMany({ data: samples })] : []),
+          ...(temperatures.length ? [this.db.driveTemperature.createMany({ data: temperatures })] : []),
         ]);
         if (log !== undefined) this.stage.log = log;
       } catch (error) {
         // Keep what was not written (newer values win) and try again with the next write.
         this.pending = { ...fields, ...this.pending };
         this.pendingLog = [...lines, ...this.pendingLog];
+        this.pendingSamples = [...samples, ...this.pendingSamples];
+        this.pendingTemperatures = [...temperatures, ...this.pendingTemperatures];
         this.writeErrors += 1;
         if (this.writeErrors === 1 || this.writeErrors % 100 === 0) {
           console.error(`kiln: writing progress of stage ${this.stage.id} failed (${this.writeErrors}x): ${(error as Error).message}`);
@@ -178,7 +250,7 @@ export class StageProgress {
         phasePct: s.bbPhasePct ?? null,
         mbps: s.bbMbps ?? null,
         badBlocks: s.bbBadBlocks ?? null,
-        temperatureC: this.temperatureC,
+        temperatureC: this.temperature,
       },
     });
   }

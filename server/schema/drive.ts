@@ -5,6 +5,17 @@ import { DriveUsageRef } from "./drive-usage.js";
 import { oneOf, SMART_HEALTHS, SmartHealthRef } from "./enums.js";
 import { boundedFirst, withInputErrors } from "./field-helpers.js";
 
+const MAX_TEMPERATURE_READINGS = 10_000;
+
+const TemperatureReadingRef = builder.objectRef<{ at: Date; celsius: number; jobId: string }>("TemperatureReading").implement({
+  description: "A drive's temperature at one moment of a job.",
+  fields: (t) => ({
+    at: t.expose("at", { type: "DateTime" }),
+    celsius: t.exposeInt("celsius"),
+    jobId: t.exposeID("jobId"),
+  }),
+});
+
 export const DriveRef = builder.prismaObject("Drive", {
   // Select mode: a query loads only the columns its fields ask for (a stage's log stays on disk
   // unless someone asks for it).
@@ -45,6 +56,22 @@ export const DriveRef = builder.prismaObject("Drive", {
     inUse: t.exposeBoolean("inUse", { description: "Holds data or is part of something: never written without an unlock." }),
     missing: t.exposeBoolean("missing", { description: "Not seen at the last inventory of its host." }),
     lastSeenAt: t.expose("lastSeenAt", { type: "DateTime", nullable: true }),
+    temperatures: t.field({
+      type: [TemperatureReadingRef],
+      description: `The drive's temperature while jobs ran on it (one reading a minute), oldest first: since \`since\` (default: the last 24 h), at most the newest ${MAX_TEMPERATURE_READINGS.toLocaleString("en-US")}.`,
+      args: { since: t.arg({ type: "DateTime", required: false }) },
+      complexity: 20,
+      resolve: async (drive, args, ctx) => {
+        const since = args.since ?? new Date(Date.now() - 24 * 3600_000);
+        const newest = await ctx.db.driveTemperature.findMany({
+          where: { driveId: drive.id, at: { gte: since } },
+          orderBy: [{ at: "desc" }, { id: "desc" }],
+          take: MAX_TEMPERATURE_READINGS,
+          select: { at: true, celsius: true, jobId: true },
+        });
+        return newest.reverse();
+      },
+    }),
     jobs: t.relation("jobs", {
       description: "The drive's newest jobs (at most `first`, 1-100; the `jobs` connection pages through all).",
       args: { first: t.arg.int({ required: false, defaultValue: 20 }) },

@@ -47,6 +47,27 @@ const SurfaceScanRef = builder.objectRef<SurfaceScan>("SurfaceScan").implement({
   }),
 });
 
+interface Sample {
+  at: Date;
+  phase: number;
+  phasePct: number;
+  mbps: number | null;
+  temperatureC: number | null;
+}
+
+const SampleRef = builder.objectRef<Sample>("StageSample").implement({
+  description: "A surface scan's state at one 0.25% step of a phase.",
+  fields: (t) => ({
+    at: t.expose("at", { type: "DateTime" }),
+    phase: t.exposeInt("phase", { description: "1-8: pattern 1 write, pattern 1 verify, pattern 2 write..." }),
+    phasePct: t.exposeFloat("phasePct"),
+    pattern: t.string({ resolve: (s) => patternOf(s.phase) }),
+    mode: t.string({ description: "write | verify", resolve: (s) => (s.phase % 2 === 1 ? "write" : "verify") }),
+    mbps: t.exposeFloat("mbps", { nullable: true, description: "Null for a phase's first sample (no rate yet)." }),
+    temperatureC: t.exposeInt("temperatureC", { nullable: true }),
+  }),
+});
+
 function patternOf(phase: number): string {
   return STANDARD_PATTERNS[Math.min(Math.max(Math.ceil(phase / 2), 1), 4) - 1] ?? "0xaa";
 }
@@ -99,6 +120,17 @@ builder.prismaObject("Stage", {
         const elapsed = (Date.now() - s.startedAt.getTime()) / 1000;
         return Math.round((elapsed * (100 - s.progressPct)) / s.progressPct);
       },
+    }),
+    samples: t.field({
+      type: [SampleRef],
+      description: "A surface scan's downsampled series, oldest first: one sample per 0.25% of each phase (at most 3,200).",
+      complexity: 20,
+      resolve: (s, _args, ctx) =>
+        ctx.db.stageSample.findMany({
+          where: { stageId: s.id },
+          orderBy: [{ at: "asc" }, { id: "asc" }],
+          select: { at: true, phase: true, phasePct: true, mbps: true, temperatureC: true },
+        }),
     }),
     surfaceScan: t.field({
       type: SurfaceScanRef,

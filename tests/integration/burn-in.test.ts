@@ -91,6 +91,32 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
       }
       // The stream ended with the job: its last event is the end.
       expect(progress.events.at(-1)?.status).toBe("passed");
+      // The drawer's chart data: at most one sample per 0.25% step of a phase (this 64 MiB scan
+      // runs its 8 phases within a poll or two, so only the steps the runner saw), and the
+      // drive's temperature while the job ran.
+      const series = await gql<{
+        job: {
+          stages: Array<{ name: string; samples: Array<{ at: string; phase: number; phasePct: number; pattern: string; mode: string }> }>;
+        };
+        drive: { temperatures: Array<{ celsius: number; jobId: string }> };
+      }>(
+        rig.kiln.url,
+        `query($id: ID!, $drive: ID!) {
+          job(id: $id) { stages { name samples { at phase phasePct pattern mode } } }
+          drive(id: $drive) { temperatures { celsius jobId } } }`,
+        { id: jobId, drive: driveOf(0).id },
+      );
+      expect(series.errors).toBeUndefined();
+      const samples = series.data?.job.stages.find((st) => st.name === "surface_validate")?.samples ?? [];
+      expect(samples[0]).toMatchObject({ phase: 1, phasePct: 0, pattern: "0xaa", mode: "write" });
+      expect(samples.at(-1)).toMatchObject({ phase: 8, phasePct: 100, pattern: "0x00", mode: "verify" });
+      const steps = samples.map((x) => `${x.phase}:${Math.floor(x.phasePct / 0.25)}`);
+      expect(new Set(steps).size).toBe(steps.length);
+      const times = samples.map((x) => Date.parse(x.at));
+      expect([...times].sort((a, b) => a - b)).toEqual(times);
+      const readings = series.data?.drive.temperatures ?? [];
+      expect(readings.length).toBeGreaterThanOrEqual(1);
+      expect(readings.every((r) => r.jobId === jobId && r.celsius > 0)).toBe(true);
     },
     waitsBudget(1),
   );

@@ -137,6 +137,45 @@ describe("stage progress writes", () => {
   });
 });
 
+describe("chart series kept by stage progress", () => {
+  it("keeps one sample per 0.25% step of a phase and one temperature a minute, written with the progress", async () => {
+    vi.useFakeTimers();
+    let clock = 0;
+    const samples: Array<{ phase: number; phasePct: number; mbps: number | null; temperatureC: number | null }> = [];
+    const temperatures: Array<{ celsius: number; jobId: string }> = [];
+    const db = {
+      $transaction: async (ops: unknown[]) => ops,
+      stage: { update: (args: unknown) => args },
+      burnInJob: { update: (args: unknown) => args },
+      stageSample: { createMany: (args: { data: typeof samples }) => samples.push(...args.data) },
+      driveTemperature: { createMany: (args: { data: typeof temperatures }) => temperatures.push(...args.data) },
+    };
+    const stage = { id: "s1", name: "surface_validate", weight: 1, status: "running", progressPct: 0, log: "" };
+    const job = { id: "j1", driveId: "d1", status: "running", progressPct: 0, startedAt: null, drive: { hostId: "h1" } };
+    const progress = new StageProgress(db as never, { publish: () => {} } as never, job, [stage], stage, () => clock);
+    progress.temperatureC = 38;
+    // A whole phase 1 in steps of 0.1%, then phase 2 from 0, one update a second.
+    for (let tenths = 0; tenths <= 1000; tenths++) {
+      clock += 1000;
+      if (tenths % 100 === 0) progress.temperatureC = 38 + tenths / 100;
+      progress.update({ bbPhase: 1, bbPhasePct: tenths / 10, bbMbps: tenths === 0 ? null : 180 });
+    }
+    clock += 1000;
+    progress.update({ bbPhase: 2, bbPhasePct: 0, bbMbps: null }, { immediate: true });
+    await progress.flush();
+    const phase1 = samples.filter((x) => x.phase === 1);
+    expect(phase1).toHaveLength(401); // 0, 0.25, ..., 100
+    expect(phase1.slice(0, 3).map((x) => x.phasePct)).toEqual([0, 0.3, 0.5]);
+    expect(phase1[0]).toMatchObject({ mbps: null, temperatureC: 38 });
+    expect(phase1[1]).toMatchObject({ mbps: 180 });
+    expect(samples.at(-1)).toMatchObject({ phase: 2, phasePct: 0 });
+    // 1,002 seconds of readings every 100 s: kept when a minute has passed since the last kept.
+    expect(temperatures.map((t) => t.celsius)).toEqual([38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48]);
+    expect(temperatures.every((t) => t.jobId === "j1")).toBe(true);
+    vi.useRealTimers();
+  });
+});
+
 describe("durations in messages", () => {
   it("says seconds, minutes or hours", () => {
     expect([formatDuration(3_000), formatDuration(45 * 60_000), formatDuration(185 * 60_000)]).toEqual(["3 s", "45 min", "3 h 5 min"]);
