@@ -23,6 +23,8 @@ const SettingsRef = builder.objectRef<Settings>("Settings").implement({
       description:
         "Where detached runs keep their files on hosts: created 0700, refused if a symlink, another user's, or writable by others.",
     }),
+    temperatureWarmC: t.exposeInt("temperatureWarmC", { description: "The UI shows a drive warm from this temperature (°C)." }),
+    temperatureHotC: t.exposeInt("temperatureHotC", { description: "The UI shows a drive hot from this temperature (°C)." }),
     sshMaxConnectionMinutes: t.exposeFloat("sshMaxConnectionMinutes", {
       description: "A pooled SSH connection older than this is replaced, so a changed host key is noticed within this time.",
     }),

@@ -36,6 +36,10 @@ const SCHEMAS = {
     }, 'must be a plain absolute path: no "." or ".." parts, no "//", not "/"'),
   /** A pooled SSH connection older than this is replaced, so a changed host key is noticed. */
   sshMaxConnectionMinutes: z.number().min(0.05).max(10_080),
+  /** The UI shows a drive warm from this temperature (°C)... */
+  temperatureWarmC: z.number().int().min(20).max(99),
+  /** ...and hot from this one (above warm). */
+  temperatureHotC: z.number().int().min(21).max(100),
 } as const;
 
 export type SettingKey = keyof typeof SCHEMAS;
@@ -53,6 +57,8 @@ export const DEFAULT_SETTINGS: Settings = {
   // Only root can create it: no other user of the host can prepare it for Kiln.
   remoteWorkDir: "/var/lib/kiln",
   sshMaxConnectionMinutes: 60,
+  temperatureWarmC: 42,
+  temperatureHotC: 48,
 };
 
 export function isSettingKey(key: string): key is SettingKey {
@@ -79,6 +85,12 @@ export async function setSetting(db: Db, key: string, value: unknown, actor: str
   if (!isSettingKey(key)) throw new ValidationError("key", `unknown setting "${key}" (known: ${Object.keys(SCHEMAS).join(", ")})`);
   const parsed = SCHEMAS[key].safeParse(value);
   if (!parsed.success) throw new ValidationError(`value`, `${key}: ${parsed.error.issues[0]?.message ?? "is invalid"}`);
+  if (key === "temperatureWarmC" || key === "temperatureHotC") {
+    const next = { ...(await getSettings(db)), [key]: parsed.data };
+    if (next.temperatureWarmC >= next.temperatureHotC) {
+      throw new ValidationError("value", `${key}: warm (${next.temperatureWarmC} °C) must be below hot (${next.temperatureHotC} °C)`);
+    }
+  }
   await db.$transaction(async (tx) => {
     const previous = await tx.setting.findUnique({ where: { key } });
     await tx.setting.upsert({

@@ -202,6 +202,15 @@ describe.each([["sqlite"], ["postgresql"]] as const)("GraphQL API over HTTP on %
     const { data } = await gql<{ settings: Record<string, unknown> }>(kiln.url, "{ settings { remoteWorkDir sshMaxConnectionMinutes } }");
     expect(data?.settings).toEqual({ remoteWorkDir: "/var/lib/kiln", sshMaxConnectionMinutes: 60 });
     expect(await set("sshMaxConnectionMinutes", "5")).toMatchObject({ __typename: "SetSettingSuccess" });
+    // The UI's temperature colours: warm stays below hot, whichever one changes.
+    expect(await set("temperatureWarmC", "48")).toMatchObject({
+      __typename: "ValidationError",
+      field: "value",
+      message: "value: temperatureWarmC: warm (48 °C) must be below hot (48 °C)",
+    });
+    expect(await set("temperatureHotC", "40")).toMatchObject({ __typename: "ValidationError", message: expect.stringMatching(/below hot/) });
+    expect(await set("temperatureHotC", "55")).toMatchObject({ __typename: "SetSettingSuccess" });
+    expect(await set("temperatureWarmC", "50")).toMatchObject({ __typename: "SetSettingSuccess" });
   });
 
   it("reads usage recorded before active use was told apart as active (the safe side)", async () => {
