@@ -13,6 +13,7 @@ import {
   UnlockRequiredError,
   ValidationError,
 } from "../errors.js";
+import type { SmartCounters, SmartReport } from "../parsers/smartctl.js";
 import { PROFILE_NAMES } from "../runner/profiles.js";
 import type { JobOptions } from "../runner/stage-context.js";
 import type { Verdict } from "../runner/verdict.js";
@@ -44,6 +45,46 @@ const JobOptionsRef = builder.objectRef<JobOptions>("JobOptions").implement({
   }),
 });
 
+interface SmartRow {
+  name: string;
+  before: number | null;
+  after: number | null;
+}
+
+/** The SMART figures the verdict compares, in the order an operator reads them. */
+const SMART_ROWS: Array<[keyof SmartCounters | "temperatureC" | "powerOnHours", string]> = [
+  ["reallocatedSectors", "Reallocated sectors (5)"],
+  ["pendingSectors", "Pending sectors (197)"],
+  ["offlineUncorrectable", "Offline uncorrectable (198)"],
+  ["reportedUncorrectable", "Reported uncorrectable (187)"],
+  ["commandTimeouts", "Command timeouts (188)"],
+  ["udmaCrcErrors", "UDMA CRC errors (199)"],
+  ["mediaErrors", "Media errors (NVMe)"],
+  ["criticalWarning", "Critical warning (NVMe)"],
+  ["percentageUsed", "Percentage used (NVMe)"],
+  ["availableSpare", "Available spare (NVMe)"],
+  ["grownDefects", "Grown defects (SCSI)"],
+  ["uncorrectedErrors", "Uncorrected errors (SCSI)"],
+  ["powerOnHours", "Power-on hours"],
+  ["temperatureC", "Temperature (°C)"],
+];
+
+function smartFigure(report: SmartReport | null, key: (typeof SMART_ROWS)[number][0]): number | null {
+  if (!report) return null;
+  const value = key === "temperatureC" || key === "powerOnHours" ? report[key] : report.counters?.[key];
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+
+const SmartRowRef = builder.objectRef<SmartRow>("SmartChange").implement({
+  description: "One SMART figure at the job's start (precheck) and end (final check).",
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    before: t.exposeFloat("before", { nullable: true }),
+    after: t.exposeFloat("after", { nullable: true }),
+    changed: t.boolean({ resolve: (r) => r.before !== null && r.after !== null && r.before !== r.after }),
+  }),
+});
+
 export const BurnInJobRef = builder.prismaObject("BurnInJob", {
   // Select mode: a query loads only the columns its fields ask for (a stage's log stays on disk
   // unless someone asks for it).
@@ -62,6 +103,25 @@ export const BurnInJobRef = builder.prismaObject("BurnInJob", {
       description: "Set when the final SMART comparison ran.",
       select: { verdict: true },
       resolve: (job) => parseStoredJson<Verdict>(job.verdict),
+    }),
+    smartChanges: t.field({
+      type: [SmartRowRef],
+      description:
+        "The SMART figures the verdict compares, before (precheck) and after (final check); rows neither report has are left out.",
+      complexity: 5,
+      resolve: async (job, _args, ctx) => {
+        const snapshots = await ctx.db.smartSnapshot.findMany({
+          where: { jobId: job.id, kind: { in: ["baseline", "final"] } },
+          orderBy: { takenAt: "asc" },
+          select: { kind: true, report: true },
+        });
+        const report = (kind: string) => parseStoredJson<SmartReport>(snapshots.findLast((x) => x.kind === kind)?.report ?? null);
+        const before = report("baseline");
+        const after = report("final");
+        return SMART_ROWS.map(([key, name]) => ({ name, before: smartFigure(before, key), after: smartFigure(after, key) })).filter(
+          (r) => r.before !== null || r.after !== null,
+        );
+      },
     }),
     errorText: t.exposeString("errorText", { nullable: true }),
     resumedFromId: t.exposeString("resumedFromId", { nullable: true, description: "The job this one resumes." }),

@@ -102,7 +102,7 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
       }>(
         rig.kiln.url,
         `query($id: ID!, $drive: ID!) {
-          job(id: $id) { stages { name samples { at phase phasePct pattern mode } } }
+          job(id: $id) { stages { name samples { at phase phasePct pattern mode } } smartChanges { name before after changed } }
           drive(id: $drive) { temperatures { celsius jobId } } }`,
         { id: jobId, drive: driveOf(0).id },
       );
@@ -114,6 +114,10 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
       expect(new Set(steps).size).toBe(steps.length);
       const times = samples.map((x) => Date.parse(x.at));
       expect([...times].sort((a, b) => a - b)).toEqual(times);
+      // The SMART table of the drawer: the recorded drive's figures at precheck and final check.
+      const smart = series.data?.job.smartChanges ?? [];
+      expect(smart.find((r) => r.name === "Reallocated sectors (5)")).toMatchObject({ before: expect.any(Number), changed: false });
+      expect(smart.every((r) => r.before !== null && r.after !== null)).toBe(true);
       const readings = series.data?.drive.temperatures ?? [];
       expect(readings.length).toBeGreaterThanOrEqual(1);
       expect(readings.every((r) => r.jobId === jobId && r.celsius > 0)).toBe(true);

@@ -208,7 +208,10 @@ describe.each([["sqlite"], ["postgresql"]] as const)("GraphQL API over HTTP on %
       field: "value",
       message: "value: temperatureWarmC: warm (48 °C) must be below hot (48 °C)",
     });
-    expect(await set("temperatureHotC", "40")).toMatchObject({ __typename: "ValidationError", message: expect.stringMatching(/below hot/) });
+    expect(await set("temperatureHotC", "40")).toMatchObject({
+      __typename: "ValidationError",
+      message: expect.stringMatching(/below hot/),
+    });
     expect(await set("temperatureHotC", "55")).toMatchObject({ __typename: "SetSettingSuccess" });
     expect(await set("temperatureWarmC", "50")).toMatchObject({ __typename: "SetSettingSuccess" });
   });
