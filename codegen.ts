@@ -4,7 +4,7 @@ import type { CodegenConfig } from "@graphql-codegen/cli";
 
 const config: CodegenConfig = {
   schema: "schema.graphql",
-  documents: ["client/src/**/*.tsx", "!client/src/gql/**/*"],
+  documents: ["client/src/**/*.{ts,tsx}", "!client/src/gql/**/*"],
   ignoreNoDocuments: true,
   generates: {
     "client/src/gql/": {
@@ -14,7 +14,13 @@ const config: CodegenConfig = {
         enumsAsTypes: true,
         scalars: { DateTime: "string" },
       },
-      presetConfig: { fragmentMasking: false },
+      // Each component reads only the fields of its own fragment (useFragment), declared beside it.
+      presetConfig: { fragmentMasking: { unmaskFunctionName: "useFragment" } },
+    },
+    // The schema's shape for graphcache: which types implement Error, which union members exist.
+    "client/src/gql/introspection.ts": {
+      plugins: ["urql-introspection"],
+      config: { module: "es2015", useTypeImports: true },
     },
   },
   silent: true,

@@ -1,25 +1,52 @@
-import { StrictMode } from "react";
+import { StrictMode, useMemo } from "react";
 import { createRoot } from "react-dom/client";
-import { Client, cacheExchange, fetchExchange, mapExchange, Provider } from "urql";
-import { App } from "./app";
+import { createBrowserRouter, RouterProvider } from "react-router";
+import { Provider } from "urql";
+import { Dashboard } from "./dashboard/dashboard";
+import { DriveDrawerRoute, JobDrawerRoute } from "./drawer/drive-drawer";
+import { History } from "./history/history";
+import { Hosts } from "./hosts/hosts";
+import { type Account, Layout } from "./layout";
+import { LiveProvider } from "./live";
 import { SessionGate } from "./session";
+import { SettingsPage } from "./settings/settings";
+import { createClient } from "./urql";
 import "./styles.css";
 
-// A signed-in browser sends its session cookie and the CSRF header Kiln asks of cookie sessions.
-// An answer of 401 means the session ended: the gate checks /auth/status and shows the sign-in form.
-const client = new Client({
-  url: "/graphql",
-  exchanges: [
-    mapExchange({
-      onError(error) {
-        if ((error.response as Response | undefined)?.status === 401) window.dispatchEvent(new Event("kiln:unauthenticated"));
-      },
-    }),
-    cacheExchange,
-    fetchExchange,
-  ],
-  fetchOptions: { credentials: "same-origin", headers: { "x-kiln-csrf": "1" } },
-});
+/** Every screen has its own URL: a drawer link can be sent to a colleague. */
+function routerFor(user: Account | null, onSignOut: () => void) {
+  return createBrowserRouter([
+    {
+      element: <Layout user={user} onSignOut={onSignOut} />,
+      children: [
+        {
+          path: "/",
+          element: <Dashboard />,
+          children: [
+            { path: "drives/:id", element: <DriveDrawerRoute /> },
+            { path: "jobs/:id", element: <JobDrawerRoute /> },
+          ],
+        },
+        { path: "/history", element: <History /> },
+        { path: "/hosts", element: <Hosts /> },
+        { path: "/settings", element: <SettingsPage /> },
+        { path: "*", element: <p className="empty">No such page.</p> },
+      ],
+    },
+  ]);
+}
+
+function App({ user, onSignOut }: { user: Account | null; onSignOut: () => void }) {
+  const client = useMemo(() => createClient(() => window.dispatchEvent(new Event("kiln:unauthenticated"))), []);
+  const router = useMemo(() => routerFor(user, onSignOut), [user?.name, user?.scope, onSignOut]);
+  return (
+    <Provider value={client}>
+      <LiveProvider>
+        <RouterProvider router={router} />
+      </LiveProvider>
+    </Provider>
+  );
+}
 
 const root = document.getElementById("root");
 if (!root) throw new Error("index.html has no #root");
@@ -27,9 +54,7 @@ createRoot(root).render(
   <StrictMode>
     <SessionGate>
       {({ status, signOut }) => (
-        <Provider value={client}>
-          <App user={status.auth === "off" ? null : { name: status.user ?? "?", scope: status.scope ?? "read" }} onSignOut={signOut} />
-        </Provider>
+        <App user={status.auth === "off" ? null : { name: status.user ?? "?", scope: status.scope ?? "read" }} onSignOut={signOut} />
       )}
     </SessionGate>
   </StrictMode>,

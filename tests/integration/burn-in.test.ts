@@ -97,6 +97,7 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
       const series = await gql<{
         job: {
           stages: Array<{ name: string; samples: Array<{ at: string; phase: number; phasePct: number; pattern: string; mode: string }> }>;
+          smartChanges: Array<{ name: string; before: number | null; after: number | null; changed: boolean }>;
         };
         drive: { temperatures: Array<{ celsius: number; jobId: string }> };
       }>(

@@ -1,0 +1,144 @@
+// The dashboard: every host with its drives, live. Select drives, start a burn-in.
+import { useMemo, useState } from "react";
+import { Outlet } from "react-router";
+import { useQuery } from "urql";
+import { DEFAULT_THRESHOLDS } from "../burn-in/scan";
+import { graphql } from "../gql";
+import { useRefetchOnReconnect } from "../live";
+import { LoadState } from "../parts";
+import { DriveRow, driveBlocked } from "./drive-row";
+import { StartDialog } from "./start-dialog";
+import { UnlockDialog } from "./unlock-dialog";
+
+const Dashboard_Query = graphql(`
+  query Dashboard {
+    settings {
+      temperatureWarmC
+      temperatureHotC
+    }
+    hosts {
+      id
+      name
+      status
+      statusReason
+      drives {
+        id
+        serial
+        inUse
+        missing
+        usage {
+          active
+        }
+        jobs(first: 1) {
+          id
+          status
+        }
+        ...DriveRow_drive
+      }
+    }
+  }
+`);
+
+export function Dashboard() {
+  const [{ data, fetching, error }, reexecute] = useQuery({ query: Dashboard_Query });
+  useRefetchOnReconnect(() => reexecute({ requestPolicy: "network-only" }));
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [starting, setStarting] = useState(false);
+  const [unlocking, setUnlocking] = useState<{ id: string; serial: string } | null>(null);
+  const thresholds = data ? { warmC: data.settings.temperatureWarmC, hotC: data.settings.temperatureHotC } : DEFAULT_THRESHOLDS;
+  const hosts = data?.hosts ?? [];
+  const drives = useMemo(() => hosts.flatMap((h) => h.drives), [hosts]);
+  const chosen = drives.filter((d) => selected.has(d.id) && driveBlocked(d, d.jobs[0]?.status) === null);
+  const atRest = chosen.filter((d) => d.inUse);
+  const toggle = (id: string) =>
+    setSelected((current) => {
+      const next = new Set(current);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+
+  return (
+    <section aria-labelledby="dashboard-title">
+      <div className="toolbar">
+        <h2 id="dashboard-title">Drives</h2>
+        <button type="button" disabled={chosen.length === 0} onClick={() => setStarting(true)}>
+          Start burn-in{chosen.length ? ` (${chosen.length})` : ""}
+        </button>
+        {atRest.length === 1 ? (
+          <button type="button" className="secondary" onClick={() => setUnlocking(atRest[0] ?? null)}>
+            Unlock {atRest[0]?.serial}…
+          </button>
+        ) : null}
+      </div>
+      <LoadState fetching={fetching} error={error} empty={!data} what="drives">
+        {hosts.length === 0 ? (
+          <p className="empty">No hosts yet. Add one under Hosts, or start Kiln with --demo to try it on four demo drives.</p>
+        ) : (
+          hosts.map((host) => (
+            <div key={host.id} className="host-block">
+              <h3>
+                {host.name} <span className={`badge ${host.status === "ok" ? "ok" : "warn"}`}>{host.status}</span>
+                {host.statusReason ? <span className="hint"> {host.statusReason}</span> : null}
+              </h3>
+              {host.drives.length === 0 ? (
+                <p className="empty">No drives found on this host.</p>
+              ) : (
+                <div className="table-scroll">
+                  <table className="drives">
+                    <thead>
+                      <tr>
+                        <th scope="col">
+                          <span className="sr-only">Select</span>
+                        </th>
+                        <th scope="col">Device</th>
+                        <th scope="col">Serial</th>
+                        <th scope="col">Model</th>
+                        <th scope="col">Size</th>
+                        <th scope="col">Temp</th>
+                        <th scope="col">Status</th>
+                        <th scope="col">Stage</th>
+                        <th scope="col">Progress</th>
+                        <th scope="col">MB/s</th>
+                        <th scope="col">ETA</th>
+                        <th scope="col">Bad blocks</th>
+                        <th scope="col">
+                          <span className="sr-only">Verdict</span>
+                        </th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {host.drives.map((drive) => (
+                        <DriveRow
+                          key={drive.id}
+                          drive={drive}
+                          thresholds={thresholds}
+                          selection={{
+                            selected: selected.has(drive.id),
+                            blocked: driveBlocked(drive, drive.jobs[0]?.status),
+                            onToggle: () => toggle(drive.id),
+                          }}
+                        />
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+            </div>
+          ))
+        )}
+      </LoadState>
+      {starting ? (
+        <StartDialog
+          drives={chosen.map((d) => ({ id: d.id, serial: d.serial, inUse: d.inUse }))}
+          onClose={(started) => {
+            setStarting(false);
+            if (started) setSelected(new Set());
+          }}
+        />
+      ) : null}
+      {unlocking ? <UnlockDialog drive={unlocking} onClose={() => setUnlocking(null)} /> : null}
+      <Outlet context={{ thresholds }} />
+    </section>
+  );
+}

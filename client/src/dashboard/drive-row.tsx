@@ -1,0 +1,122 @@
+// One drive on the dashboard: what it is, how warm it is, and its newest job as it runs.
+import { Link } from "react-router";
+import { showEta, type TemperatureThresholds } from "../burn-in/scan";
+import { ACTIVE_STATUSES, formatBytes, formatDuration, formatMbps } from "../format";
+import { type FragmentType, graphql, useFragment } from "../gql";
+import { useLiveJob } from "../live";
+import { BadBlocks, ProgressBar, StatusBadge, Temperature } from "../parts";
+
+export const DriveRow_drive = graphql(`
+  fragment DriveRow_drive on Drive {
+    id
+    devicePath
+    serial
+    model
+    sizeBytes
+    temperatureC
+    smartHealth
+    inUse
+    missing
+    usage {
+      kind
+      name
+      active
+    }
+    jobs(first: 1) {
+      id
+      status
+      profile
+      progressPct
+      verdict {
+        outcome
+      }
+      stages {
+        id
+        name
+        status
+      }
+    }
+  }
+`);
+
+export interface RowSelection {
+  selected: boolean;
+  /** Why the drive cannot be selected, or null. */
+  blocked: string | null;
+  onToggle: () => void;
+}
+
+/** /dev/sdb stays /dev/sdb; a long path (a demo drive's file) shows its last part. */
+function deviceName(devicePath: string | null | undefined): string {
+  if (!devicePath) return "?";
+  return devicePath.startsWith("/dev/") ? devicePath : (devicePath.split("/").pop() ?? devicePath);
+}
+
+export function driveBlocked(drive: { missing: boolean; inUse: boolean; usage: ReadonlyArray<{ active: boolean }> }, jobStatus?: string) {
+  if (drive.missing) return "missing at the last inventory";
+  if (jobStatus && ACTIVE_STATUSES.has(jobStatus)) return "a burn-in is queued or running";
+  if (drive.usage.some((u) => u.active)) return "in active use on its host";
+  return null;
+}
+
+export function DriveRow(props: {
+  drive: FragmentType<typeof DriveRow_drive>;
+  thresholds: TemperatureThresholds;
+  selection: RowSelection;
+}) {
+  const drive = useFragment(DriveRow_drive, props.drive);
+  const job = drive.jobs[0];
+  const live = useLiveJob(job?.id);
+  const status = live?.status ?? job?.status;
+  const running = status === "running";
+  const stage = running ? (live?.stageName ?? job?.stages.find((s) => s.status === "running")?.name) : null;
+  const progress = live?.progressPct ?? job?.progressPct;
+  const temperature = live?.temperatureC ?? drive.temperatureC;
+  const usage = drive.usage.map((u) => `${u.kind} ${u.name}`).join(", ");
+  const { selection } = props;
+  return (
+    <tr className={selection.selected ? "selected" : undefined} data-serial={drive.serial}>
+      <td>
+        <input
+          type="checkbox"
+          aria-label={`Select ${drive.serial}`}
+          checked={selection.selected}
+          disabled={selection.blocked !== null}
+          title={selection.blocked ?? undefined}
+          onChange={selection.onToggle}
+        />
+      </td>
+      <td>
+        <Link to={`/drives/${drive.id}`} title={drive.devicePath ?? undefined}>
+          {deviceName(drive.devicePath)}
+        </Link>
+      </td>
+      <td className="mono">{drive.serial}</td>
+      <td>{drive.model ?? "?"}</td>
+      <td>{formatBytes(drive.sizeBytes)}</td>
+      <td>
+        <Temperature celsius={temperature} thresholds={props.thresholds} />
+      </td>
+      <td>
+        {drive.missing ? (
+          <span className="badge unknown">missing</span>
+        ) : status ? (
+          <StatusBadge status={status} />
+        ) : drive.inUse ? (
+          <span className="badge warn" title={usage}>
+            in use
+          </span>
+        ) : (
+          <span className="badge idle">idle</span>
+        )}
+        {drive.inUse && usage ? <div className="hint">{usage}</div> : null}
+      </td>
+      <td>{stage ?? "–"}</td>
+      <td className="progress-cell">{job ? <ProgressBar pct={progress ?? 0} label={`${drive.serial} progress`} /> : "–"}</td>
+      <td>{running ? formatMbps(live?.mbps) : "–"}</td>
+      <td>{running && showEta(progress, live?.etaSeconds) ? formatDuration((live?.etaSeconds ?? 0) * 1000) : "–"}</td>
+      <td>{live?.badBlocks != null ? <BadBlocks count={live.badBlocks} /> : "–"}</td>
+      <td className="hint">{job?.verdict && !running ? `verdict ${job.verdict.outcome}` : ""}</td>
+    </tr>
+  );
+}

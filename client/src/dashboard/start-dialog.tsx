@@ -1,0 +1,124 @@
+// "Start burn-in": the profile, and badblocks' options with what Kiln chooses when left empty.
+import { type FormEvent, useState } from "react";
+import { useMutation } from "urql";
+import { Dialog } from "../dialog";
+import { failureText } from "../format";
+import { graphql } from "../gql";
+import type { Profile } from "../gql/graphql";
+
+const StartBurnIn_Mutation = graphql(`
+  mutation StartBurnIn($driveIds: [ID!]!, $profile: Profile!, $options: BurnInOptions) {
+    startBurnIn(driveIds: $driveIds, profile: $profile, options: $options) {
+      __typename
+      ... on StartBurnInSuccess {
+        data {
+          id
+          status
+        }
+      }
+      ... on Error {
+        message
+      }
+      ... on ValidationError {
+        field
+      }
+    }
+  }
+`);
+
+const PROFILES: Array<{ value: Profile; label: string }> = [
+  { value: "full", label: "full: SMART short, badblocks write+verify (4 patterns), SMART long, comparison" },
+  { value: "quick", label: "quick: SMART short and the comparison, no writes" },
+  { value: "ssd", label: "ssd: SMART short and long, comparison (no writes: a scan only wears flash)" },
+  { value: "nvme", label: "nvme: NVMe self-tests and the comparison" },
+  { value: "simulate", label: "simulate: a timed stand-in, nothing touches the drive" },
+];
+
+/** The advanced options: empty means Kiln's default, said next to each field. */
+const OPTIONS = [
+  { key: "blockSize", label: "Block size (-b)", hint: "default: fits the drive in 2^32 blocks, at least 4096" },
+  { key: "blocksAtOnce", label: "Blocks at once (-c)", hint: "default: about 1 MiB per request" },
+  { key: "maxBadBlocks", label: "Stop after bad blocks (-e)", hint: "default: never stop early" },
+  { key: "passes", label: "Passes (-p)", hint: "default: 1" },
+] as const;
+
+export function StartDialog({
+  drives,
+  onClose,
+}: {
+  drives: Array<{ id: string; serial: string; inUse: boolean }>;
+  onClose: (started: boolean) => void;
+}) {
+  const [profile, setProfile] = useState<Profile>("full");
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [problem, setProblem] = useState<string | null>(null);
+  const [{ fetching }, start] = useMutation(StartBurnIn_Mutation);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const options: Record<string, number> = {};
+    for (const { key, label } of OPTIONS) {
+      const raw = values[key]?.trim();
+      if (!raw) continue;
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 0) {
+        setProblem(`${label}: a whole number, or empty for the default`);
+        return;
+      }
+      options[key] = n;
+    }
+    const result = await start({ driveIds: drives.map((d) => d.id), profile, options });
+    const answer = result.data?.startBurnIn;
+    const failure = result.error ? result.error.message : failureText(answer, "no answer");
+    if (failure) {
+      setProblem(answer?.__typename === "ValidationError" && "field" in answer ? `${answer.field}: ${failure}` : failure);
+      return;
+    }
+    onClose(true);
+  }
+
+  return (
+    <Dialog title={`Start burn-in on ${drives.length} drive${drives.length === 1 ? "" : "s"}`} onClose={() => onClose(false)}>
+      <form onSubmit={submit} className="form">
+        <p className="hint">{drives.map((d) => d.serial).join(", ")}</p>
+        {drives.some((d) => d.inUse) ? (
+          <p className="warn-text">Some of these drives hold data: each needs an unlock first, and the burn-in erases it.</p>
+        ) : null}
+        <label>
+          Profile
+          <select value={profile} onChange={(e) => setProfile(e.target.value as Profile)}>
+            {PROFILES.map((p) => (
+              <option key={p.value} value={p.value}>
+                {p.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <details>
+          <summary>Advanced badblocks options</summary>
+          {OPTIONS.map((o) => (
+            <label key={o.key}>
+              {o.label}
+              <input
+                inputMode="numeric"
+                placeholder="auto"
+                value={values[o.key] ?? ""}
+                onChange={(e) => setValues({ ...values, [o.key]: e.target.value })}
+              />
+              <span className="hint">{o.hint}</span>
+            </label>
+          ))}
+        </details>
+        {problem ? <p role="alert">{problem}</p> : null}
+        <div className="actions">
+          <button type="button" className="secondary" onClick={() => onClose(false)}>
+            Close
+          </button>
+          <button type="submit" disabled={fetching}>
+            {profile === "full" ? "Erase and start" : "Start"}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

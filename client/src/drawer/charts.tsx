@@ -1,0 +1,102 @@
+// The drawer's charts, drawn by uPlot on a canvas: MB/s over the position on the disk (one line
+// per phase: the classic HDD curve, where a slow region or a slow drive stands out) and the
+// drive's temperature over time.
+import { useEffect, useRef } from "react";
+import uPlot, { type AlignedData, type Options } from "uplot";
+import "uplot/dist/uPlot.min.css";
+import { PATTERNS, PHASES } from "../burn-in/scan";
+
+const PHASE_COLOURS = ["#1f6feb", "#2da44e", "#0969da", "#1a7f37", "#54aeff", "#4ac26b", "#0550ae", "#116329"];
+const STEP = 0.25;
+const POINTS = 100 / STEP + 1;
+
+export interface ScanSample {
+  phase: number;
+  phasePct: number;
+  mbps?: number | null;
+}
+
+/** One x per 0.25% of a phase (its position on the disk), one y series per phase. */
+export function curveData(samples: ReadonlyArray<ScanSample>): AlignedData {
+  const x = Array.from({ length: POINTS }, (_, i) => i * STEP);
+  const series: Array<Array<number | null>> = Array.from({ length: PHASES }, () => new Array<number | null>(POINTS).fill(null));
+  for (const s of samples) {
+    if (s.mbps == null || s.phase < 1 || s.phase > PHASES) continue;
+    const i = Math.min(POINTS - 1, Math.max(0, Math.floor(s.phasePct / STEP)));
+    (series[s.phase - 1] as Array<number | null>)[i] = s.mbps;
+  }
+  return [x, ...series] as AlignedData;
+}
+
+function useChart(options: Omit<Options, "width" | "height">, data: AlignedData, label: string) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  // Made once; later data is handed over with setData (no redraw of the whole chart).
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const chart = new uPlot({ ...options, width: Math.max(280, el.clientWidth), height: 220 } as Options, data, el);
+    plot.current = chart;
+    const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(280, el.clientWidth), height: 220 }));
+    resize.observe(el);
+    return () => {
+      resize.disconnect();
+      chart.destroy();
+      plot.current = null;
+    };
+  }, []);
+  useEffect(() => {
+    plot.current?.setData(data);
+  }, [data]);
+  return <div ref={box} className="chart" role="img" aria-label={label} />;
+}
+
+export function SpeedCurve({ samples }: { samples: ReadonlyArray<ScanSample> }) {
+  const data = curveData(samples);
+  const drawn = samples.filter((s) => s.mbps != null).length;
+  const chart = useChart(
+    {
+      title: "MB/s over the disk",
+      scales: { x: { time: false, range: [0, 100] } },
+      axes: [{ label: "position on the disk (% of the phase)" }, { label: "MB/s" }],
+      series: [
+        { label: "position %" },
+        ...Array.from({ length: PHASES }, (_, i) => ({
+          label: `${i % 2 === 0 ? "write" : "verify"} ${PATTERNS[Math.floor(i / 2)]}`,
+          stroke: PHASE_COLOURS[i],
+          width: 1.5,
+          spanGaps: true,
+        })),
+      ],
+    },
+    data,
+    `MB/s over the position on the disk, ${drawn} samples`,
+  );
+  return (
+    <figure data-samples={drawn}>
+      {chart}
+      {drawn === 0 ? <figcaption className="hint">No speed samples yet: the first comes with the scan's second reading.</figcaption> : null}
+    </figure>
+  );
+}
+
+export function TemperatureChart({ readings }: { readings: ReadonlyArray<{ at: string; celsius: number }> }) {
+  const data: AlignedData = [readings.map((r) => Date.parse(r.at) / 1000), readings.map((r) => r.celsius)];
+  const chart = useChart(
+    {
+      title: "Temperature",
+      // A single reading would otherwise stretch the time axis over years.
+      scales: { x: { range: (_u, min, max) => (max - min < 600 ? [min - 300, max + 300] : [min, max]) } },
+      axes: [{}, { label: "°C" }],
+      series: [{}, { label: "°C", stroke: "#cf222e", width: 1.5 }],
+    },
+    data,
+    `Temperature over time, ${readings.length} readings`,
+  );
+  return (
+    <figure data-readings={readings.length}>
+      {chart}
+      {readings.length === 0 ? <figcaption className="hint">No temperature readings for this job yet (one a minute).</figcaption> : null}
+    </figure>
+  );
+}

@@ -1,0 +1,51 @@
+// The frame of every screen: navigation, who is signed in, and the banner of a lost connection.
+import { NavLink, Outlet } from "react-router";
+import { useConnection } from "./live";
+
+export interface Account {
+  name: string;
+  scope: string;
+}
+
+export function Layout({ user, onSignOut }: { user: Account | null; onSignOut: () => void }) {
+  const { online } = useConnection();
+  return (
+    <>
+      <a href="#content" className="skip">
+        Skip to content
+      </a>
+      <header className="top">
+        <h1>Kiln</h1>
+        <nav aria-label="Main">
+          <NavLink to="/" end>
+            Dashboard
+          </NavLink>
+          <NavLink to="/history">History</NavLink>
+          <NavLink to="/hosts">Hosts</NavLink>
+          <NavLink to="/settings">Settings</NavLink>
+          <a href="/graphql">API</a>
+        </nav>
+        <p className="account">
+          {user ? (
+            <>
+              Signed in as <strong>{user.name}</strong> ({user.scope}){" "}
+              <button type="button" className="secondary" onClick={onSignOut}>
+                Sign out
+              </button>
+            </>
+          ) : (
+            <span className="hint">Accounts are off (KILN_AUTH=off): anyone on this machine can use Kiln.</span>
+          )}
+        </p>
+      </header>
+      {online ? null : (
+        <div className="banner" role="alert">
+          Connection to Kiln lost. Retrying… the page comes back by itself when Kiln answers.
+        </div>
+      )}
+      <main id="content">
+        <Outlet />
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,196 @@
+// The operator's UI end to end, in Debian's Chromium against a real `kiln serve --demo` (accounts
+// on): create the admin, start a full burn-in on a demo drive and watch its drawer's meters go
+// through all 8 phases to the verdict with the MB/s chart drawn, cancel another job, restart the
+// server mid-job and see the page recover by itself, and export the history as CSV.
+// Screenshots of the dashboard and the drawer are kept in test-artifacts/screenshots/.
+import { mkdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Browser, browserAvailable, buildClient, openBrowser } from "../helpers/browser.js";
+import { waitsBudget } from "../helpers/burn-in-host.js";
+import { type ServingKiln, serveKiln } from "../helpers/kiln-process.js";
+import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+
+const SCREENSHOTS = path.resolve(import.meta.dirname, "..", "..", "test-artifacts", "screenshots");
+/** Waits on the page: generous for a loaded 2-core machine (a demo burn-in takes 1-3 minutes). */
+const PAGE_WAIT_MS = 240_000;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+describe.runIf(browserAvailable())("the operator's web UI", () => {
+  let kiln: ServingKiln;
+  let browser: Browser;
+  let port: number;
+  const dataDir = tempDir("kiln-ui-");
+  let clientDir: string;
+
+  const serve = () =>
+    serveKiln(["--port", String(port), "--data", dataDir, "--demo"], { KILN_INVENTORY_INTERVAL: "0", KILN_CLIENT_DIR: clientDir });
+  const stopKiln = async () => {
+    kiln.child.kill("SIGTERM");
+    await kiln.exited;
+  };
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    clientDir = await buildClient();
+    port = await freePort();
+    kiln = await serve();
+    browser = await openBrowser();
+    await browser.page.setViewportSize({ width: 1280, height: 900 });
+  }, 300_000);
+  afterAll(async () => {
+    await browser?.close();
+    if (kiln && kiln.child.exitCode === null) await stopKiln();
+    removeTempDirs();
+  });
+
+  const row = (serial: string) => browser.page.locator(`tr[data-serial="${serial}"]`);
+
+  it(
+    "runs a full burn-in from the dashboard, shows all 8 phases in the drawer, survives a server restart, and exports the history",
+    async () => {
+      const { page } = browser;
+      page.on("dialog", (dialog) => void dialog.accept()); // the cancel confirmation
+      await page.goto(kiln.url);
+
+      // First start: only the admin setup.
+      const setup = page.getByRole("form", { name: "Create the admin account" });
+      await setup.getByLabel("User name").fill("admin");
+      await setup.getByLabel("Password", { exact: true }).fill("correct horse battery");
+      await setup.getByLabel("Repeat the password").fill("correct horse battery");
+      await setup.getByRole("button", { name: "Create the admin account" }).click();
+      await page.getByText("Signed in as admin (admin)").waitFor();
+
+      // The dashboard: 4 demo drives, idle, temperatures coloured.
+      await expect.poll(() => page.locator("tr[data-serial]").count(), { timeout: 30_000 }).toBe(4);
+      const serials = await page.locator("tr[data-serial]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-serial") as string));
+      const [first, second] = serials as [string, string];
+      expect(await row(first).locator(".temp").getAttribute("class")).toMatch(/temp (cool|warm|hot)/);
+
+      // Settings: read the demo scans' logs every half second, so their 2-second write phases
+      // are seen by the runner (and so by the page) more than once.
+      await page.getByRole("link", { name: "Settings" }).click();
+      const poll = page.locator("form.setting").filter({ hasText: "Read a scan's log every" });
+      await poll.getByRole("textbox").fill("0.5");
+      await poll.getByRole("button", { name: "Save" }).click();
+      await poll.getByRole("status").filter({ hasText: "saved" }).waitFor();
+      const hot = page.locator("form.setting").filter({ hasText: "Hot from" });
+      await hot.getByRole("textbox").fill("30");
+      await hot.getByRole("button", { name: "Save" }).click();
+      await expect.poll(() => hot.getByRole("alert").textContent()).toMatch(/warm \(42 °C\) must be below hot \(30 °C\)/);
+      await page.getByRole("link", { name: "Dashboard" }).click();
+
+      // Start a full burn-in on the first drive through the dialog.
+      await page.getByRole("checkbox", { name: `Select ${first}` }).check();
+      await page.getByRole("button", { name: "Start burn-in (1)" }).click();
+      const dialog = page.getByRole("dialog", { name: "Start burn-in on 1 drive" });
+      await dialog.getByLabel("Profile").selectOption("full");
+      await dialog.getByText("Advanced badblocks options").click();
+      expect(await dialog.getByText("default: about 1 MiB per request").count()).toBe(1);
+      await dialog.getByRole("button", { name: "Erase and start" }).click();
+      await dialog.waitFor({ state: "detached" });
+      await row(first).locator(".badge.run").waitFor({ timeout: 60_000 });
+
+      // Its drawer, by its URL; every caption it shows is recorded as the page changes it.
+      await row(first).getByRole("link").click();
+      await expect.poll(() => new URL(page.url()).pathname).toMatch(/^\/drives\/\w+$/);
+      await page.evaluate(() => {
+        const seen: string[] = [];
+        (window as unknown as { captions: string[] }).captions = seen;
+        const record = () => {
+          const text = document.querySelector('[data-testid="phase-caption"]')?.textContent;
+          if (text && seen.at(-1) !== text) seen.push(text);
+        };
+        new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
+        record();
+      });
+      const captions = () => page.evaluate(() => (window as unknown as { captions: string[] }).captions);
+      const phasesSeen = async () =>
+        new Set(
+          (await captions()).flatMap((c) => {
+            const m = /^Pattern (\d) of 4 · (Write|Verify) (0x\w\w)/.exec(c);
+            return m ? [`${m[1]} ${m[2]} ${m[3]}`] : [];
+          }),
+        );
+      await expect.poll(async () => (await phasesSeen()).has("2 Verify 0x55"), { timeout: PAGE_WAIT_MS, interval: 500 }).toBe(true);
+      await page.screenshot({ path: path.join(SCREENSHOTS, "drawer-running.png"), fullPage: true });
+
+      // To the end: every phase was shown, in order, then the verdict.
+      await page.locator('.job-view[data-job-status="passed"]').waitFor({ timeout: PAGE_WAIT_MS });
+      await page.getByRole("region", { name: "Verdict" }).getByText("Verdict: passed").waitFor({ timeout: 60_000 });
+      const order = [...(await phasesSeen())];
+      expect(order).toEqual([
+        "1 Write 0xaa",
+        "1 Verify 0xaa",
+        "2 Write 0x55",
+        "2 Verify 0x55",
+        "3 Write 0xff",
+        "3 Verify 0xff",
+        "4 Write 0x00",
+        "4 Verify 0x00",
+      ]);
+      expect(await page.getByTestId("phase-caption").textContent()).toBe("All 4 patterns written and verified");
+      // The meters are full, the finished patterns have durations, the MB/s chart has its samples.
+      const fills = await page.locator(".meter .fill").evaluateAll((els) => els.map((e) => (e as HTMLElement).style.width));
+      expect(fills).toEqual(Array(8).fill("100%"));
+      expect(await page.locator(".durations").textContent()).toMatch(/^0xaa: \S+.* · 0x55: .* · 0xff: .* · 0x00: /);
+      const samples = Number(await page.locator("figure[data-samples]").getAttribute("data-samples"));
+      expect(samples).toBeGreaterThan(8);
+      expect(await page.locator("figure[data-samples] canvas").count()).toBe(1);
+      expect(await page.locator("table.smart tbody tr").count()).toBeGreaterThan(0);
+      await page.screenshot({ path: path.join(SCREENSHOTS, "drawer-passed.png"), fullPage: true });
+
+      // The dashboard shows the end as well, without a reload.
+      await page.getByRole("link", { name: "Close the drawer" }).click();
+      await expect.poll(() => row(first).locator(".badge").first().textContent(), { timeout: 60_000 }).toBe("passed");
+
+      // A second burn-in: the server restarts under it, the page recovers by itself and follows
+      // the job again; then it is cancelled from its drawer.
+      await page.getByRole("checkbox", { name: `Select ${second}` }).check();
+      await page.getByRole("button", { name: "Start burn-in (1)" }).click();
+      await page.getByRole("dialog").getByRole("button", { name: "Erase and start" }).click();
+      await row(second).locator(".badge.run").waitFor({ timeout: 60_000 });
+      await page.screenshot({ path: path.join(SCREENSHOTS, "dashboard.png"), fullPage: true });
+      await stopKiln();
+      await page.getByText("Connection to Kiln lost").waitFor({ timeout: 60_000 });
+      kiln = await serve();
+      await page.getByText("Connection to Kiln lost").waitFor({ state: "detached", timeout: 60_000 });
+      const progressOf = () => row(second).getByRole("progressbar").getAttribute("aria-valuenow").then(Number);
+      const after = await progressOf();
+      await expect.poll(progressOf, { timeout: PAGE_WAIT_MS, interval: 500 }).toBeGreaterThan(after);
+      await row(second).getByRole("link").click();
+      await page.getByRole("button", { name: "Cancel burn-in" }).click();
+      await page.locator('.job-view[data-job-status="cancelled"]').waitFor({ timeout: 60_000 });
+      await page.getByRole("button", { name: "Resume" }).waitFor();
+      await page.getByRole("link", { name: "Close the drawer" }).click();
+      await expect.poll(() => row(second).locator(".badge").first().textContent(), { timeout: 60_000 }).toBe("cancelled");
+
+      // History: both jobs, filtered, and the same set as CSV.
+      await page.getByRole("link", { name: "History" }).click();
+      await expect.poll(() => page.locator("table.history tbody tr").count(), { timeout: 30_000 }).toBe(2);
+      await page.getByRole("checkbox", { name: "passed" }).first().check();
+      await page.getByRole("button", { name: "Apply" }).click();
+      await expect.poll(() => page.locator("table.history tbody tr").count(), { timeout: 30_000 }).toBe(1);
+      expect(new URL(page.url()).searchParams.get("status")).toBe("passed");
+      const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export CSV" }).click()]);
+      const csv = readFileSync(await download.path(), "utf8")
+        .trim()
+        .split("\n");
+      expect(csv).toHaveLength(2);
+      expect(csv[1]).toContain(first);
+      expect(csv[1]).toContain("passed");
+      expect(browser.pageErrors).toEqual([]);
+    },
+    waitsBudget(6),
+  );
+});
