@@ -1,12 +1,13 @@
 // `npm run bench`: Kiln's performance figures, each against a baseline measured in the same run.
 //   npm run bench                 everything
-//   npm run bench -- parser       one part (parser | runner | history | export | fanout)
+//   npm run bench -- parser       one part (parser | runner | history | export | fanout | ui)
 import os from "node:os";
 import { benchBadblocksParser, benchOverlongLog } from "./badblocks-parser.js";
 import { benchExportMemory } from "./export-memory.js";
 import { benchFanout } from "./fanout.js";
 import { benchHistory } from "./history.js";
 import { benchRunnerCost } from "./runner-cost-all.js";
+import { benchUiBundle } from "./ui-bundle.js";
 
 const only = process.argv[2];
 const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
@@ -90,5 +91,15 @@ if (!only || only === "fanout") {
     );
   }
   console.log("  targets: 20k deliveries/s with p99 lag at most 100 ms; lag that plateaus at 2x load; CPU per delivery at most 2x raw\n");
+}
+if (!only || only === "ui") {
+  const ui = benchUiBundle();
+  console.log("web UI initial JavaScript (vite build, gzipped):");
+  for (const f of ui.kiln) console.log(`  ${f.file.padEnd(44)} ${f.gzipKiB.toFixed(1)} KiB`);
+  console.log(`  dashboard, first visit      ${ui.kilnKiB.toFixed(1)} KiB (all screens together ${ui.kilnAllKiB.toFixed(1)} KiB)`);
+  console.log(
+    `  baseline (React alone)      ${ui.baselineKiB.toFixed(1)} KiB | Kiln / baseline ${(ui.kilnKiB / ui.baselineKiB).toFixed(2)}x`,
+  );
+  console.log(`  target                      at most 250 KiB (${((ui.kilnKiB / 250) * 100).toFixed(0)}% of it)\n`);
 }
 process.exit(0);

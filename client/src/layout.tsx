@@ -1,4 +1,5 @@
 // The frame of every screen: navigation, who is signed in, and the banner of a lost connection.
+import { Suspense } from "react";
 import { NavLink, Outlet } from "react-router";
 import { useConnection } from "./live";
 
@@ -44,7 +45,9 @@ export function Layout({ user, onSignOut }: { user: Account | null; onSignOut: (
         </div>
       )}
       <main id="content">
-        <Outlet />
+        <Suspense fallback={<p className="hint">Loading…</p>}>
+          <Outlet />
+        </Suspense>
       </main>
     </>
   );

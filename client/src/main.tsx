@@ -1,17 +1,21 @@
-import { StrictMode, useMemo } from "react";
+import { lazy, StrictMode, useMemo } from "react";
 import { createRoot } from "react-dom/client";
 import { createBrowserRouter, RouterProvider } from "react-router";
 import { Provider } from "urql";
 import { Dashboard } from "./dashboard/dashboard";
-import { DriveDrawerRoute, JobDrawerRoute } from "./drawer/drive-drawer";
-import { History } from "./history/history";
-import { Hosts } from "./hosts/hosts";
 import { type Account, Layout } from "./layout";
 import { LiveProvider } from "./live";
 import { SessionGate } from "./session";
-import { SettingsPage } from "./settings/settings";
 import { createClient } from "./urql";
 import "./styles.css";
+
+// The dashboard loads first; the drawer (with the chart library), history, hosts and settings
+// are fetched when first opened.
+const DriveDrawerRoute = lazy(() => import("./drawer/drive-drawer").then((m) => ({ default: m.DriveDrawerRoute })));
+const JobDrawerRoute = lazy(() => import("./drawer/drive-drawer").then((m) => ({ default: m.JobDrawerRoute })));
+const History = lazy(() => import("./history/history").then((m) => ({ default: m.History })));
+const Hosts = lazy(() => import("./hosts/hosts").then((m) => ({ default: m.Hosts })));
+const SettingsPage = lazy(() => import("./settings/settings").then((m) => ({ default: m.SettingsPage })));
 
 /** Every screen has its own URL: a drawer link can be sent to a colleague. */
 function routerFor(user: Account | null, onSignOut: () => void) {

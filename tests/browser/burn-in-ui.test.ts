@@ -189,6 +189,18 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       expect(csv).toHaveLength(2);
       expect(csv[1]).toContain(first);
       expect(csv[1]).toContain("passed");
+
+      // A phone's width: the page does not scroll sideways (wide tables scroll in their own box),
+      // and the drawer takes the whole width.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.getByRole("link", { name: "Dashboard" }).click();
+      await row(first).waitFor();
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      await page.screenshot({ path: path.join(SCREENSHOTS, "dashboard-phone.png"), fullPage: true });
+      await row(first).getByRole("link").click();
+      await page.getByTestId("phase-caption").waitFor();
+      expect((await page.locator("aside.drawer").boundingBox())?.width).toBe(390);
+      await page.screenshot({ path: path.join(SCREENSHOTS, "drawer-phone.png") });
       expect(browser.pageErrors).toEqual([]);
     },
     waitsBudget(6),

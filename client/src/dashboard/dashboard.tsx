@@ -1,5 +1,5 @@
 // The dashboard: every host with its drives, live. Select drives, start a burn-in.
-import { useMemo, useState } from "react";
+import { Suspense, useMemo, useState } from "react";
 import { Outlet } from "react-router";
 import { useQuery } from "urql";
 import { DEFAULT_THRESHOLDS } from "../burn-in/scan";
@@ -138,7 +138,9 @@ export function Dashboard() {
         />
       ) : null}
       {unlocking ? <UnlockDialog drive={unlocking} onClose={() => setUnlocking(null)} /> : null}
-      <Outlet context={{ thresholds }} />
+      <Suspense fallback={<aside className="drawer hint">Loading…</aside>}>
+        <Outlet context={{ thresholds }} />
+      </Suspense>
     </section>
   );
 }
