@@ -1,0 +1,106 @@
+// The drawer's chart data over real HTTP with accounts on: a read token sees a scan's samples,
+// the drive's temperatures and the SMART before/after; nobody without a credential does; the
+// temperature thresholds are an admin's to change, and stay warm below hot.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../server/config.js";
+import { type RunningKiln, startKiln } from "../../server/main.js";
+import { type Credentials, gqlAs, setUpAccounts } from "../helpers/accounts.js";
+import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+
+describe("chart data and its trust boundary", () => {
+  let kiln: RunningKiln;
+  let accounts: Credentials;
+  let jobId: string;
+  let driveId: string;
+
+  beforeAll(async () => {
+    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir(), "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+    accounts = await setUpAccounts(kiln.url);
+    const db = kiln.database.db;
+    const drive = await db.drive.findFirstOrThrow();
+    driveId = drive.id;
+    // A finished job as the runner leaves it: a scan with samples, readings, two SMART reports.
+    const at = (s: number) => new Date(Date.UTC(2026, 10, 1, 0, 0, s));
+    const job = await db.burnInJob.create({
+      data: {
+        driveId,
+        serial: drive.serial,
+        profile: "full",
+        status: "passed",
+        progressPct: 100,
+        stages: { create: [{ name: "surface_validate", position: 0, status: "passed", progressPct: 100, bbPhase: 8, bbPhasePct: 100 }] },
+      },
+      include: { stages: true },
+    });
+    jobId = job.id;
+    const stageId = job.stages[0]?.id as string;
+    await db.stageSample.createMany({
+      data: [1, 2, 3].map((phase) => ({ stageId, at: at(phase * 10), phase, phasePct: 50, mbps: 180 - phase, temperatureC: 35 + phase })),
+    });
+    await db.driveTemperature.createMany({ data: [0, 60, 120].map((s, i) => ({ driveId, jobId, at: at(s), celsius: 36 + i })) });
+    const report = (reallocated: number, temperatureC: number) =>
+      JSON.stringify({ counters: { reallocatedSectors: reallocated, pendingSectors: 0 }, temperatureC, attributes: [], selfTests: [] });
+    await db.smartSnapshot.createMany({
+      data: [
+        { driveId, jobId, kind: "baseline", report: report(0, 34), takenAt: at(0) },
+        { driveId, jobId, kind: "final", report: report(8, 38), takenAt: at(200) },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await kiln?.stop();
+    removeTempDirs();
+  });
+
+  const QUERY = `query($job: ID!, $drive: ID!, $since: DateTime) {
+    job(id: $job) { stages { samples { phase mbps temperatureC } } smartChanges { name before after changed } }
+    drive(id: $drive) { temperatures(since: $since) { celsius jobId } } }`;
+
+  it("gives a read token the samples, the readings and the SMART changes", async () => {
+    const r = await gqlAs<{
+      job: { stages: Array<{ samples: Array<{ phase: number; mbps: number; temperatureC: number }> }>; smartChanges: unknown[] };
+      drive: { temperatures: Array<{ celsius: number; jobId: string }> };
+    }>(kiln.url, accounts.tokens.read, QUERY, { job: jobId, drive: driveId, since: "2026-01-01T00:00:00Z" });
+    expect(r.errors).toBeUndefined();
+    expect(r.data?.job.stages[0]?.samples).toEqual([
+      { phase: 1, mbps: 179, temperatureC: 36 },
+      { phase: 2, mbps: 178, temperatureC: 37 },
+      { phase: 3, mbps: 177, temperatureC: 38 },
+    ]);
+    expect(r.data?.drive.temperatures).toEqual([36, 37, 38].map((celsius) => ({ celsius, jobId })));
+    expect(r.data?.job.smartChanges).toEqual([
+      { name: "Reallocated sectors (5)", before: 0, after: 8, changed: true },
+      { name: "Pending sectors (197)", before: 0, after: 0, changed: false },
+      { name: "Temperature (°C)", before: 34, after: 38, changed: true },
+    ]);
+    // The default window is the last 24 h: these readings are older.
+    const recent = await gqlAs<{ drive: { temperatures: unknown[] } }>(kiln.url, accounts.tokens.read, QUERY, {
+      job: jobId,
+      drive: driveId,
+    });
+    expect(recent.data?.drive.temperatures).toEqual([]);
+  });
+
+  it("answers nobody without a credential, and leaves the thresholds to an admin", async () => {
+    const anonymous = await fetch(`${kiln.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: QUERY, variables: { job: jobId, drive: driveId } }),
+    });
+    expect(anonymous.status).toBe(401);
+    const set = (token: string, key: string, value: string) =>
+      gqlAs<{ setSetting: { __typename: string; message?: string } }>(
+        kiln.url,
+        token,
+        "mutation($k: String!, $v: String!) { setSetting(key: $k, value: $v) { __typename ... on Error { message } } }",
+        { k: key, v: value },
+      );
+    const byOperator = await set(accounts.tokens.operate, "temperatureHotC", "60");
+    expect(byOperator.status).toBe(403);
+    expect((await set(accounts.tokens.admin, "temperatureHotC", "41")).data?.setSetting).toEqual({
+      __typename: "ValidationError",
+      message: "value: temperatureHotC: warm (42 °C) must be below hot (41 °C)",
+    });
+    expect((await set(accounts.tokens.admin, "temperatureHotC", "55")).data?.setSetting.__typename).toBe("SetSettingSuccess");
+  });
+});
