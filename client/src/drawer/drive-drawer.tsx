@@ -292,7 +292,8 @@ function JobView({
     (job.startedAt ? ((job.finishedAt ? Date.parse(job.finishedAt) : now) - Date.parse(job.startedAt)) / 1000 : null);
   const eta = live?.etaSeconds ?? null;
   const badBlocks = live?.badBlocks ?? scanStage?.surfaceScan?.badBlocks ?? 0;
-  const mbps = running ? (liveScan?.mbps ?? null) : null;
+  const scanRunning = running && scanStage?.status === "running";
+  const mbps = scanRunning ? (liveScan ? (liveScan.mbps ?? null) : (scanStage?.surfaceScan?.mbps ?? null)) : null;
   const temperatures = (data?.drive?.temperatures ?? []).filter((t) => t.jobId === job.id);
   const logStage = currentStage ?? [...job.stages].reverse().find((s) => s.log);
   const logTail = (logStage?.log ?? "").trimEnd().split("\n").slice(-30).join("\n");
