@@ -44,6 +44,26 @@ const AddHost_Mutation = graphql(`
   }
 `);
 
+const UploadKey_Mutation = graphql(`
+  mutation UploadKey($name: String!, $privateKey: String!) {
+    uploadSshKey(name: $name, privateKey: $privateKey) {
+      __typename
+      ... on UploadSshKeySuccess {
+        data {
+          name
+          path
+        }
+      }
+      ... on Error {
+        message
+      }
+      ... on ValidationError {
+        field
+      }
+    }
+  }
+`);
+
 const TrustHost_Mutation = graphql(`
   mutation TrustHost($hostId: ID!, $fingerprint: String!) {
     trustHostKey(hostId: $hostId, fingerprint: $fingerprint) {
@@ -171,8 +191,53 @@ export function Hosts() {
           );
         })}
       </LoadState>
+      <UploadKeyForm />
       <AddHostForm />
     </section>
+  );
+}
+
+/** A private key for hosts, kept in Kiln's keys directory (0600); it is never shown again. */
+function UploadKeyForm() {
+  const [{ fetching }, upload] = useMutation(UploadKey_Mutation);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [stored, setStored] = useState<string | null>(null);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    const form = new FormData(formElement);
+    const result = await upload({ name: String(form.get("name") ?? "").trim(), privateKey: String(form.get("privateKey") ?? "") });
+    const answer = result.data?.uploadSshKey;
+    const failure = result.error ? result.error.message : failureText(answer, "no answer");
+    if (failure) {
+      setProblem(answer?.__typename === "ValidationError" && "field" in answer ? `${answer.field}: ${failure}` : failure);
+      return;
+    }
+    setProblem(null);
+    if (answer?.__typename === "UploadSshKeySuccess") setStored(answer.data.name);
+    formElement.reset();
+  }
+
+  return (
+    <form className="form" onSubmit={submit} aria-labelledby="upload-key-title">
+      <h3 id="upload-key-title">Store an SSH key</h3>
+      <label>
+        Key name
+        <input name="name" required placeholder="nas" />
+      </label>
+      <label>
+        Private key (PEM or OpenSSH)
+        <textarea name="privateKey" required rows={4} spellCheck={false} />
+      </label>
+      {problem ? <p role="alert">{problem}</p> : null}
+      {stored ? <p role="status">Stored key {stored}: give its name when you add a host.</p> : null}
+      <div className="actions">
+        <button type="submit" disabled={fetching}>
+          Store key
+        </button>
+      </div>
+    </form>
   );
 }
 
@@ -183,7 +248,8 @@ function AddHostForm() {
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const form = new FormData(event.currentTarget);
+    const formElement = event.currentTarget;
+    const form = new FormData(formElement);
     const text = (name: string) => String(form.get(name) ?? "").trim() || undefined;
     const port = text("port");
     const result = await add({
@@ -205,7 +271,7 @@ function AddHostForm() {
     }
     setProblem(null);
     setAdded(text("name") ?? "");
-    event.currentTarget.reset();
+    formElement.reset();
   }
 
   return (
@@ -228,8 +294,8 @@ function AddHostForm() {
         <input name="username" placeholder="root" />
       </label>
       <label>
-        Private key path (on the Kiln machine)
-        <input name="privateKeyPath" placeholder="/var/lib/kiln/keys/nas" />
+        Key name (uploaded above, or a file in Kiln's keys directory)
+        <input name="privateKeyPath" placeholder="nas" />
       </label>
       <label className="inline">
         <input type="checkbox" name="useSudo" /> Run commands with sudo

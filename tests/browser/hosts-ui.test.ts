@@ -1,0 +1,82 @@
+// The Hosts screen in Chromium against a real sshd: store a key, add a host (a bad port is refused
+// naming the field), compare the key Kiln was shown with the host's own, trust it, read the
+// drives, remove the host. Nothing is run on the host before its key is trusted.
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../server/config.js";
+import { type RunningKiln, startKiln } from "../../server/main.js";
+import { type Browser, browserAvailable, buildClient, openBrowser } from "../helpers/browser.js";
+import { startSshd, type TestSshd } from "../helpers/sshd.js";
+import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+
+describe.runIf(browserAvailable())("the Hosts screen", () => {
+  let kiln: RunningKiln;
+  let browser: Browser;
+  let sshd: TestSshd;
+
+  beforeAll(async () => {
+    const clientDir = await buildClient();
+    sshd = await startSshd();
+    kiln = await startKiln(
+      loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0", KILN_CLIENT_DIR: clientDir }),
+      () => {},
+    );
+    browser = await openBrowser();
+  }, 240_000);
+  afterAll(async () => {
+    await browser?.close();
+    await kiln?.stop();
+    await sshd?.stop();
+    removeTempDirs();
+  });
+
+  it("adds an SSH host, shows its key to compare, runs nothing there until it is trusted, then reads its drives", async () => {
+    const { page } = browser;
+    page.on("dialog", (dialog) => void dialog.accept()); // the remove confirmation
+    await page.goto(kiln.url);
+    const setup = page.getByRole("form", { name: "Create the admin account" });
+    await setup.getByLabel("Password", { exact: true }).fill("correct horse battery");
+    await setup.getByLabel("Repeat the password").fill("correct horse battery");
+    await setup.getByRole("button", { name: "Create the admin account" }).click();
+    await page.getByText("No hosts yet").waitFor();
+
+    await page.getByRole("link", { name: "Hosts" }).click();
+    const upload = page.getByRole("form", { name: "Store an SSH key" });
+    await upload.getByLabel("Key name").fill("lab");
+    await upload.getByLabel("Private key (PEM or OpenSSH)").fill(readFileSync(sshd.clientKeyPath, "utf8"));
+    await upload.getByRole("button", { name: "Store key" }).click();
+    await upload.getByRole("status").filter({ hasText: "Stored key lab" }).waitFor();
+
+    const add = page.getByRole("form", { name: "Add an SSH host" });
+    await add.getByLabel("Name", { exact: true }).fill("lab");
+    await add.getByLabel("Address").fill(sshd.host);
+    await add.getByLabel("Port").fill("70000");
+    await add.getByLabel("User").fill("root");
+    await add.getByLabel("Key name").fill("lab");
+    await add.getByRole("button", { name: "Add host" }).click();
+    await expect.poll(() => add.getByRole("alert").textContent()).toMatch(/^port: /);
+    expect(await kiln.database.db.host.count()).toBe(0);
+
+    await add.getByLabel("Port").fill(String(sshd.port));
+    await add.getByRole("button", { name: "Add host" }).click();
+    await add.getByRole("status").filter({ hasText: "Added lab" }).waitFor();
+    const card = page.getByRole("article", { name: "Host lab" });
+    // The key Kiln was shown, as ssh-keygen prints it on the host, with the command to compare.
+    await card.locator(".fingerprint code").first().waitFor();
+    expect(await card.locator(".fingerprint code").first().textContent()).toBe(sshd.fingerprint());
+    expect(await card.getByText("ssh-keygen -lf").count()).toBe(1);
+    expect(sshd.log()).not.toMatch(/Accepted publickey/);
+
+    await card.getByRole("button", { name: "Trust this key" }).click();
+    await card.getByRole("button", { name: "Trust this key" }).waitFor({ state: "detached" });
+    await card.getByRole("button", { name: "Refresh inventory" }).click();
+    await card.getByRole("status").filter({ hasText: "drives read again" }).waitFor({ timeout: 60_000 });
+    await expect.poll(() => card.locator(".badge").first().textContent()).toBe("ok");
+    expect(sshd.log()).toMatch(/Accepted publickey for root/);
+
+    await card.getByRole("button", { name: "Remove" }).click();
+    await card.waitFor({ state: "detached" });
+    expect(await kiln.database.db.host.count()).toBe(0);
+    expect(browser.pageErrors).toEqual([]);
+  });
+});
