@@ -23,6 +23,8 @@ export interface TestSshd {
   log(): string;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** Stop accepting connections; connections made before stay up (each has its own sshd). */
+  stopListener(): Promise<void>;
   /** Make a new host key (as after a reinstall) and restart. */
   regenerateHostKey(): Promise<void>;
   /**
@@ -132,7 +134,7 @@ export async function startSshd(env: Record<string, string> = {}): Promise<TestS
       keygen(hostKey);
       await sshd.start();
     },
-    async replaceHostKeyKeepingConnections() {
+    async stopListener() {
       const running = child;
       child = null;
       if (running && running.exitCode === null) {
@@ -140,6 +142,9 @@ export async function startSshd(env: Record<string, string> = {}): Promise<TestS
         running.kill("SIGTERM"); // the listener; each connection has its own sshd process
         await exited;
       }
+    },
+    async replaceHostKeyKeepingConnections() {
+      await sshd.stopListener();
       keygen(hostKey);
       await sshd.start();
     },

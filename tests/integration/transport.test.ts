@@ -304,9 +304,12 @@ describe("SSH failures", () => {
       expect((await runner.run("echo before")).stdout.toString()).toBe("before\n");
       dropPooledSocket();
       expect((await runner.run("echo again")).stdout.toString()).toBe("again\n");
-      await own.stop();
+      // sshd stops listening (the pooled connection stays up, so the runner still holds it), then
+      // that connection drops: the retry's new handshake finds the port closed.
+      await own.stopListener();
       dropPooledSocket();
       await expect(runner.run("true")).rejects.toMatchObject({ reason: "refused" });
+      await own.stop();
       await own.start();
       runner.resetBackoff();
       expect((await runner.run("echo back")).stdout.toString()).toBe("back\n");
