@@ -1,5 +1,6 @@
 // The UI's live feed and its connection to Kiln: one `jobUpdates` stream for every view (the
-// dashboard's rows, the drawer's vitals), one `driveUpdated` stream, and the connection state.
+// dashboard's rows, the drawer's vitals), one `driveUpdated` and one `hostUpdated` stream, and the
+// connection state.
 // When a stream ends or a request cannot reach Kiln (a restart, a network drop), the banner shows,
 // /health is polled, and once Kiln answers the streams are opened again and every view asks for
 // its data again: the page recovers by itself, without a reload.
@@ -50,6 +51,15 @@ const LiveDriveUpdates = graphql(`
         detail
         active
       }
+    }
+  }
+`);
+
+const LiveHostUpdates = graphql(`
+  subscription LiveHostUpdates {
+    hostUpdated {
+      hostId
+      removed
     }
   }
 `);
@@ -129,6 +139,12 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       onEnd(ended),
       subscribe(() => {}),
     );
+    // A host added, changed, removed or inventoried (new drives): the cache refetches its lists.
+    const hostsFeed = pipe(
+      client.subscription(LiveHostUpdates, {}),
+      onEnd(ended),
+      subscribe(() => {}),
+    );
     const flush = setInterval(() => {
       if (pending.current.size === 0) return;
       const batch = pending.current;
@@ -144,6 +160,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       clearInterval(flush);
       jobsFeed.unsubscribe();
       drivesFeed.unsubscribe();
+      hostsFeed.unsubscribe();
     };
     // generation: a new stream after each reconnect.
   }, [client, online, generation, connectionLost]);

@@ -86,6 +86,12 @@ export function createClient(onUnauthenticated: () => void): Client {
                 progressPct: event.progressPct,
               } as never);
             },
+            // Rare (an add, a change, a removal, an inventory that may have found drives): every
+            // list of hosts and their drives is read again.
+            hostUpdated(_result, _args, cache) {
+              invalidateField(cache, "Query", "hosts");
+              invalidateField(cache, "Query", "drives");
+            },
           },
           Mutation: {
             startBurnIn(_result, args, cache) {

@@ -74,6 +74,32 @@ describe.runIf(browserAvailable())("the Hosts screen", () => {
     await expect.poll(() => card.locator(".badge").first().textContent()).toBe("ok");
     expect(sshd.log()).toMatch(/Accepted publickey for root/);
 
+    // A colleague adds a host through the API: the page shows it without a reload, and its
+    // removal too (hostUpdated).
+    const login = await fetch(`${kiln.url}/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "admin", password: "correct horse battery" }),
+    });
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const api = async (query: string, variables: Record<string, unknown>) => {
+      const response = await fetch(`${kiln.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", cookie, "x-kiln-csrf": "1" },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await response.json()) as { data?: Record<string, { __typename: string; data?: { id: string } }> };
+    };
+    const added = await api(
+      "mutation($input: HostInput!) { addHost(input: $input) { __typename ... on AddHostSuccess { data { id } } } }",
+      { input: { name: "colleague", transport: "ssh", address: sshd.host, port: sshd.port, username: "root", privateKeyPath: "lab" } },
+    );
+    expect(added.data?.addHost?.__typename).toBe("AddHostSuccess");
+    const other = page.getByRole("article", { name: "Host colleague" });
+    await other.waitFor({ timeout: 30_000 });
+    await api("mutation($id: ID!) { removeHost(id: $id) { __typename } }", { id: added.data?.addHost?.data?.id });
+    await other.waitFor({ state: "detached", timeout: 30_000 });
+
     await card.getByRole("button", { name: "Remove" }).click();
     await card.waitFor({ state: "detached" });
     expect(await kiln.database.db.host.count()).toBe(0);
