@@ -42,7 +42,6 @@ const EMBEDDED = [
   "JobOptions",
   "DriveUsage",
   "SmartChange",
-  "Settings",
   "Viewer",
   "HostEvent",
   "PageInfo",
@@ -67,7 +66,11 @@ export function createClient(onUnauthenticated: () => void): Client {
       }),
       cacheExchange({
         schema,
-        keys: Object.fromEntries(EMBEDDED.map((name) => [name, () => null])),
+        keys: {
+          ...Object.fromEntries(EMBEDDED.map((name) => [name, () => null])),
+          // One set of settings: setSetting's answer updates every view that shows them.
+          Settings: () => "current",
+        },
         updates: {
           Subscription: {
             jobUpdates(result: Data, _args, cache) {

@@ -84,6 +84,8 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       await poll.getByRole("textbox").fill("0.5");
       await poll.getByRole("button", { name: "Save" }).click();
       await poll.getByRole("status").filter({ hasText: "saved" }).waitFor();
+      // The answer updated the page's copy of the settings: nothing is left to save.
+      await expect.poll(() => poll.getByRole("button", { name: "Save" }).isDisabled()).toBe(true);
       const hot = page.locator("form.setting").filter({ hasText: "Hot from" });
       await hot.getByRole("textbox").fill("30");
       await hot.getByRole("button", { name: "Save" }).click();
