@@ -25,6 +25,13 @@ const SettingsRef = builder.objectRef<Settings>("Settings").implement({
     }),
     temperatureWarmC: t.exposeInt("temperatureWarmC", { description: "The UI shows a drive warm from this temperature (°C)." }),
     temperatureHotC: t.exposeInt("temperatureHotC", { description: "The UI shows a drive hot from this temperature (°C)." }),
+    badblocksBlocksAtOnce: t.exposeInt("badblocksBlocksAtOnce", {
+      description: "badblocks -c for jobs that do not give one; 0: about 1 MiB per request.",
+    }),
+    badblocksPasses: t.exposeInt("badblocksPasses", { description: "badblocks -p for jobs that do not give one; 0: one pass." }),
+    badblocksMaxBadBlocks: t.exposeInt("badblocksMaxBadBlocks", {
+      description: "badblocks -e for jobs that do not give one; 0: never stop early.",
+    }),
     sshMaxConnectionMinutes: t.exposeFloat("sshMaxConnectionMinutes", {
       description: "A pooled SSH connection older than this is replaced, so a changed host key is noticed within this time.",
     }),

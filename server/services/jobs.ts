@@ -26,6 +26,7 @@ import type { JobRunner } from "../runner/runner.js";
 import type { JobOptions } from "../runner/stage-context.js";
 import { audit } from "./audit.js";
 import { activeUsage, parseUsage } from "./drive-usage.js";
+import { badblocksDefaults, getSettings } from "./settings.js";
 import { findUsableGrant, whyNoGrant } from "./unlock.js";
 
 export interface JobDeps {
@@ -84,7 +85,7 @@ export async function startBurnIn(deps: JobDeps, input: StartInput, actor: strin
     throw new ValidationError("profile", `unknown profile "${input.profile}" (${PROFILE_NAMES.join(", ")})`);
   }
   const profile = input.profile as ProfileName;
-  const options = validOptions(input.options);
+  const given = validOptions(input.options);
   const driveIds = [...new Set(input.driveIds)];
   if (driveIds.length === 0) throw new ValidationError("driveIds", "name at least one drive");
   if (driveIds.length > 500) throw new ValidationError("driveIds", "at most 500 drives per call");
@@ -92,7 +93,7 @@ export async function startBurnIn(deps: JobDeps, input: StartInput, actor: strin
   if (key !== null && !/^[A-Za-z0-9._:-]{1,100}$/.test(key))
     throw new ValidationError("idempotencyKey", "use 1-100 letters, digits, '.', '_', ':' or '-'");
   const requestHash = createHash("sha256")
-    .update(JSON.stringify({ driveIds: [...driveIds].sort(), profile, options }))
+    .update(JSON.stringify({ driveIds: [...driveIds].sort(), profile, options: given }))
     .digest("hex");
   if (key) {
     const earlier = await db.burnInJob.findMany({
@@ -106,6 +107,9 @@ export async function startBurnIn(deps: JobDeps, input: StartInput, actor: strin
       return earlier;
     }
   }
+  // The operator's badblocks defaults (Settings) fill what the call left out; the job records
+  // the options it runs with. The idempotency hash above is of the call as given.
+  const options = { ...badblocksDefaults(await getSettings(db)), ...given };
   const drives: DriveWithHost[] = [];
   for (const id of driveIds) {
     const drive = await db.drive.findUnique({ where: { id }, include: { host: true } });

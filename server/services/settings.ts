@@ -40,6 +40,12 @@ const SCHEMAS = {
   temperatureWarmC: z.number().int().min(20).max(99),
   /** ...and hot from this one (above warm). */
   temperatureHotC: z.number().int().min(21).max(100),
+  /** badblocks -c for jobs that do not give one; 0: about 1 MiB per request. */
+  badblocksBlocksAtOnce: z.number().int().min(0).max(65_536),
+  /** badblocks -p for jobs that do not give one; 0: badblocks' own (1). */
+  badblocksPasses: z.number().int().min(0).max(16),
+  /** badblocks -e for jobs that do not give one; 0: never stop early. */
+  badblocksMaxBadBlocks: z.number().int().min(0).max(10_000_000),
 } as const;
 
 export type SettingKey = keyof typeof SCHEMAS;
@@ -59,7 +65,19 @@ export const DEFAULT_SETTINGS: Settings = {
   sshMaxConnectionMinutes: 60,
   temperatureWarmC: 42,
   temperatureHotC: 48,
+  badblocksBlocksAtOnce: 0,
+  badblocksPasses: 0,
+  badblocksMaxBadBlocks: 0,
 };
+
+/** The badblocks options a job gets from the settings when it does not give them (0: none). */
+export function badblocksDefaults(settings: Settings): { blocksAtOnce?: number; passes?: number; maxBadBlocks?: number } {
+  return {
+    ...(settings.badblocksBlocksAtOnce ? { blocksAtOnce: settings.badblocksBlocksAtOnce } : {}),
+    ...(settings.badblocksPasses ? { passes: settings.badblocksPasses } : {}),
+    ...(settings.badblocksMaxBadBlocks ? { maxBadBlocks: settings.badblocksMaxBadBlocks } : {}),
+  };
+}
 
 export function isSettingKey(key: string): key is SettingKey {
   // Own keys only: "__proto__" or "toString" are not settings.

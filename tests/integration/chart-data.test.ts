@@ -7,7 +7,7 @@ import { type RunningKiln, startKiln } from "../../server/main.js";
 import { type Credentials, gqlAs, setUpAccounts } from "../helpers/accounts.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
 
-describe("chart data and its trust boundary", () => {
+describe("chart data, the settings the UI shows, and their trust boundary", () => {
   let kiln: RunningKiln;
   let accounts: Credentials;
   let jobId: string;
@@ -102,5 +102,31 @@ describe("chart data and its trust boundary", () => {
       message: "value: temperatureHotC: warm (42 °C) must be below hot (41 °C)",
     });
     expect((await set(accounts.tokens.admin, "temperatureHotC", "55")).data?.setSetting.__typename).toBe("SetSettingSuccess");
+  });
+
+  it("gives jobs the badblocks defaults from the settings where the start leaves them out, and records them", async () => {
+    const set = (key: string, value: string) =>
+      gqlAs<{ setSetting: { __typename: string; message?: string } }>(
+        kiln.url,
+        accounts.tokens.admin,
+        "mutation($k: String!, $v: String!) { setSetting(key: $k, value: $v) { __typename ... on Error { message } } }",
+        { k: key, v: value },
+      );
+    expect((await set("badblocksPasses", "2")).data?.setSetting.__typename).toBe("SetSettingSuccess");
+    expect((await set("badblocksBlocksAtOnce", "64")).data?.setSetting.__typename).toBe("SetSettingSuccess");
+    expect((await set("badblocksPasses", "17")).data?.setSetting).toMatchObject({ __typename: "ValidationError" });
+    const start = (options: Record<string, number>) =>
+      gqlAs<{ startBurnIn: { __typename: string; data?: Array<{ options: Record<string, number | null> }> } }>(
+        kiln.url,
+        accounts.tokens.operate,
+        `mutation($ids: [ID!]!, $o: BurnInOptions) { startBurnIn(driveIds: $ids, profile: simulate, options: $o) {
+          __typename ... on StartBurnInSuccess { data { options { passes blocksAtOnce maxBadBlocks simulateSeconds } } } } }`,
+        { ids: [driveId], o: { simulateSeconds: 1, ...options } },
+      );
+    const defaults = await start({});
+    expect(defaults.data?.startBurnIn.data?.[0]?.options).toEqual({ passes: 2, blocksAtOnce: 64, maxBadBlocks: null, simulateSeconds: 1 });
+    await kiln.database.db.burnInJob.updateMany({ where: { status: { in: ["queued", "running"] } }, data: { status: "cancelled" } });
+    const given = await start({ passes: 1 });
+    expect(given.data?.startBurnIn.data?.[0]?.options).toMatchObject({ passes: 1, blocksAtOnce: 64 });
   });
 });

@@ -1,6 +1,6 @@
 // "Start burn-in": the profile, and badblocks' options with what Kiln chooses when left empty.
 import { type FormEvent, useState } from "react";
-import { useMutation } from "urql";
+import { useMutation, useQuery } from "urql";
 import { Dialog } from "../dialog";
 import { failureText } from "../format";
 import { graphql } from "../gql";
@@ -26,6 +26,16 @@ const StartBurnIn_Mutation = graphql(`
   }
 `);
 
+const StartDefaults_Query = graphql(`
+  query StartDefaults {
+    settings {
+      badblocksBlocksAtOnce
+      badblocksPasses
+      badblocksMaxBadBlocks
+    }
+  }
+`);
+
 const PROFILES: Array<{ value: Profile; label: string }> = [
   { value: "full", label: "full: SMART short, badblocks write+verify (4 patterns), SMART long, comparison" },
   { value: "quick", label: "quick: SMART short and the comparison, no writes" },
@@ -34,12 +44,27 @@ const PROFILES: Array<{ value: Profile; label: string }> = [
   { value: "simulate", label: "simulate: a timed stand-in, nothing touches the drive" },
 ];
 
-/** The advanced options: empty means Kiln's default, said next to each field. */
+type Defaults = { badblocksBlocksAtOnce: number; badblocksPasses: number; badblocksMaxBadBlocks: number } | undefined;
+
+/** The advanced options: empty means the default (Settings, or Kiln's own), said next to each field. */
 const OPTIONS = [
-  { key: "blockSize", label: "Block size (-b)", hint: "default: fits the drive in 2^32 blocks, at least 4096" },
-  { key: "blocksAtOnce", label: "Blocks at once (-c)", hint: "default: about 1 MiB per request" },
-  { key: "maxBadBlocks", label: "Stop after bad blocks (-e)", hint: "default: never stop early" },
-  { key: "passes", label: "Passes (-p)", hint: "default: 1" },
+  { key: "blockSize", label: "Block size (-b)", hint: () => "default: fits the drive in 2^32 blocks, at least 4096" },
+  {
+    key: "blocksAtOnce",
+    label: "Blocks at once (-c)",
+    hint: (d: Defaults) =>
+      d?.badblocksBlocksAtOnce ? `default: ${d.badblocksBlocksAtOnce} (Settings)` : "default: about 1 MiB per request",
+  },
+  {
+    key: "maxBadBlocks",
+    label: "Stop after bad blocks (-e)",
+    hint: (d: Defaults) => (d?.badblocksMaxBadBlocks ? `default: ${d.badblocksMaxBadBlocks} (Settings)` : "default: never stop early"),
+  },
+  {
+    key: "passes",
+    label: "Passes (-p)",
+    hint: (d: Defaults) => (d?.badblocksPasses ? `default: ${d.badblocksPasses} (Settings)` : "default: 1"),
+  },
 ] as const;
 
 export function StartDialog({
@@ -53,6 +78,7 @@ export function StartDialog({
   const [values, setValues] = useState<Record<string, string>>({});
   const [problem, setProblem] = useState<string | null>(null);
   const [{ fetching }, start] = useMutation(StartBurnIn_Mutation);
+  const [{ data: defaults }] = useQuery({ query: StartDefaults_Query });
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -105,7 +131,7 @@ export function StartDialog({
                 value={values[o.key] ?? ""}
                 onChange={(e) => setValues({ ...values, [o.key]: e.target.value })}
               />
-              <span className="hint">{o.hint}</span>
+              <span className="hint">{o.hint(defaults?.settings)}</span>
             </label>
           ))}
         </details>

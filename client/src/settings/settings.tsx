@@ -21,6 +21,9 @@ const Settings_Query = graphql(`
       progressWriteSeconds
       smartPollSeconds
       temperaturePollSeconds
+      badblocksBlocksAtOnce
+      badblocksPasses
+      badblocksMaxBadBlocks
       sshMaxConnectionMinutes
       remoteWorkDir
     }
@@ -61,6 +64,9 @@ const SetSetting_Mutation = graphql(`
           progressWriteSeconds
           smartPollSeconds
           temperaturePollSeconds
+          badblocksBlocksAtOnce
+          badblocksPasses
+          badblocksMaxBadBlocks
           sshMaxConnectionMinutes
           remoteWorkDir
         }
@@ -121,6 +127,9 @@ const FIELDS: Array<{ key: string; label: string; unit: string }> = [
   { key: "smartPollSeconds", label: "Check self-tests every", unit: "s" },
   { key: "temperaturePollSeconds", label: "Read temperatures every", unit: "s" },
   { key: "sshMaxConnectionMinutes", label: "Renew SSH connections after", unit: "min" },
+  { key: "badblocksBlocksAtOnce", label: "badblocks -c by default (0: about 1 MiB per request)", unit: "blocks" },
+  { key: "badblocksPasses", label: "badblocks -p by default (0: one pass)", unit: "" },
+  { key: "badblocksMaxBadBlocks", label: "badblocks -e by default (0: never stop early)", unit: "" },
 ];
 
 export function SettingsPage() {
