@@ -1,13 +1,11 @@
 // How the UI writes times, rates and states.
+import { ENDED_JOB_STATUSES } from "../../server/runner/job-status";
+
 export { formatBytes } from "../../server/units";
 export { formatDuration } from "./burn-in/scan";
 
 export function formatMbps(mbps: number | null | undefined): string {
   return mbps == null ? "–" : `${mbps.toFixed(mbps < 10 ? 1 : 0)} MB/s`;
-}
-
-export function formatPct(pct: number | null | undefined): string {
-  return pct == null ? "–" : `${pct < 10 ? pct.toFixed(1) : Math.floor(pct)}%`;
 }
 
 export function formatTime(iso: string | null | undefined): string {
@@ -23,4 +21,7 @@ export function failureText(result: { __typename?: string; message?: string } | 
   return result.message ?? `${result.__typename ?? "error"}`;
 }
 
-export const ACTIVE_STATUSES = new Set(["queued", "running"]);
+/** Queued or running: a job that has not ended (server/runner/job-status.ts says which have). */
+export function jobActive(status: string | null | undefined): boolean {
+  return status != null && !ENDED_JOB_STATUSES.has(status);
+}

@@ -1,5 +1,5 @@
 // The states a job goes through, and the verdicts it can end with: one list for the schema's
-// enums, the exports' URL filters, the terminal client and the streams that end with a job.
+// enums, the exports' URL filters, the terminal client, the web UI and the streams that end with a job.
 export const JOB_STATUSES = ["queued", "running", "passed", "failed", "cancelled", "unknown"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 

@@ -1,7 +1,7 @@
 // One drive on the dashboard: what it is, how warm it is, and its newest job as it runs.
 import { Link } from "react-router";
 import { showEta, type TemperatureThresholds } from "../burn-in/scan";
-import { ACTIVE_STATUSES, formatBytes, formatDuration, formatMbps } from "../format";
+import { formatBytes, formatDuration, formatMbps, jobActive } from "../format";
 import { type FragmentType, graphql, useFragment } from "../gql";
 import { useLiveJob } from "../live";
 import { BadBlocks, ProgressBar, StatusBadge, Temperature } from "../parts";
@@ -54,7 +54,7 @@ function deviceName(devicePath: string | null | undefined): string {
 
 export function driveBlocked(drive: { missing: boolean; inUse: boolean; usage: ReadonlyArray<{ active: boolean }> }, jobStatus?: string) {
   if (drive.missing) return "missing at the last inventory";
-  if (jobStatus && ACTIVE_STATUSES.has(jobStatus)) return "a burn-in is queued or running";
+  if (jobActive(jobStatus)) return "a burn-in is queued or running";
   if (drive.usage.some((u) => u.active)) return "in active use on its host";
   return null;
 }

@@ -4,7 +4,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useOutletContext, useParams } from "react-router";
 import { useMutation, useQuery } from "urql";
 import { DEFAULT_THRESHOLDS, showEta, type TemperatureThresholds } from "../burn-in/scan";
-import { ACTIVE_STATUSES, failureText, formatBytes, formatDuration, formatMbps, formatTime } from "../format";
+import { failureText, formatBytes, formatDuration, formatMbps, formatTime, jobActive } from "../format";
 import { graphql } from "../gql";
 import { useLiveJob, useRefetchOnReconnect } from "../live";
 import { BadBlocks, LoadState, ProgressBar, StatusBadge, Temperature } from "../parts";
@@ -257,7 +257,7 @@ function JobView({
   const job = data?.job;
   const status = live?.status ?? job?.status;
   const running = status === "running";
-  const active = status !== undefined && ACTIVE_STATUSES.has(status);
+  const active = jobActive(status);
   const now = useNow(running);
   // A running job's stages are read again every few seconds (log tail, samples, phase starts).
   useEffect(() => {

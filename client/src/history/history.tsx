@@ -3,6 +3,8 @@
 import { type FormEvent, useMemo } from "react";
 import { Link, useSearchParams } from "react-router";
 import { useQuery } from "urql";
+import { JOB_STATUSES, VERDICT_OUTCOMES } from "../../../server/runner/job-status";
+import { PROFILE_NAMES } from "../../../server/runner/profiles";
 import { formatTime } from "../format";
 import { graphql } from "../gql";
 import type { JobFilter, JobStatus, Profile, VerdictOutcome } from "../gql/graphql";
@@ -45,9 +47,9 @@ const History_Query = graphql(`
   }
 `);
 
-const STATUSES: JobStatus[] = ["queued", "running", "passed", "failed", "cancelled", "unknown"];
-const VERDICTS: VerdictOutcome[] = ["passed", "failed"];
-const PROFILES: Profile[] = ["full", "quick", "ssd", "nvme", "simulate"];
+const STATUSES: readonly JobStatus[] = JOB_STATUSES;
+const VERDICTS: readonly VerdictOutcome[] = VERDICT_OUTCOMES;
+const PROFILES: readonly Profile[] = PROFILE_NAMES;
 /** The URL parameters of the page, the same names /api/jobs.csv takes. */
 const FILTER_PARAMS = ["status", "verdict", "profile", "hostId", "serial", "model", "createdAfter", "createdBefore"] as const;
 
