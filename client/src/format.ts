@@ -1,4 +1,5 @@
 // How the UI writes times, rates and states.
+import type { CombinedError } from "urql";
 import { ENDED_JOB_STATUSES } from "../../server/runner/job-status";
 
 export { formatBytes } from "../../server/units";
@@ -14,11 +15,18 @@ export function formatTime(iso: string | null | undefined): string {
   return d.toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
 }
 
-/** What a GraphQL result union said when it was not a success. */
-export function failureText(result: { __typename?: string; message?: string } | null | undefined, fallback: string): string | null {
-  if (!result) return fallback;
-  if (result.__typename?.endsWith("Success")) return null;
-  return result.message ?? `${result.__typename ?? "error"}`;
+/**
+ * What went wrong with a mutation, or null when it succeeded: the request's own error, or the
+ * message of the error member of its result union (a ValidationError's message names its field).
+ */
+export function failureText(
+  error: CombinedError | undefined,
+  answer: { __typename?: string; message?: string } | null | undefined,
+): string | null {
+  if (error) return error.message;
+  if (!answer) return "no answer";
+  if (answer.__typename?.endsWith("Success")) return null;
+  return answer.message ?? answer.__typename ?? "error";
 }
 
 /** Queued or running: a job that has not ended (server/runner/job-status.ts says which have). */

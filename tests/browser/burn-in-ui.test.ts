@@ -4,27 +4,17 @@
 // server mid-job and see the page recover by itself, and export the history as CSV.
 // Screenshots of the dashboard and the drawer are kept in test-artifacts/screenshots/.
 import { mkdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Browser, browserAvailable, buildClient, openBrowser } from "../helpers/browser.js";
 import { waitsBudget } from "../helpers/burn-in-host.js";
 import { type ServingKiln, serveKiln } from "../helpers/kiln-process.js";
+import { freePort } from "../helpers/sshd.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
 
 const SCREENSHOTS = path.resolve(import.meta.dirname, "..", "..", "test-artifacts", "screenshots");
 /** Waits on the page: generous for a loaded 2-core machine (a demo burn-in takes 1-3 minutes). */
 const PAGE_WAIT_MS = 240_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 describe.runIf(browserAvailable())("the operator's web UI", () => {
   let kiln: ServingKiln;

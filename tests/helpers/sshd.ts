@@ -36,7 +36,8 @@ export interface TestSshd {
 
 const SSHD = "/usr/sbin/sshd";
 
-async function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that nothing listens on now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.listen(0, "127.0.0.1", () => {

@@ -19,9 +19,6 @@ const StartBurnIn_Mutation = graphql(`
       ... on Error {
         message
       }
-      ... on ValidationError {
-        field
-      }
     }
   }
 `);
@@ -95,9 +92,9 @@ export function StartDialog({
     }
     const result = await start({ driveIds: drives.map((d) => d.id), profile, options });
     const answer = result.data?.startBurnIn;
-    const failure = result.error ? result.error.message : failureText(answer, "no answer");
+    const failure = failureText(result.error, answer);
     if (failure) {
-      setProblem(answer?.__typename === "ValidationError" && "field" in answer ? `${answer.field}: ${failure}` : failure);
+      setProblem(failure);
       return;
     }
     onClose(true);

@@ -34,7 +34,7 @@ export function UnlockDialog({ drive, onClose }: { drive: { id: string; serial: 
     event.preventDefault();
     const result = await grant({ driveId: drive.id, confirmSerial: serial.trim(), reason: reason.trim(), minutes: Number(minutes) });
     const answer = result.data?.grantUnlock;
-    const failure = result.error ? result.error.message : failureText(answer, "no answer");
+    const failure = failureText(result.error, answer);
     if (failure) return setProblem(failure);
     if (answer?.__typename === "GrantUnlockSuccess") setGranted(answer.data.expiresAt);
   }

@@ -301,12 +301,12 @@ function JobView({
   async function onCancel() {
     if (!window.confirm("Cancel this burn-in? A running scan is stopped; it can be resumed later from its pattern.")) return;
     const result = await cancel({ jobId });
-    setActionProblem(result.error ? result.error.message : failureText(result.data?.cancelBurnIn, "no answer"));
+    setActionProblem(failureText(result.error, result.data?.cancelBurnIn));
   }
   async function onResume() {
     const result = await resume({ jobId });
     const answer = result.data?.resumeBurnIn;
-    const problem = result.error ? result.error.message : failureText(answer, "no answer");
+    const problem = failureText(result.error, answer);
     setActionProblem(problem);
     if (!problem && answer?.__typename === "ResumeBurnInSuccess") navigate(`/jobs/${answer.data.id}`);
   }

@@ -37,9 +37,6 @@ const AddHost_Mutation = graphql(`
       ... on Error {
         message
       }
-      ... on ValidationError {
-        field
-      }
     }
   }
 `);
@@ -56,9 +53,6 @@ const UploadKey_Mutation = graphql(`
       }
       ... on Error {
         message
-      }
-      ... on ValidationError {
-        field
       }
     }
   }
@@ -155,7 +149,7 @@ export function Hosts() {
                     type="button"
                     onClick={async () => {
                       const r = await trust({ hostId: h.id, fingerprint: offered });
-                      say(h.id, r.error ? r.error.message : failureText(r.data?.trustHostKey, "no answer"));
+                      say(h.id, failureText(r.error, r.data?.trustHostKey));
                     }}
                   >
                     Trust this key
@@ -169,7 +163,7 @@ export function Hosts() {
                   onClick={async () => {
                     say(h.id, "reading drives…");
                     const r = await refresh({ hostId: h.id });
-                    say(h.id, r.error ? r.error.message : (failureText(r.data?.refreshInventory, "no answer") ?? "drives read again"));
+                    say(h.id, failureText(r.error, r.data?.refreshInventory) ?? "drives read again");
                   }}
                 >
                   Refresh inventory
@@ -180,7 +174,7 @@ export function Hosts() {
                   onClick={async () => {
                     if (!window.confirm(`Remove ${h.name} and forget its drives' history?`)) return;
                     const r = await remove({ id: h.id });
-                    say(h.id, r.error ? r.error.message : failureText(r.data?.removeHost, "no answer"));
+                    say(h.id, failureText(r.error, r.data?.removeHost));
                   }}
                 >
                   Remove
@@ -209,9 +203,9 @@ function UploadKeyForm() {
     const form = new FormData(formElement);
     const result = await upload({ name: String(form.get("name") ?? "").trim(), privateKey: String(form.get("privateKey") ?? "") });
     const answer = result.data?.uploadSshKey;
-    const failure = result.error ? result.error.message : failureText(answer, "no answer");
+    const failure = failureText(result.error, answer);
     if (failure) {
-      setProblem(answer?.__typename === "ValidationError" && "field" in answer ? `${answer.field}: ${failure}` : failure);
+      setProblem(failure);
       return;
     }
     setProblem(null);
@@ -264,9 +258,9 @@ function AddHostForm() {
       },
     });
     const answer = result.data?.addHost;
-    const failure = result.error ? result.error.message : failureText(answer, "no answer");
+    const failure = failureText(result.error, answer);
     if (failure) {
-      setProblem(answer?.__typename === "ValidationError" && "field" in answer ? `${answer.field}: ${failure}` : failure);
+      setProblem(failure);
       return;
     }
     setProblem(null);

@@ -3,29 +3,36 @@
 import { type FormEvent, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { failureText, formatTime } from "../format";
-import { graphql } from "../gql";
+import { graphql, useFragment } from "../gql";
 import type { Scope } from "../gql/graphql";
 import { useRefetchOnReconnect } from "../live";
 import { LoadState } from "../parts";
 
+/** Every setting the page edits; the save answers with the same fields, so the page shows what was stored. */
+const SettingsPage_settings = graphql(`
+  fragment SettingsPage_settings on Settings {
+    maxConcurrentJobs
+    maxJobsPerHost
+    temperatureWarmC
+    temperatureHotC
+    stuckMinutes
+    unreachableGraceMinutes
+    pollSeconds
+    progressWriteSeconds
+    smartPollSeconds
+    temperaturePollSeconds
+    badblocksBlocksAtOnce
+    badblocksPasses
+    badblocksMaxBadBlocks
+    sshMaxConnectionMinutes
+    remoteWorkDir
+  }
+`);
+
 const Settings_Query = graphql(`
   query SettingsPage {
     settings {
-      maxConcurrentJobs
-      maxJobsPerHost
-      temperatureWarmC
-      temperatureHotC
-      stuckMinutes
-      unreachableGraceMinutes
-      pollSeconds
-      progressWriteSeconds
-      smartPollSeconds
-      temperaturePollSeconds
-      badblocksBlocksAtOnce
-      badblocksPasses
-      badblocksMaxBadBlocks
-      sshMaxConnectionMinutes
-      remoteWorkDir
+      ...SettingsPage_settings
     }
   }
 `);
@@ -54,21 +61,7 @@ const SetSetting_Mutation = graphql(`
       __typename
       ... on SetSettingSuccess {
         data {
-          maxConcurrentJobs
-          maxJobsPerHost
-          temperatureWarmC
-          temperatureHotC
-          stuckMinutes
-          unreachableGraceMinutes
-          pollSeconds
-          progressWriteSeconds
-          smartPollSeconds
-          temperaturePollSeconds
-          badblocksBlocksAtOnce
-          badblocksPasses
-          badblocksMaxBadBlocks
-          sshMaxConnectionMinutes
-          remoteWorkDir
+          ...SettingsPage_settings
         }
       }
       ... on Error {
@@ -135,12 +128,13 @@ const FIELDS: Array<{ key: string; label: string; unit: string }> = [
 export function SettingsPage() {
   const [{ data, fetching, error }, reexecute] = useQuery({ query: Settings_Query });
   useRefetchOnReconnect(() => reexecute({ requestPolicy: "network-only" }));
+  const settings = useFragment(SettingsPage_settings, data?.settings);
   const [, set] = useMutation(SetSetting_Mutation);
   const [status, setStatus] = useState<Record<string, string>>({});
 
   async function save(key: string, value: string) {
     const result = await set({ key, value });
-    const failure = result.error ? result.error.message : failureText(result.data?.setSetting, "no answer");
+    const failure = failureText(result.error, result.data?.setSetting);
     setStatus((s) => ({ ...s, [key]: failure ?? "saved" }));
   }
 
@@ -148,14 +142,14 @@ export function SettingsPage() {
     <section aria-labelledby="settings-title">
       <h2 id="settings-title">Settings</h2>
       <LoadState fetching={fetching} error={error} empty={!data} what="settings">
-        {data ? (
+        {settings ? (
           <div className="settings-grid">
             {FIELDS.map((f) => (
               <SettingField
                 key={f.key}
                 label={f.label}
                 unit={f.unit}
-                value={String((data.settings as Record<string, unknown>)[f.key])}
+                value={String((settings as Record<string, unknown>)[f.key])}
                 status={status[f.key]}
                 onSave={(v) => save(f.key, v)}
               />
@@ -164,7 +158,7 @@ export function SettingsPage() {
               label="Work directory on hosts"
               unit=""
               text
-              value={data.settings.remoteWorkDir}
+              value={settings.remoteWorkDir}
               status={status.remoteWorkDir}
               onSave={(v) => save("remoteWorkDir", JSON.stringify(v))}
             />
@@ -226,7 +220,7 @@ function Tokens() {
       expiresInDays: days ? Number(days) : undefined,
     });
     const answer = result.data?.createApiToken;
-    const failure = result.error ? result.error.message : failureText(answer, "no answer");
+    const failure = failureText(result.error, answer);
     setProblem(failure);
     if (!failure && answer?.__typename === "CreateApiTokenSuccess") setSecret({ name: answer.data.token.name, secret: answer.data.secret });
   }
@@ -272,7 +266,7 @@ function Tokens() {
                         onClick={async () => {
                           if (!window.confirm(`Revoke ${t.name}? Scripts using it stop at once.`)) return;
                           const r = await revoke({ id: t.id });
-                          setProblem(r.error ? r.error.message : failureText(r.data?.revokeApiToken, "no answer"));
+                          setProblem(failureText(r.error, r.data?.revokeApiToken));
                         }}
                       >
                         Revoke
