@@ -16,36 +16,56 @@ const TemperatureReadingRef = builder.objectRef<{ at: Date; celsius: number; job
   }),
 });
 
+const ALWAYS_LOADED_DRIVE_COLUMNS = {
+  id: true,
+  serial: true,
+  wwn: true,
+  model: true,
+  vendor: true,
+  firmware: true,
+  devicePath: true,
+  byIdPath: true,
+  sizeBytes: true,
+  logicalSectorSize: true,
+  physicalSectorSize: true,
+  rotationRate: true,
+  busType: true,
+  temperatureC: true,
+  powerOnHours: true,
+  smartHealth: true,
+  inUse: true,
+  missing: true,
+  lastSeenAt: true,
+} as const;
+
 export const DriveRef = builder.prismaObject("Drive", {
-  // Select mode: a query loads only the columns its fields ask for (a stage's log stays on disk
-  // unless someone asks for it).
-  select: { id: true },
+  // Select mode: the small columns below are always loaded and read as they are; usage (JSON)
+  // only when a field asks for it.
+  select: ALWAYS_LOADED_DRIVE_COLUMNS,
   description: "A drive, identified by its serial (+WWN) on one host, never by its /dev name.",
   fields: (t) => ({
-    id: t.exposeID("id"),
+    id: t.id({ resolve: (row) => row.id }),
     host: t.relation("host"),
-    serial: t.exposeString("serial"),
-    wwn: t.exposeString("wwn", { nullable: true }),
-    model: t.exposeString("model", { nullable: true }),
-    vendor: t.exposeString("vendor", { nullable: true }),
-    firmware: t.exposeString("firmware", { nullable: true }),
-    devicePath: t.exposeString("devicePath", { nullable: true }),
-    byIdPath: t.exposeString("byIdPath", { nullable: true }),
+    serial: t.string({ resolve: (row) => row.serial }),
+    wwn: t.string({ nullable: true, resolve: (row) => row.wwn }),
+    model: t.string({ nullable: true, resolve: (row) => row.model }),
+    vendor: t.string({ nullable: true, resolve: (row) => row.vendor }),
+    firmware: t.string({ nullable: true, resolve: (row) => row.firmware }),
+    devicePath: t.string({ nullable: true, resolve: (row) => row.devicePath }),
+    byIdPath: t.string({ nullable: true, resolve: (row) => row.byIdPath }),
     sizeBytes: t.float({
       nullable: true,
       description: "Capacity in bytes (exact up to 9 PB).",
-      select: { sizeBytes: true },
       resolve: (drive) => (drive.sizeBytes === null ? null : Number(drive.sizeBytes)),
     }),
-    logicalSectorSize: t.exposeInt("logicalSectorSize", { nullable: true }),
-    physicalSectorSize: t.exposeInt("physicalSectorSize", { nullable: true }),
-    rotationRate: t.exposeInt("rotationRate", { nullable: true, description: "RPM; 0 for an SSD; null when unknown." }),
-    busType: t.exposeString("busType", { nullable: true, description: "sata | sas | nvme | usb | scsi | loop | file" }),
-    temperatureC: t.exposeInt("temperatureC", { nullable: true }),
-    powerOnHours: t.exposeInt("powerOnHours", { nullable: true }),
+    logicalSectorSize: t.int({ nullable: true, resolve: (row) => row.logicalSectorSize }),
+    physicalSectorSize: t.int({ nullable: true, resolve: (row) => row.physicalSectorSize }),
+    rotationRate: t.int({ nullable: true, description: "RPM; 0 for an SSD; null when unknown.", resolve: (row) => row.rotationRate }),
+    busType: t.string({ nullable: true, description: "sata | sas | nvme | usb | scsi | loop | file", resolve: (row) => row.busType }),
+    temperatureC: t.int({ nullable: true, resolve: (row) => row.temperatureC }),
+    powerOnHours: t.int({ nullable: true, resolve: (row) => row.powerOnHours }),
     smartHealth: t.field({
       type: SmartHealthRef,
-      select: { smartHealth: true },
       resolve: (d) => oneOf(SMART_HEALTHS, d.smartHealth, "SMART health"),
     }),
     usage: t.field({
@@ -53,9 +73,9 @@ export const DriveRef = builder.prismaObject("Drive", {
       select: { usage: true },
       resolve: (drive) => parseUsage(drive.usage),
     }),
-    inUse: t.exposeBoolean("inUse", { description: "Holds data or is part of something: never written without an unlock." }),
-    missing: t.exposeBoolean("missing", { description: "Not seen at the last inventory of its host." }),
-    lastSeenAt: t.expose("lastSeenAt", { type: "DateTime", nullable: true }),
+    inUse: t.boolean({ description: "Holds data or is part of something: never written without an unlock.", resolve: (row) => row.inUse }),
+    missing: t.boolean({ description: "Not seen at the last inventory of its host.", resolve: (row) => row.missing }),
+    lastSeenAt: t.field({ type: "DateTime", nullable: true, resolve: (row) => row.lastSeenAt }),
     temperatures: t.field({
       type: [TemperatureReadingRef],
       description: `The drive's temperature while jobs ran on it (one reading a minute), oldest first: since \`since\` (default: the last 24 h), at most the newest ${MAX_TEMPERATURE_READINGS.toLocaleString("en-US")}.`,

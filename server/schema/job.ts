@@ -85,18 +85,33 @@ const SmartRowRef = builder.objectRef<SmartRow>("SmartChange").implement({
   }),
 });
 
+const ALWAYS_LOADED_JOB_COLUMNS = {
+  id: true,
+  serial: true,
+  profile: true,
+  status: true,
+  progressPct: true,
+  errorText: true,
+  resumedFromId: true,
+  attempts: true,
+  createdBy: true,
+  createdAt: true,
+  startedAt: true,
+  finishedAt: true,
+} as const;
+
 export const BurnInJobRef = builder.prismaObject("BurnInJob", {
-  // Select mode: a query loads only the columns its fields ask for (a stage's log stays on disk
-  // unless someone asks for it).
-  select: { id: true },
+  // Select mode: the small columns below are always loaded and read as they are; the JSON ones
+  // (verdict, options) only when a field asks for them.
+  select: ALWAYS_LOADED_JOB_COLUMNS,
   description: "One burn-in of one drive.",
   fields: (t) => ({
-    id: t.exposeID("id"),
+    id: t.id({ resolve: (row) => row.id }),
     drive: t.relation("drive"),
-    serial: t.exposeString("serial", { description: "The serial the job was started for." }),
-    profile: t.field({ type: ProfileRef, select: { profile: true }, resolve: (job) => oneOf(PROFILE_NAMES, job.profile, "profile") }),
-    status: t.field({ type: JobStatusRef, select: { status: true }, resolve: (job) => oneOf(JOB_STATUSES, job.status, "job status") }),
-    progressPct: t.exposeFloat("progressPct"),
+    serial: t.string({ description: "The serial the job was started for.", resolve: (row) => row.serial }),
+    profile: t.field({ type: ProfileRef, resolve: (job) => oneOf(PROFILE_NAMES, job.profile, "profile") }),
+    status: t.field({ type: JobStatusRef, resolve: (job) => oneOf(JOB_STATUSES, job.status, "job status") }),
+    progressPct: t.float({ resolve: (row) => row.progressPct }),
     verdict: t.field({
       type: VerdictRef,
       nullable: true,
@@ -123,8 +138,8 @@ export const BurnInJobRef = builder.prismaObject("BurnInJob", {
         );
       },
     }),
-    errorText: t.exposeString("errorText", { nullable: true }),
-    resumedFromId: t.exposeString("resumedFromId", { nullable: true, description: "The job this one resumes." }),
+    errorText: t.string({ nullable: true, resolve: (row) => row.errorText }),
+    resumedFromId: t.string({ nullable: true, description: "The job this one resumes.", resolve: (row) => row.resumedFromId }),
     resumedBy: t.prismaField({
       type: "BurnInJob",
       nullable: true,
@@ -137,11 +152,11 @@ export const BurnInJobRef = builder.prismaObject("BurnInJob", {
       select: { options: true },
       resolve: (job) => parseStoredJson<JobOptions>(job.options) ?? {},
     }),
-    attempts: t.exposeInt("attempts"),
-    createdBy: t.exposeString("createdBy", { nullable: true }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
-    startedAt: t.expose("startedAt", { type: "DateTime", nullable: true }),
-    finishedAt: t.expose("finishedAt", { type: "DateTime", nullable: true }),
+    attempts: t.int({ resolve: (row) => row.attempts }),
+    createdBy: t.string({ nullable: true, resolve: (row) => row.createdBy }),
+    createdAt: t.field({ type: "DateTime", resolve: (row) => row.createdAt }),
+    startedAt: t.field({ type: "DateTime", nullable: true, resolve: (row) => row.startedAt }),
+    finishedAt: t.field({ type: "DateTime", nullable: true, resolve: (row) => row.finishedAt }),
     stages: t.relation("stages", { query: { orderBy: { position: "asc" } } }),
   }),
 });

@@ -90,31 +90,41 @@ function phaseHistory(json: string | null): PhaseStart[] {
   }
 }
 
+const ALWAYS_LOADED_STAGE_COLUMNS = {
+  id: true,
+  name: true,
+  position: true,
+  weight: true,
+  status: true,
+  progressPct: true,
+  errorText: true,
+  startedAt: true,
+  finishedAt: true,
+} as const;
+
 builder.prismaObject("Stage", {
-  // Select mode: a query loads only the columns its fields ask for (a stage's log stays on disk
-  // unless someone asks for it).
-  select: { id: true },
+  // Select mode: the small columns below are always loaded and read as they are; the log and the
+  // scan's lists only when a field asks for them (a history page leaves them on disk).
+  select: ALWAYS_LOADED_STAGE_COLUMNS,
   description: "One step of a burn-in job.",
   fields: (t) => ({
-    id: t.exposeID("id"),
-    name: t.field({ type: StageNameRef, select: { name: true }, resolve: (s) => oneOf(STAGE_NAMES, s.name, "stage name") }),
-    position: t.exposeInt("position"),
-    weight: t.exposeFloat("weight"),
-    status: t.field({ type: StageStatusRef, select: { status: true }, resolve: (s) => oneOf(STAGE_STATUSES, s.status, "stage status") }),
-    progressPct: t.exposeFloat("progressPct"),
-    errorText: t.exposeString("errorText", { nullable: true }),
-    log: t.exposeString("log", { description: "The last lines of the stage's output." }),
-    startedAt: t.expose("startedAt", { type: "DateTime", nullable: true }),
-    finishedAt: t.expose("finishedAt", { type: "DateTime", nullable: true }),
+    id: t.id({ resolve: (row) => row.id }),
+    name: t.field({ type: StageNameRef, resolve: (s) => oneOf(STAGE_NAMES, s.name, "stage name") }),
+    position: t.int({ resolve: (row) => row.position }),
+    weight: t.float({ resolve: (row) => row.weight }),
+    status: t.field({ type: StageStatusRef, resolve: (s) => oneOf(STAGE_STATUSES, s.status, "stage status") }),
+    progressPct: t.float({ resolve: (row) => row.progressPct }),
+    errorText: t.string({ nullable: true, resolve: (row) => row.errorText }),
+    log: t.string({ description: "The last lines of the stage's output.", select: { log: true }, resolve: (row) => row.log }),
+    startedAt: t.field({ type: "DateTime", nullable: true, resolve: (row) => row.startedAt }),
+    finishedAt: t.field({ type: "DateTime", nullable: true, resolve: (row) => row.finishedAt }),
     elapsedSeconds: t.float({
       nullable: true,
-      select: { startedAt: true, finishedAt: true },
       resolve: (s) => (s.startedAt ? ((s.finishedAt ?? new Date()).getTime() - s.startedAt.getTime()) / 1000 : null),
     }),
     etaSeconds: t.float({
       nullable: true,
       description: "Time left, extrapolated from the stage's percent; null under 0.5% (too early to say).",
-      select: { startedAt: true, progressPct: true, status: true },
       resolve: (s) => {
         if (s.status !== "running" || !s.startedAt || s.progressPct < 0.5 || s.progressPct >= 100) return null;
         const elapsed = (Date.now() - s.startedAt.getTime()) / 1000;
