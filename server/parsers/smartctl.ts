@@ -7,7 +7,10 @@ export type SmartProtocol = "ata" | "nvme" | "scsi";
 export interface SelfTestEntry {
   type: string;
   status: string;
+  /** true: completed without error; false: the drive found a fault; null: aborted or not known. */
   passed: boolean | null;
+  /** The log's own entry for a test that is running now (SCSI and some ATA drives log one). */
+  running?: boolean;
   lifetimeHours?: number;
   /** First failing LBA, when the drive logged one. */
   lba?: number;
@@ -36,6 +39,8 @@ export interface SmartCounters {
   grownDefects?: number;
   /** SCSI uncorrected read + write + verify errors */
   uncorrectedErrors?: number;
+  /** NVMe error information log entries over the drive's life (num_err_log_entries) */
+  errorLogEntries?: number;
 }
 
 export interface SmartAttribute {
@@ -72,6 +77,8 @@ export interface SmartReport {
   selfTests: SelfTestEntry[];
   /** Percent remaining of a self-test running now. */
   selfTestRemainingPct?: number;
+  /** A self-test is running now, even when the drive does not say how far it is (older smartctl on SAS). */
+  selfTestRunning?: boolean;
   /** Recommended self-test durations, minutes. */
   selfTestMinutes: { short?: number; extended?: number; conveyance?: number };
   /** smartctl's exit status bit mask (bit 3: disk failing, bit 4: prefail attribute <= threshold...). */
@@ -219,6 +226,7 @@ function readNvmeHealth(data: Json, report: SmartReport): void {
   set("percentageUsed", log.percentage_used);
   set("availableSpare", log.available_spare);
   set("availableSpareThreshold", log.available_spare_threshold);
+  set("errorLogEntries", log.num_err_log_entries);
 }
 
 function readScsiCounters(data: Json, report: SmartReport): void {
@@ -255,11 +263,14 @@ function readSelfTests(data: Json, report: SmartReport): void {
     for (const row of table) {
       if (!isObject(row)) continue;
       const status = obj(row.status);
+      // Status 0xF_ is "in progress"; smartctl leaves `passed` out for aborted tests (0x1_-0x3_).
+      const running = (num(status.value) ?? 0) >> 4 === 0xf;
       const entry: SelfTestEntry = {
         type: str(obj(row.type).string) ?? "unknown",
         status: str(status.string) ?? "unknown",
-        passed: typeof status.passed === "boolean" ? status.passed : null,
+        passed: !running && typeof status.passed === "boolean" ? status.passed : null,
       };
+      if (running) entry.running = true;
       const hours = num(row.lifetime_hours);
       if (hours !== undefined) entry.lifetimeHours = hours;
       const lba = num(row.lba);
@@ -282,8 +293,10 @@ function readSelfTests(data: Json, report: SmartReport): void {
         const entry: SelfTestEntry = {
           type: str(obj(row.self_test_code).string) ?? "unknown",
           status: str(result.string) ?? "unknown",
-          passed: resultValue === undefined ? null : resultValue === 0,
+          passed: nvmeSelfTestPassed(resultValue),
         };
+        const lba = num(obj(row.lba).value) ?? num(row.lba);
+        if (lba !== undefined) entry.lba = lba;
         const hours = num(row.power_on_hours);
         if (hours !== undefined) entry.lifetimeHours = hours;
         report.selfTests.push(entry);
@@ -294,6 +307,62 @@ function readSelfTests(data: Json, report: SmartReport): void {
   const scsiSeconds = num(data.scsi_extended_self_test_seconds);
   if (scsiSeconds !== undefined && report.selfTestMinutes.extended === undefined)
     report.selfTestMinutes.extended = Math.ceil(scsiSeconds / 60);
+  readScsiSelfTests(data, report);
+  if (report.selfTestRemainingPct !== undefined) report.selfTestRunning = true;
+}
+
+/**
+ * NVMe self-test result codes (NVMe base spec, Self-test Result Data Structure): 0 completed
+ * without error; 5-7 a fault (fatal error, a segment failed); 1-4, 8, 9 aborted (by a command, a
+ * reset, a namespace removal, a format, sanitize, or for no given reason): no answer either way.
+ */
+function nvmeSelfTestPassed(value: number | undefined): boolean | null {
+  if (value === undefined) return null;
+  if (value === 0) return true;
+  if (value >= 5 && value <= 7) return false;
+  return null;
+}
+
+/**
+ * SCSI/SAS (smartctl's scsiprint): the log is `scsi_self_test_0` (newest) to `_19`. Result codes
+ * (SPC-3 7.2.10): 0 completed; 1-2 aborted (by command, by reset); 3 unknown error, incomplete;
+ * 4-7 completed with a failed segment; 15 in progress. smartctl 7.4 adds
+ * `scsi_self_test_status { in_progress, completion_percent }`; older versions only log the running
+ * test, so Kiln knows it runs but not how far it is.
+ */
+function readScsiSelfTests(data: Json, report: SmartReport): void {
+  const status = obj(data.scsi_self_test_status);
+  if (status.in_progress === true) {
+    report.selfTestRunning = true;
+    const done = num(status.completion_percent);
+    if (done !== undefined) report.selfTestRemainingPct = Math.max(0, Math.min(100, 100 - done));
+  }
+  for (let i = 0; i < 20; i++) {
+    const row = data[`scsi_self_test_${i}`];
+    if (!isObject(row)) break;
+    const result = num(obj(row.result).value);
+    const running = row.self_test_in_progress === true || result === 15;
+    const entry: SelfTestEntry = {
+      type: str(obj(row.code).string) ?? "unknown",
+      status: str(obj(row.result).string) ?? "unknown",
+      passed: running ? null : scsiSelfTestPassed(result),
+    };
+    if (running) {
+      entry.running = true;
+      report.selfTestRunning = true;
+    }
+    const hours = num(obj(row.power_on_time).hours);
+    if (hours !== undefined) entry.lifetimeHours = hours;
+    const lba = num(obj(row.lba_first_failure).value);
+    if (lba !== undefined) entry.lba = lba;
+    report.selfTests.push(entry);
+  }
+}
+
+function scsiSelfTestPassed(value: number | undefined): boolean | null {
+  if (value === 0) return true;
+  if (value !== undefined && value >= 3 && value <= 7) return false;
+  return null;
 }
 
 export interface SmartctlScanDevice {

@@ -41,6 +41,10 @@ export function verdictFrom(baseline: SmartReport, final: SmartReport): Verdict 
   if (b.commandTimeouts !== undefined && f.commandTimeouts !== undefined && f.commandTimeouts > b.commandTimeouts) {
     warnings.push(`command timeouts rose ${b.commandTimeouts} -> ${f.commandTimeouts}: check cable and power`);
   }
+  if (b.errorLogEntries !== undefined && f.errorLogEntries !== undefined && f.errorLogEntries > b.errorLogEntries) {
+    // Many NVMe drives log harmless entries (an unsupported command the host probed for).
+    warnings.push(`NVMe error log entries rose ${b.errorLogEntries} -> ${f.errorLogEntries}: read them with smartctl -l error`);
+  }
   const compared = FAILING_RISES.filter(([key]) => b[key] !== undefined && f[key] !== undefined).length;
   if (compared === 0 && final.health === undefined)
     warnings.push("the drive reports no failure counters: the verdict rests on the self-tests and the surface scan");

@@ -33,6 +33,11 @@ export function failSelfTests(binDir: string, device: string): void {
   appendFileSync(path.join(binDir, "selftest.fail"), `${device}\n`);
 }
 
+/** This SAS device answers like smartctl before 7.4: a running self-test is logged, with no percent. */
+export function legacyScsiSelfTests(binDir: string, device: string): void {
+  appendFileSync(path.join(binDir, "selftest.scsi-legacy"), `${device}\n`);
+}
+
 /**
  * Stand-ins for a hostile host: lsblk that floods or answers with prepared text, and find (the
  * /dev/disk/by-id listing) with prepared lines. Without their control files they run the real tools.

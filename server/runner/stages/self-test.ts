@@ -21,7 +21,7 @@ export async function selfTestStage(ctx: StageContext, kind: "short" | "extended
   const entriesBefore = before.selfTests.length;
 
   // A test already running on entry is ours from before a restart: follow it, do not restart it.
-  const resuming = ctx.stage.progressPct > 0 && before.selfTestRemainingPct !== undefined;
+  const resuming = ctx.stage.progressPct > 0 && before.selfTestRunning === true;
   if (!resuming) {
     const flag = kind === "short" ? "short" : "long";
     const started = await onHost(ctx, "starting the self-test", () =>
@@ -42,7 +42,7 @@ export async function selfTestStage(ctx: StageContext, kind: "short" | "extended
 
   let report: SmartReport | null = before;
   let sawRunning = resuming;
-  const newestBefore = JSON.stringify(before.selfTests[0] ?? null);
+  const newestBefore = JSON.stringify(before.selfTests.find((entry) => !entry.running) ?? null);
   for (;;) {
     await pause(ctx, pollMs);
     const reason = stopReason(ctx.signal);
@@ -55,9 +55,9 @@ export async function selfTestStage(ctx: StageContext, kind: "short" | "extended
     report = await read();
     if (!report) return { status: "unknown", error: `smartctl stopped answering for ${device} during the self-test` };
     if (report.temperatureC !== undefined) ctx.progress.temperatureC = report.temperatureC;
-    if (report.selfTestRemainingPct !== undefined) {
+    if (report.selfTestRunning) {
       sawRunning = true;
-      ctx.progress.update({ progressPct: Math.max(1, 100 - report.selfTestRemainingPct) });
+      ctx.progress.update({ progressPct: runningPercent(report, ctx, minutes) });
       if (ctx.now() > deadline) {
         await ctx.transport.exec(["smartctl", "-X", device]).catch(() => {});
         return {
@@ -68,7 +68,7 @@ export async function selfTestStage(ctx: StageContext, kind: "short" | "extended
       continue;
     }
     // Not running any more: the newest log entry is the result.
-    const newest = report.selfTests[0];
+    const newest = report.selfTests.find((entry) => !entry.running);
     const logged = report.selfTests.length > entriesBefore || JSON.stringify(newest ?? null) !== newestBefore;
     if (!newest || !(logged || sawRunning)) {
       // The drive has not logged it yet (some only log at the end): keep waiting until the deadline.
@@ -76,12 +76,27 @@ export async function selfTestStage(ctx: StageContext, kind: "short" | "extended
       continue;
     }
     ctx.progress.log(`self-test log: ${newest.type}: ${newest.status}${newest.lba !== undefined ? ` at LBA ${newest.lba}` : ""}`);
+    // "Short offline self-test", "Background short self-test", "Extended self-test" (NVMe names it so).
+    const test = /self-test$/i.test(newest.type) ? newest.type : `${newest.type} self-test`;
     if (newest.passed === false) {
       return {
         status: "failed",
-        error: `${newest.type} self-test: ${newest.status}${newest.lba !== undefined ? ` (first error at LBA ${newest.lba})` : ""}`,
+        error: `${test}: ${newest.status}${newest.lba !== undefined ? ` (first error at LBA ${newest.lba})` : ""}`,
       };
     }
+    // Aborted (by a reset, another command, the host): it says nothing about the drive.
+    if (newest.passed === null) return { status: "unknown", error: `${test}: ${newest.status}: no result` };
     return { status: "passed" };
   }
+}
+
+/**
+ * The stage's percent while the test runs: the drive's own figure, or, when it gives none (SAS
+ * drives under smartctl before 7.4), the time spent against the time the drive needs, held
+ * below 95% until the log says it ended.
+ */
+function runningPercent(report: SmartReport, ctx: StageContext, minutes: number): number {
+  if (report.selfTestRemainingPct !== undefined) return Math.max(1, 100 - report.selfTestRemainingPct);
+  const elapsed = ctx.now() - (ctx.stage.startedAt?.getTime() ?? ctx.now());
+  return Math.max(1, Math.min(95, Math.round((elapsed / (minutes * 60_000)) * 100)));
 }
