@@ -1,4 +1,4 @@
-// The `kiln` command: serve, migrate, parse.
+// The `kiln` command: serve, migrate, parse, verify, and the terminal client.
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./config.js";
@@ -19,6 +19,9 @@ const USAGE = `usage: kiln <command>
   parse lsblk FILE|- [--zpool FILE] [--zpool-import FILE]
   parse zpool FILE|- [--importable]
         print what Kiln reads from a tool's output, as JSON ("-" reads standard input)
+  verify REPORT.json|- [--key PUBLIC.pem] [--data DIR]
+        check a signed burn-in report: valid (exit 0), altered (1) or unknown key (3);
+        against the key file given, else this machine's Kiln key in the data directory
 ${TERMINAL_USAGE}`;
 
 export async function main(argv: string[]): Promise<number | undefined> {
@@ -31,6 +34,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
         return await migrate(rest);
       case "parse":
         return await parse(rest);
+      case "verify":
+        return await verifyCommand(rest);
       case "status":
       case "watch":
       case "start":
@@ -133,6 +138,41 @@ async function parse(argv: string[]): Promise<number> {
   }
   console.log(JSON.stringify(result, null, 2));
   return 0;
+}
+
+async function verifyCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { key: { type: "string" }, data: { type: "string" } },
+  });
+  const [file] = positionals;
+  if (!file || positionals.length > 1) throw new UsageError(`verify needs a REPORT.json (or -)\n\n${USAGE}`);
+  const { existsSync } = await import("node:fs");
+  const path = await import("node:path");
+  const { ValidationError } = await import("./errors.js");
+  const { parseSignedReport, publicReportKey, verifyReport, REPORT_KEY_FILE, loadOrCreateReportKey } = await import("./reports/signing.js");
+  try {
+    const signed = parseSignedReport(await readInput(file));
+    let key: import("./reports/signing.js").ReportKey;
+    if (values.key) key = publicReportKey(await readInput(values.key));
+    else {
+      const dataDir = path.resolve(values.data ?? process.env.KILN_DATA_DIR ?? "data");
+      if (!existsSync(path.join(dataDir, REPORT_KEY_FILE)))
+        throw new UsageError(`no --key given and no Kiln key in ${dataDir}: pass the public key (/.well-known/kiln-report-key) with --key`);
+      key = loadOrCreateReportKey(dataDir);
+    }
+    const { result, keyId } = verifyReport(signed, [key]);
+    const report = signed.report as { job?: { id?: string }; drive?: { serial?: string }; verdict?: { outcome?: string } | null };
+    const about = `job ${report.job?.id ?? "?"}, drive ${report.drive?.serial ?? "?"}, verdict ${report.verdict?.outcome ?? "none"}`;
+    if (result === "valid") console.log(`valid: signed by ${keyId} and unchanged (${about})`);
+    else if (result === "altered") console.log(`altered: signed by ${keyId}, but changed since it was signed`);
+    else console.log(`unknown key: signed by ${keyId}, not by the key given (${key.keyId})`);
+    return result === "valid" ? 0 : result === "altered" ? 1 : 3;
+  } catch (error) {
+    if (error instanceof ValidationError) throw new UsageError(`${file}: ${error.message}`);
+    throw error;
+  }
 }
 
 async function readInput(file: string): Promise<string> {

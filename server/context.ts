@@ -3,6 +3,7 @@
 import { AUTH_OFF, type Viewer } from "./auth/viewer.js";
 import type { Db } from "./db/client.js";
 import type { KilnPubSub } from "./events/pubsub.js";
+import type { ReportKey } from "./reports/signing.js";
 import type { JobRunner } from "./runner/runner.js";
 import { SESSION_COOKIE, viewerFor } from "./services/accounts.js";
 import type { HostRegistry } from "./services/host-registry.js";
@@ -12,6 +13,8 @@ export interface Deps {
   registry: HostRegistry;
   runner: JobRunner;
   pubsub: KilnPubSub;
+  /** Signs burn-in reports (and its public half checks them). */
+  reportKey: ReportKey;
 }
 
 export interface Context extends Deps {

@@ -6,14 +6,12 @@
 // A drive's model or serial comes from the host, which Kiln does not trust: a CSV cell that a
 // spreadsheet would run as a formula (= + - @, tab, CR) is prefixed with an apostrophe.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { allows } from "./auth/viewer.js";
 import type { ApiConfig } from "./config.js";
-import { bearerToken, cookieValue } from "./context.js";
 import type { Db } from "./db/client.js";
 import { ValidationError } from "./errors.js";
+import { authorizeRead, sendJson } from "./http-auth.js";
 import { JOB_STATUSES, VERDICT_OUTCOMES } from "./runner/job-status.js";
 import { PROFILE_NAMES } from "./runner/profiles.js";
-import { SESSION_COOKIE, viewerFor } from "./services/accounts.js";
 import {
   encodeCursor,
   type JobFilter,
@@ -171,7 +169,8 @@ export async function* exportRows(db: Db, filter: JobFilter, orderBy: JobOrder, 
   }
 }
 
-function write(res: ServerResponse, chunk: string): Promise<void> {
+/** Writes a chunk and waits for the socket to drain when its buffer is full; rejects if the client left. */
+export function write(res: ServerResponse, chunk: string | Uint8Array): Promise<void> {
   if (res.write(chunk)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const onDrain = () => {
@@ -187,11 +186,6 @@ function write(res: ServerResponse, chunk: string): Promise<void> {
   });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
-  res.end(JSON.stringify(body));
-}
-
 /** Handles /api/jobs.csv and /api/jobs.ndjson; false for any other path. */
 export async function handleExport(req: IncomingMessage, res: ServerResponse, db: Db, api: ApiConfig): Promise<boolean> {
   const url = new URL(req.url ?? "/", "http://kiln.invalid");
@@ -201,20 +195,7 @@ export async function handleExport(req: IncomingMessage, res: ServerResponse, db
     sendJson(res, 405, { error: "use GET" });
     return true;
   }
-  if (api.auth) {
-    const viewer = await viewerFor(db, {
-      session: cookieValue(req.headers.cookie ?? null, SESSION_COOKIE),
-      bearer: bearerToken(req.headers.authorization ?? null),
-    });
-    if (viewer.scope === null) {
-      sendJson(res, 401, { error: "sign in (a session cookie) or send an API token (Authorization: Bearer ...)" });
-      return true;
-    }
-    if (!allows(viewer.scope, "read")) {
-      sendJson(res, 403, { error: "exports need the read scope" });
-      return true;
-    }
-  }
+  if (!(await authorizeRead(req, res, db, api, "exports"))) return true;
   let query: ReturnType<typeof exportQuery>;
   try {
     query = exportQuery(url.searchParams);

@@ -21,6 +21,7 @@ import { useNoListCycles } from "./plugins/use-no-list-cycles.js";
 import { useRequestLimits } from "./plugins/use-request-limits.js";
 import { useSharedSseFrames } from "./plugins/use-shared-sse-frames.js";
 import { useSharedSubscriptions } from "./plugins/use-shared-subscriptions.js";
+import { handleReportRoute } from "./reports/routes.js";
 import { withRequestScope } from "./request-scope.js";
 import { schema } from "./schema/index.js";
 import { attachGraphqlWs } from "./ws.js";
@@ -141,6 +142,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: Deps, yog
   const url = new URL(req.url ?? "/", "http://kiln.invalid");
   if (await handleAuthRoute(req, res, deps.db, { auth: api.auth })) return;
   if (await handleExport(req, res, deps.db, api)) return;
+  if (await handleReportRoute(req, res, deps.db, api, deps.reportKey)) return;
   if (url.pathname === "/health" && (req.method === "GET" || req.method === "HEAD")) {
     const ok = await databaseReachable(deps.db);
     res.writeHead(ok ? 200 : 503, { "content-type": "application/json", "cache-control": "no-store" });

@@ -8,6 +8,7 @@ import { migrateDatabase } from "./db/migrations.js";
 import { redactUrl } from "./db/url.js";
 import { createKilnPubSub, type KilnPubSub } from "./events/pubsub.js";
 import { createHttpServer } from "./http.js";
+import { loadOrCreateReportKey } from "./reports/signing.js";
 import { JobRunner } from "./runner/runner.js";
 import { accountsExist } from "./services/accounts.js";
 import { ensureDemoHost } from "./services/demo-host.js";
@@ -47,7 +48,7 @@ export async function startKiln(config: Config, log: (line: string) => void = co
     singleInstance: database.provider === "sqlite",
     log,
   });
-  const deps = { db: database.db, registry, runner, pubsub };
+  const deps = { db: database.db, registry, runner, pubsub, reportKey: loadOrCreateReportKey(config.dataDir) };
   if (config.demo) {
     await ensureDemoHost(deps, config.dataDir);
     log(`kiln: demo host ready (drives are files in ${config.dataDir}/demo/drives)`);

@@ -15,6 +15,7 @@ export const ROOT_FIELD_SCOPES: Record<"Query" | "Mutation" | "Subscription", Re
     apiTokens: "read",
     users: "admin",
     auditEvents: "admin",
+    verifyReport: "read",
   },
   Mutation: {
     startBurnIn: "operate",

@@ -11,5 +11,6 @@ import "./unlock.js";
 import "./settings.js";
 import "./auth.js";
 import "./live.js";
+import "./report.js";
 
 export const schema = builder.toSchema();

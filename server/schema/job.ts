@@ -13,8 +13,10 @@ import {
   UnlockRequiredError,
   ValidationError,
 } from "../errors.js";
-import type { SmartCounters, SmartReport } from "../parsers/smartctl.js";
+import type { SmartReport } from "../parsers/smartctl.js";
+import { ENDED_JOB_STATUSES } from "../runner/job-status.js";
 import { PROFILE_NAMES } from "../runner/profiles.js";
+import { type SmartChange, smartChanges, smartFigureChanged } from "../runner/smart-changes.js";
 import type { JobOptions } from "../runner/stage-context.js";
 import type { Verdict } from "../runner/verdict.js";
 import { encodeCursor, MAX_PAGE, pageOfJobs } from "../services/job-history.js";
@@ -45,43 +47,13 @@ const JobOptionsRef = builder.objectRef<JobOptions>("JobOptions").implement({
   }),
 });
 
-interface SmartRow {
-  name: string;
-  before: number | null;
-  after: number | null;
-}
-
-/** The SMART figures the verdict compares, in the order an operator reads them. */
-const SMART_ROWS: Array<[keyof SmartCounters | "temperatureC" | "powerOnHours", string]> = [
-  ["reallocatedSectors", "Reallocated sectors (5)"],
-  ["pendingSectors", "Pending sectors (197)"],
-  ["offlineUncorrectable", "Offline uncorrectable (198)"],
-  ["reportedUncorrectable", "Reported uncorrectable (187)"],
-  ["commandTimeouts", "Command timeouts (188)"],
-  ["udmaCrcErrors", "UDMA CRC errors (199)"],
-  ["mediaErrors", "Media errors (NVMe)"],
-  ["criticalWarning", "Critical warning (NVMe)"],
-  ["percentageUsed", "Percentage used (NVMe)"],
-  ["availableSpare", "Available spare (NVMe)"],
-  ["grownDefects", "Grown defects (SCSI)"],
-  ["uncorrectedErrors", "Uncorrected errors (SCSI)"],
-  ["powerOnHours", "Power-on hours"],
-  ["temperatureC", "Temperature (°C)"],
-];
-
-function smartFigure(report: SmartReport | null, key: (typeof SMART_ROWS)[number][0]): number | null {
-  if (!report) return null;
-  const value = key === "temperatureC" || key === "powerOnHours" ? report[key] : report.counters?.[key];
-  return typeof value === "number" && Number.isFinite(value) ? value : null;
-}
-
-const SmartRowRef = builder.objectRef<SmartRow>("SmartChange").implement({
+const SmartRowRef = builder.objectRef<SmartChange>("SmartChange").implement({
   description: "One SMART figure at the job's start (precheck) and end (final check).",
   fields: (t) => ({
     name: t.exposeString("name"),
     before: t.exposeFloat("before", { nullable: true }),
     after: t.exposeFloat("after", { nullable: true }),
-    changed: t.boolean({ resolve: (r) => r.before !== null && r.after !== null && r.before !== r.after }),
+    changed: t.boolean({ resolve: smartFigureChanged }),
   }),
 });
 
@@ -133,9 +105,7 @@ export const BurnInJobRef = builder.prismaObject("BurnInJob", {
         const report = (kind: string) => parseStoredJson<SmartReport>(snapshots.findLast((x) => x.kind === kind)?.report ?? null);
         const before = report("baseline");
         const after = report("final");
-        return SMART_ROWS.map(([key, name]) => ({ name, before: smartFigure(before, key), after: smartFigure(after, key) })).filter(
-          (r) => r.before !== null || r.after !== null,
-        );
+        return smartChanges(before, after);
       },
     }),
     errorText: t.string({ nullable: true, resolve: (row) => row.errorText }),
@@ -158,6 +128,11 @@ export const BurnInJobRef = builder.prismaObject("BurnInJob", {
     startedAt: t.field({ type: "DateTime", nullable: true, resolve: (row) => row.startedAt }),
     finishedAt: t.field({ type: "DateTime", nullable: true, resolve: (row) => row.finishedAt }),
     stages: t.relation("stages", { query: { orderBy: { position: "asc" } } }),
+    reportUrl: t.string({
+      nullable: true,
+      description: "The printable report once the job has finished (add .json for the signed report, .pdf for a PDF); null before.",
+      resolve: (job) => (ENDED_JOB_STATUSES.has(job.status) ? `/reports/${job.id}` : null),
+    }),
   }),
 });
 

@@ -1,14 +1,7 @@
-import { STANDARD_PATTERNS } from "../parsers/badblocks.js";
 import { STAGE_NAMES } from "../runner/profiles.js";
+import { modeOf, type PhaseStart, patternOf, phaseHistory } from "../runner/scan-phases.js";
 import { builder } from "./builder.js";
 import { oneOf, STAGE_STATUSES, StageNameRef, StageStatusRef } from "./enums.js";
-
-interface PhaseStart {
-  phase: number;
-  pattern: string;
-  mode: "write" | "verify";
-  startedAt: Date;
-}
 
 const PhaseStartRef = builder.objectRef<PhaseStart>("SurfaceScanPhase").implement({
   description: "When a badblocks phase started (a phase re-entered after a restart keeps its first time).",
@@ -37,7 +30,7 @@ const SurfaceScanRef = builder.objectRef<SurfaceScan>("SurfaceScan").implement({
     phase: t.exposeInt("phase"),
     phasePct: t.exposeFloat("phasePct"),
     pattern: t.string({ resolve: (s) => patternOf(s.phase) }),
-    mode: t.string({ description: "write | verify", resolve: (s) => (s.phase % 2 === 1 ? "write" : "verify") }),
+    mode: t.string({ description: "write | verify", resolve: (s) => modeOf(s.phase) }),
     history: t.field({ type: [PhaseStartRef], resolve: (s) => s.history }),
     mbps: t.exposeFloat("mbps", { nullable: true }),
     badBlocks: t.exposeInt("badBlocks"),
@@ -62,33 +55,11 @@ const SampleRef = builder.objectRef<Sample>("StageSample").implement({
     phase: t.exposeInt("phase", { description: "1-8: pattern 1 write, pattern 1 verify, pattern 2 write..." }),
     phasePct: t.exposeFloat("phasePct"),
     pattern: t.string({ resolve: (s) => patternOf(s.phase) }),
-    mode: t.string({ description: "write | verify", resolve: (s) => (s.phase % 2 === 1 ? "write" : "verify") }),
+    mode: t.string({ description: "write | verify", resolve: (s) => modeOf(s.phase) }),
     mbps: t.exposeFloat("mbps", { nullable: true, description: "Null for a phase's first sample (no rate yet)." }),
     temperatureC: t.exposeInt("temperatureC", { nullable: true }),
   }),
 });
-
-function patternOf(phase: number): string {
-  return STANDARD_PATTERNS[Math.min(Math.max(Math.ceil(phase / 2), 1), 4) - 1] ?? "0xaa";
-}
-
-function phaseHistory(json: string | null): PhaseStart[] {
-  if (!json) return [];
-  try {
-    const starts = JSON.parse(json) as Record<string, string>;
-    return Object.entries(starts)
-      .map(([phase, at]) => ({
-        phase: Number(phase),
-        pattern: patternOf(Number(phase)),
-        mode: (Number(phase) % 2 === 1 ? "write" : "verify") as "write" | "verify",
-        startedAt: new Date(at),
-      }))
-      .filter((p) => Number.isInteger(p.phase) && !Number.isNaN(p.startedAt.getTime()))
-      .sort((a, b) => a.phase - b.phase);
-  } catch {
-    return [];
-  }
-}
 
 const ALWAYS_LOADED_STAGE_COLUMNS = {
   id: true,

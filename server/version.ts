@@ -1,0 +1,7 @@
+// Kiln's own version (package.json), as reports and the terminal client state it.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+export const KILN_VERSION: string = (
+  JSON.parse(readFileSync(path.join(import.meta.dirname, "..", "package.json"), "utf8")) as { version: string }
+).version;
