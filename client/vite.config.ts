@@ -15,6 +15,8 @@ export default defineConfig({
       "/auth": "http://127.0.0.1:4000",
       "/api": "http://127.0.0.1:4000",
       "/health": "http://127.0.0.1:4000",
+      "/reports": "http://127.0.0.1:4000",
+      "/.well-known": "http://127.0.0.1:4000",
     },
   },
 });

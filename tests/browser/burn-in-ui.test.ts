@@ -141,6 +141,18 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       expect(await page.locator("figure[data-samples] canvas").count()).toBe(1);
       expect(await page.locator("table.smart tbody tr").count()).toBeGreaterThan(0);
       await page.screenshot({ path: path.join(SCREENSHOTS, "drawer-passed.png"), fullPage: true });
+      // The signed report is one click away, for the signed-in browser (its session cookie).
+      const pdfHref = await page.getByRole("link", { name: "PDF" }).getAttribute("href");
+      expect(pdfHref).toMatch(/^\/reports\/[A-Za-z0-9_-]+\.pdf$/);
+      const pdf = await page.evaluate(async (href) => {
+        const r = await fetch(href as string);
+        return {
+          status: r.status,
+          type: r.headers.get("content-type"),
+          head: new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5)),
+        };
+      }, pdfHref);
+      expect(pdf).toEqual({ status: 200, type: "application/pdf", head: "%PDF-" });
 
       // The dashboard shows the end as well, without a reload.
       await page.getByRole("link", { name: "Close the drawer" }).click();

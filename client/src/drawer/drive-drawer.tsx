@@ -53,6 +53,7 @@ const DrawerJob_Query = graphql(`
       errorText
       createdBy
       resumedFromId
+      reportUrl
       verdict {
         outcome
         reasons
@@ -383,6 +384,15 @@ function JobView({
         </section>
       ) : null}
 
+      {job.reportUrl ? (
+        <p className="report-links">
+          Report:{" "}
+          <a href={job.reportUrl} target="_blank" rel="noreferrer">
+            page
+          </a>{" "}
+          · <a href={`${job.reportUrl}.pdf`}>PDF</a> · <a href={`${job.reportUrl}.json`}>signed JSON</a>
+        </p>
+      ) : null}
       <div className="actions">
         {active ? (
           <button type="button" className="danger" onClick={onCancel} disabled={cancelState.fetching}>
