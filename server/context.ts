@@ -3,6 +3,7 @@
 import { AUTH_OFF, type Viewer } from "./auth/viewer.js";
 import type { Db } from "./db/client.js";
 import type { KilnPubSub } from "./events/pubsub.js";
+import type { NotificationDispatcher } from "./notify/dispatcher.js";
 import type { ReportKey } from "./reports/signing.js";
 import type { JobRunner } from "./runner/runner.js";
 import { SESSION_COOKIE, viewerFor } from "./services/accounts.js";
@@ -15,6 +16,8 @@ export interface Deps {
   pubsub: KilnPubSub;
   /** Signs burn-in reports (and its public half checks them). */
   reportKey: ReportKey;
+  /** Sends queued notifications (a channel's test goes out at once). */
+  notifications: NotificationDispatcher;
 }
 
 export interface Context extends Deps {

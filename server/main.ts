@@ -8,6 +8,8 @@ import { migrateDatabase } from "./db/migrations.js";
 import { redactUrl } from "./db/url.js";
 import { createKilnPubSub, type KilnPubSub } from "./events/pubsub.js";
 import { createHttpServer } from "./http.js";
+import { NotificationDispatcher } from "./notify/dispatcher.js";
+import { NotificationWatcher } from "./notify/watcher.js";
 import { loadOrCreateReportKey } from "./reports/signing.js";
 import { JobRunner } from "./runner/runner.js";
 import { accountsExist } from "./services/accounts.js";
@@ -48,7 +50,12 @@ export async function startKiln(config: Config, log: (line: string) => void = co
     singleInstance: database.provider === "sqlite",
     log,
   });
-  const deps = { db: database.db, registry, runner, pubsub, reportKey: loadOrCreateReportKey(config.dataDir) };
+  const notifications = new NotificationDispatcher(database.db, log);
+  const deps = { db: database.db, registry, runner, pubsub, reportKey: loadOrCreateReportKey(config.dataDir), notifications };
+  // Listening before the runner re-attaches, so nothing a resumed job does goes untold.
+  const watcher = new NotificationWatcher(database.db, pubsub, notifications, log);
+  watcher.start();
+  await notifications.start();
   if (config.demo) {
     await ensureDemoHost(deps, config.dataDir);
     log(`kiln: demo host ready (drives are files in ${config.dataDir}/demo/drives)`);
@@ -66,6 +73,8 @@ export async function startKiln(config: Config, log: (line: string) => void = co
   } catch (error) {
     await runner.stop();
     await inventory.stop();
+    await watcher.stop();
+    await notifications.stop();
     await registry.closeAll();
     await database.close();
     throw error;
@@ -101,6 +110,8 @@ export async function startKiln(config: Config, log: (line: string) => void = co
           server.closeAllConnections();
         });
         await inventory.stop();
+        await watcher.stop();
+        await notifications.stop();
         await registry.closeAll();
         await database.close();
       })();

@@ -16,6 +16,8 @@ export const ROOT_FIELD_SCOPES: Record<"Query" | "Mutation" | "Subscription", Re
     users: "admin",
     auditEvents: "admin",
     verifyReport: "read",
+    notificationChannels: "admin",
+    notificationEvents: "read",
   },
   Mutation: {
     startBurnIn: "operate",
@@ -35,6 +37,10 @@ export const ROOT_FIELD_SCOPES: Record<"Query" | "Mutation" | "Subscription", Re
     createUser: "admin",
     updateUser: "admin",
     changePassword: "read",
+    addNotificationChannel: "admin",
+    updateNotificationChannel: "admin",
+    removeNotificationChannel: "admin",
+    testNotificationChannel: "admin",
   },
   Subscription: {
     jobProgress: "read",

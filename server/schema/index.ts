@@ -12,5 +12,6 @@ import "./settings.js";
 import "./auth.js";
 import "./live.js";
 import "./report.js";
+import "./notifications.js";
 
 export const schema = builder.toSchema();

@@ -32,6 +32,12 @@ const SettingsRef = builder.objectRef<Settings>("Settings").implement({
     badblocksMaxBadBlocks: t.exposeInt("badblocksMaxBadBlocks", {
       description: "badblocks -e for jobs that do not give one; 0: never stop early.",
     }),
+    notificationRetrySeconds: t.exposeFloat("notificationRetrySeconds", {
+      description: "The first retry of an undelivered notification waits this long, each next one 4x longer (6 attempts).",
+    }),
+    publicUrl: t.exposeString("publicUrl", {
+      description: "Kiln's address as people reach it, for links in notifications; empty: no links.",
+    }),
     sshMaxConnectionMinutes: t.exposeFloat("sshMaxConnectionMinutes", {
       description: "A pooled SSH connection older than this is replaced, so a changed host key is noticed within this time.",
     }),

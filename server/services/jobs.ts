@@ -1,6 +1,6 @@
 // Starting, cancelling and resuming burn-ins. Validation and the refusals a user sees (in use,
 // busy, missing, unreachable) happen here, before anything is queued; the runner does the work.
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Db } from "../db/client.js";
 import type { BurnInJob, Drive, Host } from "../db/generated/sqlite/client.js";
@@ -118,6 +118,8 @@ export async function startBurnIn(deps: JobDeps, input: StartInput, actor: strin
     drives.push(drive);
   }
   const plan = PROFILES[profile];
+  // Drives started together are one batch: notifications sum them up when the last one ends.
+  const batchId = drives.length > 1 ? `batch_${randomUUID()}` : null;
   const jobs = await db.$transaction(async (tx) => {
     const created: BurnInJob[] = [];
     for (const [index, drive] of drives.entries()) {
@@ -130,6 +132,7 @@ export async function startBurnIn(deps: JobDeps, input: StartInput, actor: strin
           idempotencyKey: key ? `${key}#${String(index).padStart(3, "0")}` : null,
           requestHash,
           createdBy: actor,
+          batchId,
           createdAt: new Date(now.getTime() + index), // keeps the queue order of the call
           stages: { create: plan.map((s, position) => ({ name: s.name, position, weight: s.weight })) },
         },

@@ -46,6 +46,16 @@ const SCHEMAS = {
   badblocksPasses: z.number().int().min(0).max(16),
   /** badblocks -e for jobs that do not give one; 0: never stop early. */
   badblocksMaxBadBlocks: z.number().int().min(0).max(10_000_000),
+  /** The first retry of a notification that could not be delivered waits this long; each next one 4x longer. */
+  notificationRetrySeconds: z.number().min(0.1).max(3600),
+  /** Kiln's address as people reach it (https://kiln.example:4000), for links in notifications; empty: no links. */
+  publicUrl: z
+    .string()
+    .max(200)
+    .refine(
+      (url) => url === "" || /^https?:\/\/[^\s/?#@]+(\/[^\s?#]*)?$/.test(url),
+      "must be empty or an http(s) address without credentials",
+    ),
 } as const;
 
 export type SettingKey = keyof typeof SCHEMAS;
@@ -68,6 +78,8 @@ export const DEFAULT_SETTINGS: Settings = {
   badblocksBlocksAtOnce: 0,
   badblocksPasses: 0,
   badblocksMaxBadBlocks: 0,
+  notificationRetrySeconds: 30,
+  publicUrl: "",
 };
 
 /** The badblocks options a job gets from the settings when it does not give them (0: none). */

@@ -21,7 +21,9 @@ describe("canonical JSON (RFC 8785)", () => {
   });
 
   it("gives the same bytes for the same data in any key order, and refuses what JSON cannot hold", () => {
-    expect(canonicalJson({ b: { y: 1, x: [2, { d: 1, c: 2 }] }, a: "z" })).toBe(canonicalJson({ a: "z", b: { x: [2, { c: 2, d: 1 }], y: 1 } }));
+    expect(canonicalJson({ b: { y: 1, x: [2, { d: 1, c: 2 }] }, a: "z" })).toBe(
+      canonicalJson({ a: "z", b: { x: [2, { c: 2, d: 1 }], y: 1 } }),
+    );
     expect(canonicalJson({ a: undefined, b: 1 })).toBe('{"b":1}');
     expect(() => canonicalJson({ n: Number.NaN })).toThrow(/NaN/);
     expect(() => canonicalJson({ n: 10n })).toThrow(/bigint/);
