@@ -1,4 +1,4 @@
-// Settings: limits, temperature colours, timings; and API tokens (made with a scope, its secret
+// Settings: limits, temperature colours, timings; notification channels; and API tokens (made with a scope, its secret
 // shown once; listed with their last use; revoked at once).
 import { type FormEvent, useState } from "react";
 import { useMutation, useQuery } from "urql";
@@ -7,6 +7,7 @@ import { graphql, useFragment } from "../gql";
 import type { Scope } from "../gql/graphql";
 import { useRefetchOnReconnect } from "../live";
 import { LoadState } from "../parts";
+import { Notifications } from "./notifications";
 
 /** Every setting the page edits; the save answers with the same fields, so the page shows what was stored. */
 const SettingsPage_settings = graphql(`
@@ -26,6 +27,8 @@ const SettingsPage_settings = graphql(`
     badblocksMaxBadBlocks
     sshMaxConnectionMinutes
     remoteWorkDir
+    notificationRetrySeconds
+    publicUrl
   }
 `);
 
@@ -123,6 +126,7 @@ const FIELDS: Array<{ key: string; label: string; unit: string }> = [
   { key: "badblocksBlocksAtOnce", label: "badblocks -c by default (0: about 1 MiB per request)", unit: "blocks" },
   { key: "badblocksPasses", label: "badblocks -p by default (0: one pass)", unit: "" },
   { key: "badblocksMaxBadBlocks", label: "badblocks -e by default (0: never stop early)", unit: "" },
+  { key: "notificationRetrySeconds", label: "Retry an undelivered notification after (then 4x longer)", unit: "s" },
 ];
 
 export function SettingsPage() {
@@ -162,9 +166,18 @@ export function SettingsPage() {
               status={status.remoteWorkDir}
               onSave={(v) => save("remoteWorkDir", JSON.stringify(v))}
             />
+            <SettingField
+              label="Kiln's address, for links in notifications"
+              unit=""
+              text
+              value={settings.publicUrl}
+              status={status.publicUrl}
+              onSave={(v) => save("publicUrl", JSON.stringify(v))}
+            />
           </div>
         ) : null}
       </LoadState>
+      <Notifications />
       <Tokens />
     </section>
   );
