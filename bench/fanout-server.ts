@@ -101,6 +101,8 @@ createInterface({ input: process.stdin }).on("line", (line) => {
             mbps: 180.5,
             badBlocks: 0,
             temperatureC: 38,
+            paused: false,
+            pauseReason: null,
           },
         });
         published += 1;

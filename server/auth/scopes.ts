@@ -22,6 +22,8 @@ export const ROOT_FIELD_SCOPES: Record<"Query" | "Mutation" | "Subscription", Re
   Mutation: {
     startBurnIn: "operate",
     cancelBurnIn: "operate",
+    pauseBurnIn: "operate",
+    continueBurnIn: "operate",
     resumeBurnIn: "operate",
     refreshInventory: "operate",
     addHost: "admin",

@@ -20,6 +20,8 @@ export async function readJobEvent(db: Db, jobId: string, now = Date.now()): Pro
           bbPhasePct: true,
           bbMbps: true,
           bbBadBlocks: true,
+          pausedAt: true,
+          pauseReason: true,
         },
       },
     },
@@ -49,6 +51,8 @@ export async function readJobEvent(db: Db, jobId: string, now = Date.now()): Pro
       mbps: stage.status === "running" ? stage.bbMbps : null,
       badBlocks: stage.bbBadBlocks,
       temperatureC: job.drive.temperatureC,
+      paused: stage.pausedAt !== null,
+      pauseReason: stage.pauseReason,
     },
   };
 }

@@ -24,6 +24,9 @@ export interface JobEvent {
     mbps: number | null;
     badBlocks: number | null;
     temperatureC: number | null;
+    /** The scan's processes are stopped on the host (by an operator, or for heat). */
+    paused: boolean;
+    pauseReason: string | null;
   } | null;
 }
 

@@ -13,6 +13,8 @@ export const NOTIFICATION_EVENTS = [
   "job.cancelled",
   "job.bad_blocks",
   "job.smart_changed",
+  "job.paused",
+  "job.continued",
   "drive.hot",
   "host.unreachable",
   "host.back",

@@ -36,6 +36,7 @@ export class NotificationWatcher {
   /** Drives known hot, jobs known to have bad blocks: so most events need no database call. */
   private readonly hot = new Map<string, boolean>();
   private readonly badBlocksTold = new Set<string>();
+  private readonly pausedJobs = new Map<string, boolean>();
   private queue: Promise<void> = Promise.resolve();
   private hotC: { value: number; readAt: number } | null = null;
 
@@ -90,10 +91,40 @@ export class NotificationWatcher {
       this.badBlocksTold.add(event.jobId);
       if (await raiseCondition(this.db, `job.bad_blocks:${event.jobId}`)) await this.tellBadBlocks(event);
     }
-    if (ENDED_JOB_STATUSES.has(event.status) && (await raiseCondition(this.db, `job.ended:${event.jobId}`))) {
-      this.badBlocksTold.delete(event.jobId);
-      await this.tellJobEnd(event.jobId);
+    if (event.stage) await this.checkPause(event, event.stage.paused, event.stage.pauseReason);
+    if (ENDED_JOB_STATUSES.has(event.status)) {
+      this.pausedJobs.delete(event.jobId);
+      if (await raiseCondition(this.db, `job.ended:${event.jobId}`)) {
+        this.badBlocksTold.delete(event.jobId);
+        await this.tellJobEnd(event.jobId);
+      }
     }
+  }
+
+  private async checkPause(event: JobEvent, paused: boolean, reason: string | null): Promise<void> {
+    const was = this.pausedJobs.get(event.jobId);
+    if (was === paused || (was === undefined && !paused)) {
+      this.pausedJobs.set(event.jobId, paused);
+      return;
+    }
+    this.pausedJobs.set(event.jobId, paused);
+    const key = `job.paused:${event.jobId}`;
+    const told = paused ? await raiseCondition(this.db, key) : await clearCondition(this.db, key);
+    if (!told) return;
+    const d = await this.describeDrive(event.driveId);
+    const what = `${d.model ?? ""} ${d.serial} on ${d.host}`.replace(/\s+/g, " ").trim();
+    const celsius = event.stage?.temperatureC ?? null;
+    await this.tell({
+      event: paused ? "job.paused" : "job.continued",
+      at: new Date(event.at).toISOString(),
+      title: paused ? `Burn-in paused${reason === "heat" ? " for heat" : ""}: ${what}` : `Burn-in continued: ${what}`,
+      text: paused
+        ? `The surface scan of ${d.serial} is paused${reason === "heat" ? ` at ${celsius ?? "?"} °C until the drive cools down` : " by an operator"}.`
+        : `The surface scan of ${d.serial} goes on${celsius !== null ? ` (${celsius} °C)` : ""}.`,
+      severity: paused && reason === "heat" ? "warning" : "info",
+      url: await this.link(`/jobs/${event.jobId}`),
+      data: { jobId: event.jobId, driveId: event.driveId, serial: d.serial, reason, temperatureC: celsius },
+    });
   }
 
   private async describeDrive(driveId: string) {

@@ -9,6 +9,7 @@ import type { SmartReport } from "../parsers/smartctl.js";
 import { ENDED_JOB_STATUSES } from "../runner/job-status.js";
 import { modeOf, patternOf, phaseHistory } from "../runner/scan-phases.js";
 import { type SmartChange, smartChanges, smartFigureChanged } from "../runner/smart-changes.js";
+import type { PauseRecord } from "../runner/stages/scan-pauses.js";
 import type { Verdict } from "../runner/verdict.js";
 import { KILN_VERSION } from "../version.js";
 
@@ -64,6 +65,8 @@ export interface BurnInReport {
     finishedAt: string | null;
     seconds: number | null;
     errorText: string | null;
+    /** A surface scan's pauses (operator or heat). */
+    pauses: PauseRecord[];
   }>;
   surfaceScan: null | {
     blockSize: number | null;
@@ -218,6 +221,7 @@ export async function buildReport(db: Db, jobId: string): Promise<BurnInReport> 
       finishedAt: iso(s.finishedAt),
       seconds: secondsBetween(s.startedAt, s.finishedAt),
       errorText: s.errorText,
+      pauses: parse<PauseRecord[]>(s.pauses) ?? [],
     })),
     surfaceScan,
     temperature: celsius.length

@@ -16,6 +16,16 @@ export function duration(seconds: number | null): string {
   return h ? `${h} h ${m} min` : m ? `${m} min ${s % 60} s` : `${s} s`;
 }
 
+/** "paused 2x: heat at 56 °C for 4 min; operator for 10 min", or "". */
+export function pauseSummary(pauses: BurnInReport["stages"][number]["pauses"]): string {
+  if (!pauses.length) return "";
+  const parts = pauses.map((p) => {
+    const seconds = p.continuedAt ? (Date.parse(p.continuedAt) - Date.parse(p.at)) / 1000 : null;
+    return `${p.reason}${p.temperatureC !== null ? ` at ${p.temperatureC} °C` : ""}${seconds !== null ? ` for ${duration(seconds)}` : ""}`;
+  });
+  return `paused ${pauses.length}x: ${parts.join("; ")}`;
+}
+
 export const PHASE_COLOURS = ["#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#17becf", "#8c564b", "#d62728", "#7f7f7f"];
 
 /** MB/s over the position on the disk, one line per phase, as SVG. */
@@ -93,7 +103,7 @@ ${r.verdict?.warnings.length ? `<p>Warnings:</p><ul>${r.verdict.warnings.map((x)
 ${r.job.errorText ? `<p>${escapeHtml(r.job.errorText)}</p>` : ""}
 <h2>Drive and job</h2><table>${identity.map(([k, v]) => row([k, v])).join("")}</table>
 <h2>Stages</h2><table>${row(["Stage", "Result", "Time", "Note"], "th")}${r.stages
-    .map((s) => row([s.name, s.status, duration(s.seconds), s.errorText ?? ""]))
+    .map((s) => row([s.name, s.status, duration(s.seconds), [s.errorText, pauseSummary(s.pauses)].filter(Boolean).join("; ")]))
     .join("")}</table>
 ${
   scan

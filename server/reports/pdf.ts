@@ -4,7 +4,7 @@
 import PDFDocument from "pdfkit";
 import { formatBytes } from "../units.js";
 import type { BurnInReport } from "./build.js";
-import { duration, PHASE_COLOURS } from "./html.js";
+import { duration, PHASE_COLOURS, pauseSummary } from "./html.js";
 import type { SignedReport } from "./signing.js";
 
 const OUTCOME_COLOURS: Record<string, string> = { passed: "#2e7d32", failed: "#c62828", unknown: "#b58900", cancelled: "#555555" };
@@ -98,7 +98,10 @@ export function renderReportPdf(signed: SignedReport<BurnInReport>): Promise<Buf
 
   heading("Stages");
   table(
-    [["Stage", "Result", "Time", "Note"], ...r.stages.map((s) => [s.name, s.status, duration(s.seconds), s.errorText ?? ""])],
+    [
+      ["Stage", "Result", "Time", "Note"],
+      ...r.stages.map((s) => [s.name, s.status, duration(s.seconds), [s.errorText, pauseSummary(s.pauses)].filter(Boolean).join("; ")]),
+    ],
     [0.22, 0.14, 0.16, 0.48],
     true,
   );

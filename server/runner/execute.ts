@@ -5,6 +5,7 @@ import { publishJobState } from "../events/job-state.js";
 import type { KilnPubSub } from "../events/pubsub.js";
 import type { HostRegistry } from "../services/host-registry.js";
 import { getSettings } from "../services/settings.js";
+import { JobControl } from "./job-control.js";
 import type { StageName } from "./profiles.js";
 import { StageProgress } from "./progress.js";
 import { DetachRequested, type JobOptions, type StageContext, type StageOutcome } from "./stage-context.js";
@@ -36,7 +37,7 @@ export interface ExecuteDeps {
 /** "detached": Kiln is stopping and left the job running for the next start. */
 export type JobEnd = "passed" | "failed" | "cancelled" | "unknown" | "detached";
 
-export async function executeJob(deps: ExecuteDeps, jobId: string, signal: AbortSignal): Promise<JobEnd> {
+export async function executeJob(deps: ExecuteDeps, jobId: string, signal: AbortSignal, control = new JobControl()): Promise<JobEnd> {
   const { db } = deps;
   const job = await db.burnInJob.findUniqueOrThrow({
     where: { id: jobId },
@@ -78,6 +79,7 @@ export async function executeJob(deps: ExecuteDeps, jobId: string, signal: Abort
         settings,
         options,
         signal,
+        control,
         progress,
         now: deps.now,
       });

@@ -36,6 +36,10 @@ export type StageFields = Partial<
     | "remoteExitPath"
     | "remoteDir"
     | "remoteLogOffset"
+    | "pausedAt"
+    | "pauseReason"
+    | "pausedSeconds"
+    | "pauses"
   >
 >;
 
@@ -251,6 +255,8 @@ export class StageProgress {
         mbps: s.bbMbps ?? null,
         badBlocks: s.bbBadBlocks ?? null,
         temperatureC: this.temperature,
+        paused: s.pausedAt != null,
+        pauseReason: s.pauseReason ?? null,
       },
     });
   }

@@ -11,6 +11,7 @@ import type { KilnPubSub } from "../events/pubsub.js";
 import type { HostRegistry } from "../services/host-registry.js";
 import { getSettings } from "../services/settings.js";
 import { executeJob, type JobEnd } from "./execute.js";
+import { JobControl, type PauseAction } from "./job-control.js";
 
 export const LEASE_MS = 60_000;
 const HEARTBEAT_MS = 15_000;
@@ -29,6 +30,7 @@ export interface RunnerDeps {
 
 interface ActiveJob {
   controller: AbortController;
+  control: JobControl;
   hostId: string;
   done: Promise<JobEnd>;
 }
@@ -82,6 +84,13 @@ export class JobRunner {
 
   isRunning(jobId: string): boolean {
     return this.active.has(jobId);
+  }
+
+  /** Pause or continue a job this runner is running; null when done, else why not (null job: not here). */
+  async pauseOrContinue(jobId: string, action: PauseAction, actor: string): Promise<string | null | undefined> {
+    const job = this.active.get(jobId);
+    if (!job) return undefined;
+    return job.control.request(action, actor);
   }
 
   /** Cancel a job this runner is running; resolves once its stage has stopped (process gone). */
@@ -169,6 +178,7 @@ export class JobRunner {
 
   private launch(jobId: string, hostId: string): void {
     const controller = new AbortController();
+    const control = new JobControl();
     const done = executeJob(
       {
         db: this.deps.db,
@@ -180,6 +190,7 @@ export class JobRunner {
       },
       jobId,
       controller.signal,
+      control,
     )
       .catch(async (error: unknown) => {
         this.log(`kiln: job ${jobId} crashed: ${(error as Error).stack ?? error}`);
@@ -208,7 +219,7 @@ export class JobRunner {
         this.active.delete(jobId);
         this.wake();
       });
-    this.active.set(jobId, { controller, hostId, done });
+    this.active.set(jobId, { controller, control, hostId, done });
   }
 
   private async refreshLocks(): Promise<void> {

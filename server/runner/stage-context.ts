@@ -6,6 +6,7 @@ import type { Db } from "../db/client.js";
 import type { BurnInJob, Drive, Host, Stage } from "../db/generated/sqlite/client.js";
 import type { Settings } from "../services/settings.js";
 import { type Transport, TransportError } from "../transport/types.js";
+import type { JobControl } from "./job-control.js";
 import type { StageProgress } from "./progress.js";
 
 export interface JobOptions {
@@ -32,6 +33,8 @@ export interface StageContext {
   settings: Settings;
   options: JobOptions;
   signal: AbortSignal;
+  /** Pause and continue requests (the surface scan takes them). */
+  control: JobControl;
   progress: StageProgress;
   now: () => number;
 }

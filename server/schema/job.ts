@@ -20,7 +20,7 @@ import { type SmartChange, smartChanges, smartFigureChanged } from "../runner/sm
 import type { JobOptions } from "../runner/stage-context.js";
 import type { Verdict } from "../runner/verdict.js";
 import { encodeCursor, MAX_PAGE, pageOfJobs } from "../services/job-history.js";
-import { cancelBurnIn, resumeBurnIn, startBurnIn } from "../services/jobs.js";
+import { cancelBurnIn, pauseOrContinueBurnIn, resumeBurnIn, startBurnIn } from "../services/jobs.js";
 import { builder } from "./builder.js";
 import { JOB_STATUSES, JobStatusRef, oneOf, ProfileRef, VerdictOutcomeRef } from "./enums.js";
 import { connectionComplexity, parseStoredJson, withInputErrors } from "./field-helpers.js";
@@ -279,6 +279,26 @@ builder.mutationField("cancelBurnIn", (t) =>
     args: { jobId: t.arg.id({ required: true }) },
     errors: { types: [NotFoundError, JobStateError] },
     resolve: (_root, { jobId }, ctx) => cancelBurnIn(ctx, String(jobId), ctx.actor),
+  }),
+);
+
+builder.mutationField("pauseBurnIn", (t) =>
+  t.field({
+    type: BurnInJobRef,
+    description: "Pause a running surface scan: its badblocks process group is stopped (SIGSTOP) on the host, within one poll interval.",
+    args: { jobId: t.arg.id({ required: true }) },
+    errors: { types: [NotFoundError, JobStateError] },
+    resolve: (_root, { jobId }, ctx) => pauseOrContinueBurnIn(ctx, String(jobId), "pause", ctx.actor),
+  }),
+);
+
+builder.mutationField("continueBurnIn", (t) =>
+  t.field({
+    type: BurnInJobRef,
+    description: "Continue a paused surface scan (SIGCONT), whoever paused it; thermal protection may pause it again.",
+    args: { jobId: t.arg.id({ required: true }) },
+    errors: { types: [NotFoundError, JobStateError] },
+    resolve: (_root, { jobId }, ctx) => pauseOrContinueBurnIn(ctx, String(jobId), "continue", ctx.actor),
   }),
 );
 

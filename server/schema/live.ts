@@ -61,6 +61,8 @@ const JobEventRef = builder.objectRef<JobEvent>("JobProgressEvent").implement({
     }),
     badBlocks: t.int({ nullable: true, resolve: (e) => e.stage?.badBlocks ?? null }),
     temperatureC: t.int({ nullable: true, resolve: (e) => e.stage?.temperatureC ?? null }),
+    paused: t.boolean({ description: "The scan is paused (its processes stopped on the host).", resolve: (e) => e.stage?.paused ?? false }),
+    pauseReason: t.string({ nullable: true, description: "operator | heat", resolve: (e) => e.stage?.pauseReason ?? null }),
     elapsedSeconds: t.float({ nullable: true, description: "Since the job started running.", resolve: elapsedSeconds }),
     etaSeconds: t.float({
       nullable: true,

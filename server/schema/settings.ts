@@ -32,6 +32,11 @@ const SettingsRef = builder.objectRef<Settings>("Settings").implement({
     badblocksMaxBadBlocks: t.exposeInt("badblocksMaxBadBlocks", {
       description: "badblocks -e for jobs that do not give one; 0: never stop early.",
     }),
+    thermalProtection: t.exposeBoolean("thermalProtection", {
+      description: "Pause a hard drive's surface scan at thermalPauseAtC (two readings in a row), continue at thermalResumeAtC.",
+    }),
+    thermalPauseAtC: t.exposeInt("thermalPauseAtC"),
+    thermalResumeAtC: t.exposeInt("thermalResumeAtC"),
     notificationRetrySeconds: t.exposeFloat("notificationRetrySeconds", {
       description: "The first retry of an undelivered notification waits this long, each next one 4x longer (6 attempts).",
     }),

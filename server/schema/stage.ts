@@ -1,5 +1,6 @@
 import { STAGE_NAMES } from "../runner/profiles.js";
 import { modeOf, type PhaseStart, patternOf, phaseHistory } from "../runner/scan-phases.js";
+import type { PauseRecord } from "../runner/stages/scan-pauses.js";
 import { builder } from "./builder.js";
 import { oneOf, STAGE_STATUSES, StageNameRef, StageStatusRef } from "./enums.js";
 
@@ -71,7 +72,42 @@ const ALWAYS_LOADED_STAGE_COLUMNS = {
   errorText: true,
   startedAt: true,
   finishedAt: true,
+  pausedAt: true,
+  pauseReason: true,
+  pausedSeconds: true,
 } as const;
+
+/** Seconds from start to end (or now), less the time spent paused. */
+function workingSeconds(s: {
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  pausedAt: Date | null;
+  pausedSeconds: number;
+}): number | null {
+  if (!s.startedAt) return null;
+  const end = (s.finishedAt ?? new Date()).getTime();
+  const pausedNow = s.pausedAt ? Math.max(0, end - s.pausedAt.getTime()) / 1000 : 0;
+  return Math.max(0, (end - s.startedAt.getTime()) / 1000 - s.pausedSeconds - pausedNow);
+}
+
+function parsePauses(json: string): PauseRecord[] {
+  try {
+    return JSON.parse(json) as PauseRecord[];
+  } catch {
+    return [];
+  }
+}
+
+const PauseRef = builder.objectRef<PauseRecord>("StagePause").implement({
+  description: "A pause of a surface scan: who or what paused it, and when it went on.",
+  fields: (t) => ({
+    at: t.field({ type: "DateTime", resolve: (p) => new Date(p.at) }),
+    reason: t.exposeString("reason", { description: "operator | heat" }),
+    by: t.exposeString("by"),
+    temperatureC: t.exposeInt("temperatureC", { nullable: true }),
+    continuedAt: t.field({ type: "DateTime", nullable: true, resolve: (p) => (p.continuedAt ? new Date(p.continuedAt) : null) }),
+  }),
+});
 
 builder.prismaObject("Stage", {
   // Select mode: the small columns below are always loaded and read as they are; the log and the
@@ -91,16 +127,26 @@ builder.prismaObject("Stage", {
     finishedAt: t.field({ type: "DateTime", nullable: true, resolve: (row) => row.finishedAt }),
     elapsedSeconds: t.float({
       nullable: true,
-      resolve: (s) => (s.startedAt ? ((s.finishedAt ?? new Date()).getTime() - s.startedAt.getTime()) / 1000 : null),
+      description: "Time the stage has run, without the time it was paused.",
+      resolve: (s) => workingSeconds(s),
     }),
     etaSeconds: t.float({
       nullable: true,
-      description: "Time left, extrapolated from the stage's percent; null under 0.5% (too early to say).",
+      description:
+        "Time left, extrapolated from the stage's percent and its time without pauses; null under 0.5% (too early to say) and while paused.",
       resolve: (s) => {
-        if (s.status !== "running" || !s.startedAt || s.progressPct < 0.5 || s.progressPct >= 100) return null;
-        const elapsed = (Date.now() - s.startedAt.getTime()) / 1000;
+        const elapsed = workingSeconds(s);
+        if (s.status !== "running" || s.pausedAt || elapsed === null || s.progressPct < 0.5 || s.progressPct >= 100) return null;
         return Math.round((elapsed * (100 - s.progressPct)) / s.progressPct);
       },
+    }),
+    pausedAt: t.expose("pausedAt", { type: "DateTime", nullable: true, description: "Set while the scan is paused." }),
+    pauseReason: t.exposeString("pauseReason", { nullable: true, description: "operator | heat" }),
+    pauses: t.field({
+      type: [PauseRef],
+      description: "Every pause of the scan, oldest first.",
+      select: { pauses: true },
+      resolve: (s) => parsePauses(s.pauses),
     }),
     samples: t.field({
       type: [SampleRef],

@@ -21,6 +21,7 @@ import { publishJobState } from "../events/job-state.js";
 import type { KilnPubSub } from "../events/pubsub.js";
 import { STANDARD_PATTERNS } from "../parsers/badblocks.js";
 import { chooseGeometry } from "../runner/geometry.js";
+import type { PauseAction } from "../runner/job-control.js";
 import { PROFILE_NAMES, PROFILES, type ProfileName, type StagePlan } from "../runner/profiles.js";
 import type { JobRunner } from "../runner/runner.js";
 import type { JobOptions } from "../runner/stage-context.js";
@@ -31,7 +32,7 @@ import { findUsableGrant, whyNoGrant } from "./unlock.js";
 
 export interface JobDeps {
   db: Db;
-  runner: Pick<JobRunner, "wake" | "cancel" | "isRunning">;
+  runner: Pick<JobRunner, "wake" | "cancel" | "isRunning" | "pauseOrContinue">;
   pubsub: KilnPubSub;
 }
 
@@ -226,6 +227,24 @@ export async function cancelBurnIn(deps: JobDeps, jobId: string, actor: string, 
     );
   }
   throw new JobStateError(jobId, current.status, `job already ended (${current.status})`);
+}
+
+/** Pause or continue the surface scan of a job this Kiln runs; refusals say why (JobStateError). */
+export async function pauseOrContinueBurnIn(deps: JobDeps, jobId: string, action: PauseAction, actor: string): Promise<BurnInJob> {
+  const { db } = deps;
+  const job = await db.burnInJob.findUnique({ where: { id: jobId } });
+  if (!job) throw new NotFoundError("job", jobId);
+  if (job.status !== "running") throw new JobStateError(jobId, job.status, `job is ${job.status}: only a running scan can be ${action}d`);
+  const refusal = await deps.runner.pauseOrContinue(jobId, action, actor);
+  if (refusal === undefined)
+    throw new JobStateError(
+      jobId,
+      job.status,
+      `job is running under another Kiln process (${job.lockedBy ?? "unlocked"}): ${action} it there`,
+    );
+  if (refusal !== null) throw new JobStateError(jobId, job.status, `cannot ${action}: ${refusal}`);
+  await audit(db, { actor, action: `job.${action}`, subjectType: "job", subjectId: jobId });
+  return db.burnInJob.findUniqueOrThrow({ where: { id: jobId } });
 }
 
 /**

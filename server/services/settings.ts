@@ -46,6 +46,12 @@ const SCHEMAS = {
   badblocksPasses: z.number().int().min(0).max(16),
   /** badblocks -e for jobs that do not give one; 0: never stop early. */
   badblocksMaxBadBlocks: z.number().int().min(0).max(10_000_000),
+  /** Pause a hard drive's surface scan when it reads at or above thermalPauseAtC twice in a row. */
+  thermalProtection: z.boolean(),
+  /** ...pause from this temperature (°C)... */
+  thermalPauseAtC: z.number().int().min(30).max(100),
+  /** ...and continue once it is back at or below this one. */
+  thermalResumeAtC: z.number().int().min(20).max(99),
   /** The first retry of a notification that could not be delivered waits this long; each next one 4x longer. */
   notificationRetrySeconds: z.number().min(0.1).max(3600),
   /** Kiln's address as people reach it (https://kiln.example:4000), for links in notifications; empty: no links. */
@@ -78,6 +84,9 @@ export const DEFAULT_SETTINGS: Settings = {
   badblocksBlocksAtOnce: 0,
   badblocksPasses: 0,
   badblocksMaxBadBlocks: 0,
+  thermalProtection: true,
+  thermalPauseAtC: 55,
+  thermalResumeAtC: 45,
   notificationRetrySeconds: 30,
   publicUrl: "",
 };
@@ -119,6 +128,12 @@ export async function setSetting(db: Db, key: string, value: unknown, actor: str
     const next = { ...(await getSettings(db)), [key]: parsed.data };
     if (next.temperatureWarmC >= next.temperatureHotC) {
       throw new ValidationError("value", `${key}: warm (${next.temperatureWarmC} °C) must be below hot (${next.temperatureHotC} °C)`);
+    }
+  }
+  if (key === "thermalPauseAtC" || key === "thermalResumeAtC") {
+    const next = { ...(await getSettings(db)), [key]: parsed.data };
+    if (next.thermalResumeAtC >= next.thermalPauseAtC) {
+      throw new ValidationError("value", `${key}: resume (${next.thermalResumeAtC} °C) must be below pause (${next.thermalPauseAtC} °C)`);
     }
   }
   await db.$transaction(async (tx) => {

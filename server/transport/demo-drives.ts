@@ -76,6 +76,8 @@ export interface DemoSelfTest {
 
 export interface DemoDriveState {
   selfTests: DemoSelfTest[];
+  /** A temperature to report instead of the drive's own (a demo of thermal protection, a test). */
+  heatC?: number;
 }
 
 export function demoDriveDir(dataDir: string): string {
@@ -111,7 +113,7 @@ export function demoSmartctlJson(drive: DemoDrive, devicePath: string, state: De
     flags: { value: 50, string: "-O--CK ", prefailure: false, updated_online: true },
     raw: { value: raw, string: rawString },
   });
-  const temperature = temperatureAt(drive, now);
+  const temperature = state.heatC ?? temperatureAt(drive, now);
   return {
     json_format_version: [1, 0],
     smartctl: {

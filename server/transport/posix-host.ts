@@ -150,6 +150,15 @@ export class PosixHost implements Transport {
     return false;
   }
 
+  async signalGroup(process: DetachedProcess, signal: "STOP" | "CONT"): Promise<boolean> {
+    // Only while the process is still the one Kiln started (pid, start time and boot checked).
+    if ((await this.processState(process)) === "gone") return false;
+    await this.script(
+      `kill -s ${signal} -- -${Math.floor(process.pgid)} 2>/dev/null; kill -s ${signal} ${Math.floor(process.pid)} 2>/dev/null; true`,
+    );
+    return true;
+  }
+
   close(): Promise<void> {
     return this.runner.close();
   }

@@ -77,6 +77,8 @@ export interface Transport {
   processState(identity: ProcessIdentity): Promise<ProcessState>;
   /** Signal the whole process group and wait (polling) until the process is gone. */
   killGroup(process: DetachedProcess, options?: { signal?: "TERM" | "KILL"; timeoutMs?: number }): Promise<boolean>;
+  /** Stop (SIGSTOP) or continue (SIGCONT) the whole process group; false when the process is gone. */
+  signalGroup(process: DetachedProcess, signal: "STOP" | "CONT"): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -159,7 +159,7 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       await expect.poll(() => row(first).locator(".badge").first().textContent(), { timeout: 60_000 }).toBe("passed");
 
       // A second burn-in: the server restarts under it, the page recovers by itself and follows
-      // the job again; then it is cancelled from its drawer.
+      // the job again; then it is paused, continued and cancelled from its drawer.
       await page.getByRole("checkbox", { name: `Select ${second}` }).check();
       await page.getByRole("button", { name: "Start burn-in (1)" }).click();
       await page.getByRole("dialog").getByRole("button", { name: "Erase and start" }).click();
@@ -173,6 +173,17 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       const after = await progressOf();
       await expect.poll(progressOf, { timeout: PAGE_WAIT_MS, interval: 500 }).toBeGreaterThan(after);
       await row(second).getByRole("link").click();
+      // Once its scan runs: paused and continued from the drawer.
+      await page.getByRole("button", { name: "Pause" }).click({ timeout: PAGE_WAIT_MS });
+      await page
+        .getByRole("status")
+        .filter({ hasText: /^Paused by an operator since / })
+        .waitFor({ timeout: 30_000 });
+      await page.getByRole("button", { name: "Continue" }).click();
+      await page
+        .getByRole("status")
+        .filter({ hasText: /^Paused by/ })
+        .waitFor({ state: "detached", timeout: 30_000 });
       await page.getByRole("button", { name: "Cancel burn-in" }).click();
       await page.locator('.job-view[data-job-status="cancelled"]').waitFor({ timeout: 60_000 });
       await page.getByRole("button", { name: "Resume" }).waitFor();

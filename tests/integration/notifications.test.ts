@@ -12,6 +12,7 @@ import { type RunningKiln, startKiln } from "../../server/main.js";
 import { type Credentials, gqlAs, setUpAccounts } from "../helpers/accounts.js";
 import { waitsBudget } from "../helpers/burn-in-host.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { until } from "../helpers/wait.js";
 
 const SECRET = "a-webhook-secret-of-some-length";
 const SMTP_PASSWORD = "smtp-password-never-shown";
@@ -94,20 +95,6 @@ function startSmtp(): Promise<{ port: number; mails: Mail[]; server: SMTPServer 
   return new Promise((resolve) =>
     server.listen(0, "127.0.0.1", () => resolve({ port: (server.server.address() as AddressInfo).port, mails, server })),
   );
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  ms = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe("notifications", () => {
@@ -373,6 +360,8 @@ describe("notifications", () => {
           mbps: 100,
           badBlocks: 0,
           temperatureC: celsius,
+          paused: false,
+          pauseReason: null,
         },
       });
     const hotMessages = () => web.received.filter((r) => r.headers["x-kiln-event"] === "drive.hot");

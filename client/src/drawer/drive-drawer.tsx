@@ -75,6 +75,8 @@ const DrawerJob_Query = graphql(`
         errorText
         elapsedSeconds
         etaSeconds
+        pausedAt
+        pauseReason
         log
         surfaceScan {
           mbps
@@ -120,6 +122,28 @@ const CancelJob_Mutation = graphql(`
           status
         }
       }
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+const PauseJob_Mutation = graphql(`
+  mutation PauseJob($jobId: ID!) {
+    pauseBurnIn(jobId: $jobId) {
+      __typename
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+const ContinueJob_Mutation = graphql(`
+  mutation ContinueJob($jobId: ID!) {
+    continueBurnIn(jobId: $jobId) {
+      __typename
       ... on Error {
         message
       }
@@ -275,6 +299,8 @@ function JobView({
 
   const [cancelState, cancel] = useMutation(CancelJob_Mutation);
   const [resumeState, resume] = useMutation(ResumeJob_Mutation);
+  const [pauseState, pauseJob] = useMutation(PauseJob_Mutation);
+  const [continueState, continueJob] = useMutation(ContinueJob_Mutation);
   const [actionProblem, setActionProblem] = useState<string | null>(null);
 
   if (!job) {
@@ -303,6 +329,13 @@ function JobView({
     if (!window.confirm("Cancel this burn-in? A running scan is stopped; it can be resumed later from its pattern.")) return;
     const result = await cancel({ jobId });
     setActionProblem(failureText(result.error, result.data?.cancelBurnIn));
+  }
+  async function onPauseOrContinue(paused: boolean) {
+    const problem = paused
+      ? await continueJob({ jobId }).then((r) => failureText(r.error, r.data?.continueBurnIn))
+      : await pauseJob({ jobId }).then((r) => failureText(r.error, r.data?.pauseBurnIn));
+    setActionProblem(problem);
+    reexecute({ requestPolicy: "network-only" });
   }
   async function onResume() {
     const result = await resume({ jobId });
@@ -393,7 +426,21 @@ function JobView({
           · <a href={`${job.reportUrl}.pdf`}>PDF</a> · <a href={`${job.reportUrl}.json`}>signed JSON</a>
         </p>
       ) : null}
+      {scanRunning && scanStage?.pausedAt ? (
+        <p className="paused" role="status">
+          Paused {scanStage.pauseReason === "heat" ? "for heat" : "by an operator"} since {formatTime(scanStage.pausedAt)}
+        </p>
+      ) : null}
       <div className="actions">
+        {scanRunning ? (
+          <button
+            type="button"
+            onClick={() => onPauseOrContinue(Boolean(scanStage?.pausedAt))}
+            disabled={pauseState.fetching || continueState.fetching}
+          >
+            {scanStage?.pausedAt ? "Continue" : "Pause"}
+          </button>
+        ) : null}
         {active ? (
           <button type="button" className="danger" onClick={onCancel} disabled={cancelState.fetching}>
             Cancel burn-in

@@ -17,6 +17,7 @@ import {
   stopReason,
 } from "../stage-context.js";
 import { checkBeforeWrite } from "../write-guard.js";
+import { ScanPauses } from "./scan-pauses.js";
 
 const READ_CHUNK = 1 << 20;
 const MAX_LISTED_BAD_BLOCKS = 1000;
@@ -150,64 +151,80 @@ async function follow(ctx: StageContext): Promise<StageOutcome> {
   let lastSample: { phase: number; pct: number; at: number } | null = null;
   let lastTemperatureAt = 0;
   let before = parser.state();
+  const pauses = new ScanPauses(ctx, proc);
+  // A pause or a continue: no progress is expected while paused, and the rate starts afresh after.
+  const pausedOrContinued = () => {
+    lastGrowth = ctx.now();
+    lastSample = null;
+  };
+  ctx.control.accept(true);
+  try {
+    for (;;) {
+      const reason = stopReason(ctx.signal);
+      if (reason === "shutdown") {
+        await ctx.progress.flush();
+        return { status: "detached" };
+      }
+      if (reason === "cancel") {
+        await pauses.beforeKill();
+        return cancel(ctx, proc);
+      }
+      if (await pauses.handleRequest()) pausedOrContinued();
 
-  for (;;) {
-    const reason = stopReason(ctx.signal);
-    if (reason === "shutdown") {
-      await ctx.progress.flush();
-      return { status: "detached" };
-    }
-    if (reason === "cancel") return cancel(ctx, proc);
-
-    const chunk = await onHost(ctx, "reading the badblocks log", () =>
-      ctx.transport.readLog((proc as DetachedProcess).logPath, offset, READ_CHUNK),
-    );
-    if (chunk.data.length > 0) {
-      const now = ctx.now();
-      const events = parser.push(chunk.data.toString("latin1"), now);
-      offset = chunk.nextOffset;
-      lastGrowth = now;
-      const state = parser.state();
-      const fields: StageFields = { remoteLogOffset: BigInt(offset), ...stateFields(state, history, now) };
-      // MB/s from the byte rate between samples of one phase at least a second apart.
-      if (state.phase > 0) {
-        if (lastSample && lastSample.phase === state.phase && now - lastSample.at >= 1000) {
-          const bytes = ((state.phasePct - lastSample.pct) / 100) * geometryBytes;
-          if (bytes >= 0) fields.bbMbps = Math.round((bytes / ((now - lastSample.at) / 1000) / 1e6) * 10) / 10;
-          lastSample = { phase: state.phase, pct: state.phasePct, at: now };
-        } else if (!lastSample || lastSample.phase !== state.phase) {
-          // A new phase runs at its own speed (a verify pass is not the write before it): no
-          // rate until its second sample.
-          lastSample = { phase: state.phase, pct: state.phasePct, at: now };
-          fields.bbMbps = null;
+      const chunk = await onHost(ctx, "reading the badblocks log", () =>
+        ctx.transport.readLog((proc as DetachedProcess).logPath, offset, READ_CHUNK),
+      );
+      if (chunk.data.length > 0) {
+        const now = ctx.now();
+        const events = parser.push(chunk.data.toString("latin1"), now);
+        offset = chunk.nextOffset;
+        lastGrowth = now;
+        const state = parser.state();
+        const fields: StageFields = { remoteLogOffset: BigInt(offset), ...stateFields(state, history, now) };
+        // MB/s from the byte rate between samples of one phase at least a second apart.
+        if (state.phase > 0) {
+          if (lastSample && lastSample.phase === state.phase && now - lastSample.at >= 1000) {
+            const bytes = ((state.phasePct - lastSample.pct) / 100) * geometryBytes;
+            if (bytes >= 0) fields.bbMbps = Math.round((bytes / ((now - lastSample.at) / 1000) / 1e6) * 10) / 10;
+            lastSample = { phase: state.phase, pct: state.phasePct, at: now };
+          } else if (!lastSample || lastSample.phase !== state.phase) {
+            // A new phase runs at its own speed (a verify pass is not the write before it): no
+            // rate until its second sample.
+            lastSample = { phase: state.phase, pct: state.phasePct, at: now };
+            fields.bbMbps = null;
+          }
+        }
+        for (const event of events) {
+          if (event.kind === "phase") ctx.progress.log(`phase ${event.phase}: pattern ${event.pattern} ${event.mode}`);
+          if (event.kind === "badBlock" && state.badBlocks <= 100) ctx.progress.log(`bad block ${event.block}`);
+          if (event.kind === "completed") ctx.progress.log(`pass completed, ${event.badBlocks} bad blocks found`);
+        }
+        const phaseChanged = state.phase !== before.phase;
+        const newBadBlocks = state.badBlocks !== before.badBlocks;
+        ctx.progress.update(fields, { immediate: phaseChanged || newBadBlocks });
+        before = state;
+        if (chunk.data.length === READ_CHUNK) continue; // more is waiting
+      } else {
+        const alive = await onHost(ctx, "checking badblocks", () => ctx.transport.processState(proc as DetachedProcess));
+        if (alive === "gone") return finish(ctx, proc, parser, history, offset);
+        if (pauses.paused) lastGrowth = ctx.now();
+        else if (ctx.now() - lastGrowth >= stuckMs) {
+          await ctx.transport.killGroup(proc);
+          const quiet = formatDuration(ctx.now() - lastGrowth);
+          ctx.progress.log(`[INTERRUPTED] no progress for ${quiet}: killed by Kiln`);
+          await removeRun(ctx, proc);
+          return { status: "unknown", error: `no progress for ${quiet}: badblocks was killed, the drive's state is unknown` };
         }
       }
-      for (const event of events) {
-        if (event.kind === "phase") ctx.progress.log(`phase ${event.phase}: pattern ${event.pattern} ${event.mode}`);
-        if (event.kind === "badBlock" && state.badBlocks <= 100) ctx.progress.log(`bad block ${event.block}`);
-        if (event.kind === "completed") ctx.progress.log(`pass completed, ${event.badBlocks} bad blocks found`);
+      if (ctx.now() - lastTemperatureAt >= ctx.settings.temperaturePollSeconds * 1000) {
+        lastTemperatureAt = ctx.now();
+        const celsius = await readTemperature(ctx);
+        if (celsius !== null && (await pauses.onTemperature(celsius))) pausedOrContinued();
       }
-      const phaseChanged = state.phase !== before.phase;
-      const newBadBlocks = state.badBlocks !== before.badBlocks;
-      ctx.progress.update(fields, { immediate: phaseChanged || newBadBlocks });
-      before = state;
-      if (chunk.data.length === READ_CHUNK) continue; // more is waiting
-    } else {
-      const alive = await onHost(ctx, "checking badblocks", () => ctx.transport.processState(proc as DetachedProcess));
-      if (alive === "gone") return finish(ctx, proc, parser, history, offset);
-      if (ctx.now() - lastGrowth >= stuckMs) {
-        await ctx.transport.killGroup(proc);
-        const quiet = formatDuration(ctx.now() - lastGrowth);
-        ctx.progress.log(`[INTERRUPTED] no progress for ${quiet}: killed by Kiln`);
-        await removeRun(ctx, proc);
-        return { status: "unknown", error: `no progress for ${quiet}: badblocks was killed, the drive's state is unknown` };
-      }
+      await pause(ctx, pollMs);
     }
-    if (ctx.now() - lastTemperatureAt >= ctx.settings.temperaturePollSeconds * 1000) {
-      lastTemperatureAt = ctx.now();
-      await readTemperature(ctx);
-    }
-    await pause(ctx, pollMs);
+  } finally {
+    ctx.control.accept(false);
   }
 }
 
@@ -300,14 +317,16 @@ async function removeRun(ctx: StageContext, proc: DetachedProcess): Promise<void
   }
 }
 
-async function readTemperature(ctx: StageContext): Promise<void> {
+async function readTemperature(ctx: StageContext): Promise<number | null> {
   try {
     const report = await readSmartReport(ctx.transport, devicePathOf(ctx.drive));
     if (report?.temperatureC !== undefined) {
       ctx.progress.temperatureC = report.temperatureC;
       await ctx.db.drive.update({ where: { id: ctx.drive.id }, data: { temperatureC: report.temperatureC } });
+      return report.temperatureC;
     }
   } catch {
     // Temperature is a vital sign, not the test: a failed read is skipped.
   }
+  return null;
 }
