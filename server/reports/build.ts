@@ -69,6 +69,8 @@ export interface BurnInReport {
     pauses: PauseRecord[];
   }>;
   surfaceScan: null | {
+    /** The whole scan's average (bytes written and read over its time without pauses). */
+    averageMbps: number | null;
     blockSize: number | null;
     blocksAtOnce: number | null;
     badBlocks: number;
@@ -174,6 +176,7 @@ export async function buildReport(db: Db, jobId: string): Promise<BurnInReport> 
       };
     });
     surfaceScan = {
+      averageMbps: job.scanMbps,
       blockSize: scanStage.bbBlockSize,
       blocksAtOnce: scanStage.bbBlocksAtOnce,
       badBlocks: scanStage.bbBadBlocks ?? 0,

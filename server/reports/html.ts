@@ -108,7 +108,7 @@ ${r.job.errorText ? `<p>${escapeHtml(r.job.errorText)}</p>` : ""}
 ${
   scan
     ? `<h2>Surface scan (badblocks -w)</h2>
-<p>Bad blocks: <b>${scan.badBlocks}</b>${scan.badBlockList.length ? ` (${escapeHtml(scan.badBlockList.slice(0, 200).join(", "))}${scan.badBlockList.length > 200 ? ", …" : ""})` : ""} · block size ${escapeHtml(scan.blockSize ?? "–")} · ${escapeHtml(scan.blocksAtOnce ?? "–")} blocks at once</p>
+<p>Average ${escapeHtml(scan.averageMbps ?? "–")} MB/s over the scan · bad blocks: <b>${scan.badBlocks}</b>${scan.badBlockList.length ? ` (${escapeHtml(scan.badBlockList.slice(0, 200).join(", "))}${scan.badBlockList.length > 200 ? ", …" : ""})` : ""} · block size ${escapeHtml(scan.blockSize ?? "–")} · ${escapeHtml(scan.blocksAtOnce ?? "–")} blocks at once</p>
 <table>${row(["Phase", "Pattern", "Time", "Average MB/s"], "th")}${scan.phases
         .map((p) => row([`${p.phase} ${p.mode}`, p.pattern, duration(p.seconds), p.averageMbps ?? "–"]))
         .join("")}</table>${speedChart(scan.phases)}`

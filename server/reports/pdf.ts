@@ -111,7 +111,7 @@ export function renderReportPdf(signed: SignedReport<BurnInReport>): Promise<Buf
     heading("Surface scan (badblocks -w)");
     doc.text(
       latin1(
-        `Bad blocks: ${scan.badBlocks}${scan.badBlockList.length ? ` (${scan.badBlockList.slice(0, 60).join(", ")}${scan.badBlockList.length > 60 ? ", ..." : ""})` : ""}; block size ${scan.blockSize ?? "-"}, ${scan.blocksAtOnce ?? "-"} blocks at once`,
+        `Average ${scan.averageMbps ?? "-"} MB/s over the scan; bad blocks: ${scan.badBlocks}${scan.badBlockList.length ? ` (${scan.badBlockList.slice(0, 60).join(", ")}${scan.badBlockList.length > 60 ? ", ..." : ""})` : ""}; block size ${scan.blockSize ?? "-"}, ${scan.blocksAtOnce ?? "-"} blocks at once`,
       ),
     );
     doc.moveDown(0.3);

@@ -44,6 +44,7 @@ builder.queryField("verifyReport", (t) =>
       report: t.arg.string({ required: true }),
       publicKey: t.arg.string({ required: false, description: "A PEM public key; default: this Kiln's." }),
     },
+    errors: { types: [ValidationError] },
     resolve: (_root, args, ctx) => {
       if (args.report.length > MAX_REPORT_CHARS) throw new ValidationError("report", `is longer than ${MAX_REPORT_CHARS} characters`);
       const signed = parseSignedReport(args.report);

@@ -37,6 +37,10 @@ const SettingsRef = builder.objectRef<Settings>("Settings").implement({
     }),
     thermalPauseAtC: t.exposeInt("thermalPauseAtC"),
     thermalResumeAtC: t.exposeInt("thermalResumeAtC"),
+    slowDrivePercent: t.exposeFloat("slowDrivePercent", {
+      description: "A drive whose scan averages under this percent of its model's median MB/s gets a slow-drive warning.",
+    }),
+    slowDriveMinPeers: t.exposeInt("slowDriveMinPeers", { description: "Other scanned drives of the model needed for that comparison." }),
     notificationRetrySeconds: t.exposeFloat("notificationRetrySeconds", {
       description: "The first retry of an undelivered notification waits this long, each next one 4x longer (6 attempts).",
     }),

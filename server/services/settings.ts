@@ -52,6 +52,10 @@ const SCHEMAS = {
   thermalPauseAtC: z.number().int().min(30).max(100),
   /** ...and continue once it is back at or below this one. */
   thermalResumeAtC: z.number().int().min(20).max(99),
+  /** A drive whose scan is slower than this percent of the median of its model's drives is warned about... */
+  slowDrivePercent: z.number().min(1).max(99),
+  /** ...when at least this many other drives of the model have been scanned. */
+  slowDriveMinPeers: z.number().int().min(1).max(1000),
   /** The first retry of a notification that could not be delivered waits this long; each next one 4x longer. */
   notificationRetrySeconds: z.number().min(0.1).max(3600),
   /** Kiln's address as people reach it (https://kiln.example:4000), for links in notifications; empty: no links. */
@@ -87,6 +91,8 @@ export const DEFAULT_SETTINGS: Settings = {
   thermalProtection: true,
   thermalPauseAtC: 55,
   thermalResumeAtC: 45,
+  slowDrivePercent: 70,
+  slowDriveMinPeers: 3,
   notificationRetrySeconds: 30,
   publicUrl: "",
 };
