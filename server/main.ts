@@ -16,6 +16,7 @@ import { accountsExist } from "./services/accounts.js";
 import { ensureDemoHost } from "./services/demo-host.js";
 import { HostRegistry } from "./services/host-registry.js";
 import { InventoryScheduler } from "./services/inventory-scheduler.js";
+import { RetentionSweeper } from "./services/retention.js";
 import { getSettings } from "./services/settings.js";
 
 export interface RunningKiln {
@@ -64,6 +65,8 @@ export async function startKiln(config: Config, log: (line: string) => void = co
   await runner.start();
   const inventory = new InventoryScheduler(deps, config.inventoryIntervalMs, log);
   inventory.start();
+  const retention = new RetentionSweeper(database.db, log);
+  retention.start();
   // Asked before listening: once "listening on" is printed, start-up is over (a supervisor may
   // signal Kiln at once, and the signal handlers go on right after startKiln returns).
   const needsSetup = config.api.auth && !(await accountsExist(database.db));
@@ -73,6 +76,7 @@ export async function startKiln(config: Config, log: (line: string) => void = co
   } catch (error) {
     await runner.stop();
     await inventory.stop();
+    await retention.stop();
     await watcher.stop();
     await notifications.stop();
     await registry.closeAll();
@@ -110,6 +114,7 @@ export async function startKiln(config: Config, log: (line: string) => void = co
           server.closeAllConnections();
         });
         await inventory.stop();
+        await retention.stop();
         await watcher.stop();
         await notifications.stop();
         await registry.closeAll();

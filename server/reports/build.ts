@@ -130,8 +130,24 @@ function thin<T>(points: T[], max: number): T[] {
   return kept;
 }
 
-/** The report of a finished job; NotFoundError for no such job, JobStateError while it runs. */
+/**
+ * The report of a finished job: the one kept for it (once retention removed its raw data), else
+ * made from its data. NotFoundError for no such job, JobStateError while it runs.
+ */
 export async function buildReport(db: Db, jobId: string): Promise<BurnInReport> {
+  const kept = await db.jobReport.findUnique({ where: { jobId } });
+  if (kept) return JSON.parse(kept.report) as BurnInReport;
+  return reportFromData(db, jobId);
+}
+
+/** Keeps a finished job's report, so it outlives the raw data it is made from. */
+export async function keepReport(db: Db, jobId: string): Promise<void> {
+  if (await db.jobReport.findUnique({ where: { jobId }, select: { jobId: true } })) return;
+  const report = await reportFromData(db, jobId);
+  await db.jobReport.create({ data: { jobId, report: JSON.stringify(report) } });
+}
+
+async function reportFromData(db: Db, jobId: string): Promise<BurnInReport> {
   const job = await db.burnInJob.findUnique({
     where: { id: jobId },
     include: {

@@ -41,6 +41,9 @@ const SettingsRef = builder.objectRef<Settings>("Settings").implement({
       description: "A drive whose scan averages under this percent of its model's median MB/s gets a slow-drive warning.",
     }),
     slowDriveMinPeers: t.exposeInt("slowDriveMinPeers", { description: "Other scanned drives of the model needed for that comparison." }),
+    retentionDays: t.exposeInt("retentionDays", {
+      description: "Days a finished job keeps its logs, sample series, temperatures and raw SMART JSON (its report is kept); 0: forever.",
+    }),
     notificationRetrySeconds: t.exposeFloat("notificationRetrySeconds", {
       description: "The first retry of an undelivered notification waits this long, each next one 4x longer (6 attempts).",
     }),

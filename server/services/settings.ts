@@ -56,6 +56,8 @@ const SCHEMAS = {
   slowDrivePercent: z.number().min(1).max(99),
   /** ...when at least this many other drives of the model have been scanned. */
   slowDriveMinPeers: z.number().int().min(1).max(1000),
+  /** Days a finished job keeps its stage logs, sample series, temperatures and raw SMART JSON; its summary, verdict and report stay. 0: forever. */
+  retentionDays: z.number().int().min(0).max(36_500),
   /** The first retry of a notification that could not be delivered waits this long; each next one 4x longer. */
   notificationRetrySeconds: z.number().min(0.1).max(3600),
   /** Kiln's address as people reach it (https://kiln.example:4000), for links in notifications; empty: no links. */
@@ -93,6 +95,7 @@ export const DEFAULT_SETTINGS: Settings = {
   thermalResumeAtC: 45,
   slowDrivePercent: 70,
   slowDriveMinPeers: 3,
+  retentionDays: 90,
   notificationRetrySeconds: 30,
   publicUrl: "",
 };

@@ -29,6 +29,12 @@ const SettingsPage_settings = graphql(`
     remoteWorkDir
     notificationRetrySeconds
     publicUrl
+    thermalProtection
+    thermalPauseAtC
+    thermalResumeAtC
+    slowDrivePercent
+    slowDriveMinPeers
+    retentionDays
   }
 `);
 
@@ -127,6 +133,12 @@ const FIELDS: Array<{ key: string; label: string; unit: string }> = [
   { key: "badblocksPasses", label: "badblocks -p by default (0: one pass)", unit: "" },
   { key: "badblocksMaxBadBlocks", label: "badblocks -e by default (0: never stop early)", unit: "" },
   { key: "notificationRetrySeconds", label: "Retry an undelivered notification after (then 4x longer)", unit: "s" },
+  { key: "thermalProtection", label: "Thermal protection for hard drives (true or false)", unit: "" },
+  { key: "thermalPauseAtC", label: "Pause a scan when the drive reads (twice)", unit: "°C" },
+  { key: "thermalResumeAtC", label: "Continue it at or below", unit: "°C" },
+  { key: "slowDrivePercent", label: "Slow drive: under this share of its model's median speed", unit: "%" },
+  { key: "slowDriveMinPeers", label: "Slow drive: other drives of the model needed to compare", unit: "" },
+  { key: "retentionDays", label: "Keep logs, samples and raw SMART of finished jobs (0: forever; reports stay)", unit: "days" },
 ];
 
 export function SettingsPage() {
