@@ -26,6 +26,25 @@ export function pauseSummary(pauses: BurnInReport["stages"][number]["pauses"]): 
   return `paused ${pauses.length}x: ${parts.join("; ")}`;
 }
 
+/** The report's "Drive and job" table, for the page and the PDF. */
+export function identityRows(r: BurnInReport): Array<[string, string]> {
+  return [
+    ["Model", r.drive.model ?? "-"],
+    ["Serial", r.drive.serial],
+    ["WWN", r.drive.wwn ?? "-"],
+    ["Firmware", r.drive.firmware ?? "-"],
+    [
+      "Capacity",
+      r.drive.sizeBytes === null ? "-" : `${formatBytes(r.drive.sizeBytes)} (${r.drive.sizeBytes.toLocaleString("en-US")} bytes)`,
+    ],
+    ["Host", `${r.host.name} (${r.host.transport})`],
+    ["Profile", r.job.profile],
+    ["Options", Object.keys(r.job.options).length ? JSON.stringify(r.job.options) : "Kiln's defaults"],
+    ["Started", r.job.startedAt ?? "-"],
+    ["Finished", r.job.finishedAt ?? "-"],
+  ];
+}
+
 export const PHASE_COLOURS = ["#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#17becf", "#8c564b", "#d62728", "#7f7f7f"];
 
 /** MB/s over the position on the disk, one line per phase, as SVG. */
@@ -67,21 +86,7 @@ export function renderReportHtml(signed: SignedReport<BurnInReport>): string {
   const r = signed.report;
   const outcome = r.verdict?.outcome ?? r.job.status;
   const scan = r.surfaceScan;
-  const identity: Array<[string, unknown]> = [
-    ["Model", r.drive.model ?? "–"],
-    ["Serial", r.drive.serial],
-    ["WWN", r.drive.wwn ?? "–"],
-    ["Firmware", r.drive.firmware ?? "–"],
-    [
-      "Capacity",
-      r.drive.sizeBytes === null ? "–" : `${formatBytes(r.drive.sizeBytes)} (${r.drive.sizeBytes.toLocaleString("en-US")} bytes)`,
-    ],
-    ["Host", `${r.host.name} (${r.host.transport})`],
-    ["Profile", r.job.profile],
-    ["Options", Object.keys(r.job.options).length ? JSON.stringify(r.job.options) : "Kiln's defaults"],
-    ["Started", r.job.startedAt ?? "–"],
-    ["Finished", r.job.finishedAt ?? "–"],
-  ];
+  const identity = identityRows(r);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>${escapeHtml(`Burn-in report ${r.drive.serial}: ${outcome}`)}</title>

@@ -2,9 +2,8 @@
 // chart drawn as vector lines. The built-in Helvetica covers Latin-1 only: other characters a
 // host reported are printed as "?" rather than breaking the page.
 import PDFDocument from "pdfkit";
-import { formatBytes } from "../units.js";
 import type { BurnInReport } from "./build.js";
-import { duration, PHASE_COLOURS, pauseSummary } from "./html.js";
+import { duration, identityRows, PHASE_COLOURS, pauseSummary } from "./html.js";
 import type { SignedReport } from "./signing.js";
 
 const OUTCOME_COLOURS: Record<string, string> = { passed: "#2e7d32", failed: "#c62828", unknown: "#b58900", cancelled: "#555555" };
@@ -78,23 +77,7 @@ export function renderReportPdf(signed: SignedReport<BurnInReport>): Promise<Buf
   doc.fillColor("#000000");
 
   heading("Drive and job");
-  table(
-    [
-      ["Model", r.drive.model ?? "-"],
-      ["Serial", r.drive.serial],
-      ["WWN", r.drive.wwn ?? "-"],
-      ["Firmware", r.drive.firmware ?? "-"],
-      [
-        "Capacity",
-        r.drive.sizeBytes === null ? "-" : `${formatBytes(r.drive.sizeBytes)} (${r.drive.sizeBytes.toLocaleString("en-US")} bytes)`,
-      ],
-      ["Host", `${r.host.name} (${r.host.transport})`],
-      ["Profile", r.job.profile],
-      ["Options", Object.keys(r.job.options).length ? JSON.stringify(r.job.options) : "Kiln's defaults"],
-      ["Started / finished", `${r.job.startedAt ?? "-"} / ${r.job.finishedAt ?? "-"}`],
-    ],
-    [0.25, 0.75],
-  );
+  table(identityRows(r), [0.25, 0.75]);
 
   heading("Stages");
   table(

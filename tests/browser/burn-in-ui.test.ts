@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Browser, browserAvailable, buildClient, openBrowser } from "../helpers/browser.js";
+import { type Browser, browserAvailable, buildClient, createAdmin, openBrowser } from "../helpers/browser.js";
 import { waitsBudget } from "../helpers/burn-in-host.js";
 import { type ServingKiln, serveKiln } from "../helpers/kiln-process.js";
 import { freePort } from "../helpers/sshd.js";
@@ -51,15 +51,8 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
     async () => {
       const { page } = browser;
       page.on("dialog", (dialog) => void dialog.accept()); // the cancel confirmation
-      await page.goto(kiln.url);
-
       // First start: only the admin setup.
-      const setup = page.getByRole("form", { name: "Create the admin account" });
-      await setup.getByLabel("User name").fill("admin");
-      await setup.getByLabel("Password", { exact: true }).fill("correct horse battery");
-      await setup.getByLabel("Repeat the password").fill("correct horse battery");
-      await setup.getByRole("button", { name: "Create the admin account" }).click();
-      await page.getByText("Signed in as admin (admin)").waitFor();
+      await createAdmin(page, kiln.url);
 
       // The dashboard: 4 demo drives, idle, temperatures coloured.
       await expect.poll(() => page.locator("tr[data-serial]").count(), { timeout: 30_000 }).toBe(4);

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
-import { type Browser, browserAvailable, buildClient, openBrowser } from "../helpers/browser.js";
+import { type Browser, browserAvailable, buildClient, createAdmin, openBrowser } from "../helpers/browser.js";
 import { startSshd, type TestSshd } from "../helpers/sshd.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
 
@@ -33,11 +33,7 @@ describe.runIf(browserAvailable())("the Hosts screen", () => {
   it("adds an SSH host, shows its key to compare, runs nothing there until it is trusted, then reads its drives", async () => {
     const { page } = browser;
     page.on("dialog", (dialog) => void dialog.accept()); // the remove confirmation
-    await page.goto(kiln.url);
-    const setup = page.getByRole("form", { name: "Create the admin account" });
-    await setup.getByLabel("Password", { exact: true }).fill("correct horse battery");
-    await setup.getByLabel("Repeat the password").fill("correct horse battery");
-    await setup.getByRole("button", { name: "Create the admin account" }).click();
+    await createAdmin(page, kiln.url);
     await page.getByText("No hosts yet").waitFor();
 
     await page.getByRole("link", { name: "Hosts" }).click();

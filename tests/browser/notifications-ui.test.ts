@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
-import { type Browser, browserAvailable, buildClient, openBrowser } from "../helpers/browser.js";
+import { type Browser, browserAvailable, buildClient, createAdmin, openBrowser } from "../helpers/browser.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
 
 describe.runIf(browserAvailable())("notification channels in the UI", () => {
@@ -42,12 +42,7 @@ describe.runIf(browserAvailable())("notification channels in the UI", () => {
 
   it("adds an ntfy channel, refuses a bad address by name, and sends a test that arrives", async () => {
     const { page } = browser;
-    await page.goto(kiln.url);
-    const setup = page.getByRole("form", { name: "Create the admin account" });
-    await setup.getByLabel("Password", { exact: true }).fill("correct horse battery");
-    await setup.getByLabel("Repeat the password").fill("correct horse battery");
-    await setup.getByRole("button", { name: "Create the admin account" }).click();
-    await page.getByText("No hosts yet").waitFor();
+    await createAdmin(page, kiln.url);
     await page.getByRole("link", { name: "Settings" }).click();
 
     const form = page.getByRole("form", { name: "Add a notification channel" });

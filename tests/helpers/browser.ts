@@ -63,3 +63,14 @@ export async function openBrowser(): Promise<Browser> {
   page.on("pageerror", (error) => pageErrors.push(error.message));
   return { context, page, pageErrors, close: () => context.close() };
 }
+
+/** A first start's only screen: create the admin account (admin / correct horse battery), signed in at once. */
+export async function createAdmin(page: Page, baseUrl: string): Promise<void> {
+  await page.goto(baseUrl);
+  const setup = page.getByRole("form", { name: "Create the admin account" });
+  await setup.getByLabel("User name").fill("admin");
+  await setup.getByLabel("Password", { exact: true }).fill("correct horse battery");
+  await setup.getByLabel("Repeat the password").fill("correct horse battery");
+  await setup.getByRole("button", { name: "Create the admin account" }).click();
+  await page.getByText("Signed in as admin (admin)").waitFor();
+}

@@ -9,12 +9,14 @@ import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
+import { NOTIFICATION_EVENTS } from "../../server/notify/channels.js";
 import { type Credentials, gqlAs, setUpAccounts } from "../helpers/accounts.js";
 import { waitsBudget } from "../helpers/burn-in-host.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
 import { until } from "../helpers/wait.js";
 
 const SECRET = "a-webhook-secret-of-some-length";
+const EVERY_EVENT = NOTIFICATION_EVENTS.filter((e) => e !== "test");
 const SMTP_PASSWORD = "smtp-password-never-shown";
 
 interface Received {
@@ -127,20 +129,8 @@ describe("notifications", () => {
       ["publicUrl", '"https://kiln.example"'],
     ])
       await admin(`mutation { setSetting(key: "${key}", value: ${JSON.stringify(value)}) { __typename } }`);
-    const all = [
-      "job.passed",
-      "job.failed",
-      "job.unknown",
-      "job.cancelled",
-      "job.bad_blocks",
-      "job.smart_changed",
-      "drive.hot",
-      "host.unreachable",
-      "host.back",
-      "batch.finished",
-    ];
     const made = [
-      await add({ name: "hook", kind: "webhook", config: { url: `${web.url}/hook`, secret: SECRET }, events: all }),
+      await add({ name: "hook", kind: "webhook", config: { url: `${web.url}/hook`, secret: SECRET }, events: EVERY_EVENT }),
       await add({ name: "ntfy", kind: "ntfy", config: { url: `${web.url}/ntfy/kiln-floor` }, events: ["batch.finished"] }),
       await add({
         name: "gotify",
@@ -219,18 +209,7 @@ describe("notifications", () => {
           name: "hook",
           kind: "webhook",
           config: JSON.stringify({ url: `${web.url}/hook` }),
-          events: [
-            "job.passed",
-            "job.failed",
-            "job.unknown",
-            "job.cancelled",
-            "job.bad_blocks",
-            "job.smart_changed",
-            "drive.hot",
-            "host.unreachable",
-            "host.back",
-            "batch.finished",
-          ],
+          events: EVERY_EVENT,
         },
       },
     );
