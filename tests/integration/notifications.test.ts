@@ -317,10 +317,13 @@ describe("notifications", () => {
     waitsBudget(1),
   );
 
-  it("tells a hot drive once until it cools, and a host that went away and came back", async () => {
-    const drive = await kiln.database.db.drive.findFirstOrThrow({ include: { jobs: { take: 1 } } });
-    const job = drive.jobs[0] as { id: string };
-    const publish = (celsius: number) =>
+  it("tells a hot drive once until it cools, a scan's first bad block once, and a host that went away and came back", async () => {
+    const drive = await kiln.database.db.drive.findFirstOrThrow();
+    // A job the runner does not run: its events are published here, as the runner would.
+    const job = await kiln.database.db.burnInJob.create({
+      data: { driveId: drive.id, serial: drive.serial, profile: "full", status: "cancelled" },
+    });
+    const publish = (celsius: number, badBlocks = 0) =>
       kiln.pubsub.publish("jobs", {
         jobId: job.id,
         driveId: drive.id,
@@ -337,7 +340,7 @@ describe("notifications", () => {
           phase: 1,
           phasePct: 10,
           mbps: 100,
-          badBlocks: 0,
+          badBlocks,
           temperatureC: celsius,
           paused: false,
           pauseReason: null,
@@ -351,6 +354,18 @@ describe("notifications", () => {
     await until("the second hot message", () => hotMessages().length === 2);
     expect(JSON.parse(hotMessages()[0]?.body ?? "{}").title).toBe(`Drive hot: ${drive.model} ${drive.serial} at 50 °C on demo`);
     expect(await kiln.database.db.notificationDelivery.count({ where: { event: "drive.hot", channel: { name: "hook" } } })).toBe(2);
+
+    // Bad blocks: told at the first, not again as more are found.
+    const badBlockMessages = () => web.received.filter((r) => r.headers["x-kiln-event"] === "job.bad_blocks");
+    for (const n of [1, 5, 9]) publish(40, n);
+    await until("the bad-block message", () => badBlockMessages().length === 1);
+    expect(JSON.parse(badBlockMessages()[0]?.body ?? "{}")).toMatchObject({ severity: "critical", data: { jobId: job.id, badBlocks: 1 } });
+    publish(40, 12);
+    await until(
+      "the later events handled",
+      async () => (await kiln.database.db.notificationDelivery.count({ where: { event: "drive.hot" } })) >= 2,
+    );
+    expect(await kiln.database.db.notificationDelivery.count({ where: { event: "job.bad_blocks" } })).toBe(1);
 
     const host = await kiln.database.db.host.findFirstOrThrow();
     const setStatus = async (status: string, reason: string | null) => {
