@@ -87,7 +87,7 @@ describe("kiln serve and migrate", () => {
     );
   });
 
-  it("keeps its data private whatever the umask: data directory 0700, database files 0600", async () => {
+  it("keeps its data private whatever the umask: data directory 0700, database files and the report key 0600", async () => {
     const data = path.join(tempDir(), "data");
     // As an older Kiln (or a loose umask) left them: readable by everyone.
     expect((await runKiln(["migrate", "--data", data])).code).toBe(0);
@@ -97,7 +97,13 @@ describe("kiln serve and migrate", () => {
     try {
       const modes = Object.fromEntries(readdirSync(data).map((f) => [f, statSync(path.join(data, f)).mode & 0o777]));
       expect(statSync(data).mode & 0o777).toBe(0o700);
-      expect(modes).toEqual({ "kiln.db": 0o600, "kiln.db-shm": 0o600, "kiln.db-wal": 0o600, keys: 0o700 });
+      expect(modes).toEqual({
+        "kiln.db": 0o600,
+        "kiln.db-shm": 0o600,
+        "kiln.db-wal": 0o600,
+        keys: 0o700,
+        "report-signing-key.pem": 0o600,
+      });
     } finally {
       kiln.child.kill("SIGTERM");
       await kiln.exited;

@@ -1,7 +1,9 @@
 // Burn-in reports over real HTTP with accounts on, from a real `full` burn-in of a demo drive (real
-// badblocks on a file): the signed JSON, the HTML page, the PDF (read back with poppler's
+// badblocks on a file) that thermal protection pauses on the way (its temperature is driven over
+// the threshold, then down): the signed JSON, the HTML page, the PDF (read back with poppler's
 // pdftotext), a shipment zip; `kiln verify` (the real command) says valid, altered or unknown key;
-// and who may fetch what. The drive's model is set to markup, as a hostile host could report it.
+// and who may fetch what. The drive's model is set to markup, as a hostile host could report it;
+// three earlier fast scans of its model make it a slow-drive outlier.
 import { execFileSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
@@ -11,10 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
 import { REPORT_KEY_FILE } from "../../server/reports/signing.js";
+import { readDemoState, writeDemoState } from "../../server/transport/demo-drives.js";
 import { type Credentials, gqlAs, setUpAccounts } from "../helpers/accounts.js";
 import { waitsBudget } from "../helpers/burn-in-host.js";
 import { runKiln } from "../helpers/kiln-process.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { processState, until } from "../helpers/wait.js";
 
 const HOSTILE_MODEL = 'DEMO <script>alert("x")</script> & co';
 
@@ -23,7 +27,12 @@ interface SignedReportJson {
     kiln: { version: string };
     job: { id: string; status: string; profile: string };
     drive: { serial: string; model: string; sizeBytes: number };
-    stages: Array<{ name: string; status: string; seconds: number }>;
+    stages: Array<{
+      name: string;
+      status: string;
+      seconds: number;
+      pauses: Array<{ reason: string; temperatureC: number; continuedAt: string }>;
+    }>;
     surfaceScan: {
       badBlocks: number;
       averageMbps: number;
@@ -51,7 +60,13 @@ describe("signed burn-in reports", () => {
     kiln = await startKiln(loadConfig(["--port", "0", "--data", dataDir, "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
     accounts = await setUpAccounts(kiln.url);
     const db = kiln.database.db;
-    await gqlAs(kiln.url, accounts.tokens.admin, 'mutation { setSetting(key: "pollSeconds", value: "0.5") { __typename } }');
+    for (const [key, value] of [
+      ["pollSeconds", "0.5"],
+      ["temperaturePollSeconds", "1"],
+      ["thermalPauseAtC", "50"],
+      ["thermalResumeAtC", "40"],
+    ])
+      await gqlAs(kiln.url, accounts.tokens.admin, `mutation { setSetting(key: "${key}", value: "${value}") { __typename } }`);
     const drive = await db.drive.findFirstOrThrow({ orderBy: { serial: "asc" } });
     await db.drive.update({ where: { id: drive.id }, data: { model: HOSTILE_MODEL } });
     // Three earlier scans of this model, far faster than a paced demo scan: the speed outlier rule.
@@ -61,22 +76,30 @@ describe("signed burn-in reports", () => {
       kiln.url,
       accounts.tokens.operate,
       // The demo paces its reads (badblocks -d 100) so a newcomer can watch; a test needs less.
-      "mutation($d: [ID!]!) { startBurnIn(driveIds: $d, profile: full, options: { readDelayFactor: 20 }) { ... on StartBurnInSuccess { data { id } } ... on Error { message } } }",
+      "mutation($d: [ID!]!) { startBurnIn(driveIds: $d, profile: full, options: { readDelayFactor: 30 }) { ... on StartBurnInSuccess { data { id } } ... on Error { message } } }",
       { d: [drive.id] },
     );
     jobId = started.data?.startBurnIn.data?.[0]?.id as string;
     expect(jobId, JSON.stringify(started)).toBeTruthy();
-    // The job's row is the event: it ends once the runner writes its last stage.
-    await new Promise<void>((resolve, reject) => {
-      const deadline = Date.now() + waitsBudget(2) - 30_000;
-      const poll = async () => {
-        const job = await db.burnInJob.findUnique({ where: { id: jobId }, select: { status: true } });
-        if (job && !["queued", "running"].includes(job.status)) return resolve();
-        if (Date.now() > deadline) return reject(new Error(`job ${jobId} still ${job?.status}`));
-        setTimeout(poll, 250);
-      };
-      void poll();
+    // Thermal protection on the way (rows are the events): once the scan runs, the drive is
+    // driven hot, the scan pauses after two readings, the drive cools and the scan goes on.
+    const scan = () => db.stage.findFirstOrThrow({ where: { jobId, name: "surface_validate" } });
+    const heat = async (celsius: number | undefined) =>
+      writeDemoState(dataDir, drive.serial, { ...(await readDemoState(dataDir, drive.serial)), heatC: celsius });
+    await until("the scan to run", async () => (await scan()).bbPhase !== null);
+    await heat(55);
+    const paused = await until("a pause for heat", async () => {
+      const s = await scan();
+      return s.pauseReason === "heat" && s;
     });
+    expect(processState(paused.remotePid as number)).toBe("T");
+    await heat(35);
+    await until("the scan to continue", async () => (await scan()).pausedAt === null);
+    await heat(undefined);
+    await until(
+      "the job to end",
+      async () => !["queued", "running"].includes((await db.burnInJob.findUniqueOrThrow({ where: { id: jobId } })).status),
+    );
     const other = await db.drive.findFirstOrThrow({ where: { id: { not: drive.id } } });
     runningJobId = (await db.burnInJob.create({ data: { driveId: other.id, serial: other.serial, profile: "full", status: "running" } }))
       .id;
@@ -103,6 +126,8 @@ describe("signed burn-in reports", () => {
       ["final_check", "passed"],
     ]);
     expect(r.surfaceScan.badBlocks).toBe(0);
+    // The pause for heat, with its temperature and when the scan went on.
+    expect(r.stages[2]?.pauses).toEqual([expect.objectContaining({ reason: "heat", temperatureC: 55, continuedAt: expect.any(String) })]);
     expect(r.surfaceScan.phases.map((p) => `${p.mode} ${p.pattern}`)).toEqual([
       "write 0xaa",
       "verify 0xaa",
@@ -199,6 +224,21 @@ describe("signed burn-in reports", () => {
     expect((await check(altered)).data?.verifyReport.data?.result).toBe("altered");
     const garbage = await check("{}");
     expect(garbage.data?.verifyReport).toMatchObject({ field: "report", message: expect.stringMatching(/^report: has no report object/) });
+  });
+
+  it("paused the hot drive's scan after two readings and continued it once cooled, saying so in the log", async () => {
+    const scan = await kiln.database.db.stage.findFirstOrThrow({ where: { jobId, name: "surface_validate" } });
+    expect(scan.log).toMatch(
+      /\[PAUSED\] for heat: 55 °C \(pause at 50 °C, continue at 40 °C\)[\s\S]*\[CONTINUED\] by thermal protection at 35 °C/,
+    );
+    expect(scan.pausedAt).toBeNull();
+    expect(scan.pausedSeconds).toBeGreaterThan(0);
+    const refused = await gqlAs<{ setSetting: { message?: string } }>(
+      kiln.url,
+      accounts.tokens.admin,
+      'mutation { setSetting(key: "thermalResumeAtC", value: "50") { ... on Error { message } } }',
+    );
+    expect(refused.data?.setSetting.message).toBe("value: thermalResumeAtC: resume (50 °C) must be below pause (50 °C)");
   });
 
   it("keeps the instance key private on disk (0600 in the data directory)", () => {
