@@ -10,6 +10,8 @@ import { keepReport } from "../reports/build.js";
 import { getSettings } from "./settings.js";
 
 const JOBS_PER_ROUND = 50;
+/** Jobs one run of the sweeper takes on; a backlog (the first run over a long history) goes on a minute later. */
+const JOBS_PER_RUN = 10_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface SweepResult {
@@ -53,10 +55,11 @@ export async function sweepRetention(db: Db, now = new Date(), maxJobs = 10_000)
   return result;
 }
 
-/** Runs the sweep a minute after start, then daily. */
+/** Runs the sweep a minute after start, then daily (every minute while a backlog lasts). */
 export class RetentionSweeper {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
+  private stopped = false;
 
   constructor(
     private readonly db: Db,
@@ -66,25 +69,29 @@ export class RetentionSweeper {
   ) {}
 
   start(): void {
-    const run = () => {
-      this.running = sweepRetention(this.db)
+    this.schedule(this.firstDelayMs);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      let next = this.intervalMs;
+      this.running = sweepRetention(this.db, new Date(), JOBS_PER_RUN)
         .then((r) => {
           if (r.jobs) this.log(`kiln: retention: removed the raw data of ${r.jobs} finished job(s); their reports are kept`);
+          if (r.jobs === JOBS_PER_RUN) next = this.firstDelayMs;
         })
         .catch((error: unknown) => this.log(`kiln: retention: ${error instanceof Error ? error.message : String(error)}`))
         .finally(() => {
           this.running = null;
+          this.schedule(next);
         });
-    };
-    this.timer = setTimeout(() => {
-      run();
-      this.timer = setInterval(run, this.intervalMs);
-      this.timer.unref();
-    }, this.firstDelayMs);
+    }, ms);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
   }
