@@ -90,10 +90,15 @@ export class NotificationDispatcher {
     await this.running;
   }
 
-  /** Sends one delivery now (a channel's test); returns its row afterwards. */
+  /** Sends one delivery now (a channel's test); returns its row once it was attempted. */
   async deliverNow(id: string) {
     await this.attempt(id);
-    return this.db.notificationDelivery.findUniqueOrThrow({ where: { id } });
+    // The background loop may have claimed it first: wait for its attempt to end.
+    for (let waited = 0; ; waited += 100) {
+      const row = await this.db.notificationDelivery.findUniqueOrThrow({ where: { id } });
+      if ((row.status !== "pending" && row.status !== "sending") || row.attempts > 0 || waited >= 15_000) return row;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   private async scheduleNext(): Promise<void> {
