@@ -11,6 +11,8 @@ import vm from "node:vm";
 import { openDatabase } from "../server/db/client.js";
 import { migrateDatabase } from "../server/db/migrations.js";
 import { createKilnPubSub } from "../server/events/pubsub.js";
+import { NotificationDispatcher } from "../server/notify/dispatcher.js";
+import { NotificationWatcher } from "../server/notify/watcher.js";
 import { JobRunner } from "../server/runner/runner.js";
 import { remoteFields } from "../server/runner/stages/surface-validate.js";
 import { HostRegistry } from "../server/services/host-registry.js";
@@ -83,7 +85,13 @@ export async function measure(scans: number, seconds: number): Promise<CostSampl
   }
   const writer: ChildProcess = spawn(process.execPath, ["-e", WRITER, JSON.stringify(logs)], { stdio: "ignore" });
   const registry = new HostRegistry({ dataDir: dir });
-  const runner = new JobRunner({ db, registry, pubsub: createKilnPubSub(), instanceId: "bench", singleInstance: true, log: () => {} });
+  const pubsub = createKilnPubSub();
+  const runner = new JobRunner({ db, registry, pubsub, instanceId: "bench", singleInstance: true, log: () => {} });
+  // What kiln serve runs beside the runner on every job event: the notification watcher (with no
+  // channel configured, as most events find none). KILN_BENCH_WATCHER=0 leaves it out (an A/B).
+  const dispatcher = new NotificationDispatcher(db);
+  const watcher = process.env.KILN_BENCH_WATCHER === "0" ? null : new NotificationWatcher(db, pubsub, dispatcher);
+  watcher?.start();
   await runner.start();
   await sleep(5000); // warm-up: re-attach, first reads
   gc();
@@ -102,6 +110,8 @@ export async function measure(scans: number, seconds: number): Promise<CostSampl
   };
   writer.kill("SIGKILL");
   await runner.stop();
+  await watcher?.stop();
+  await dispatcher.stop();
   for (const job of await db.stage.findMany()) {
     if (job.remotePgid) {
       try {
