@@ -151,7 +151,9 @@ async function verifyCommand(argv: string[]): Promise<number> {
   const { existsSync } = await import("node:fs");
   const path = await import("node:path");
   const { ValidationError } = await import("./errors.js");
-  const { parseSignedReport, publicReportKey, verifyReport, REPORT_KEY_FILE, loadOrCreateReportKey } = await import("./reports/signing.js");
+  const { parseSignedReport, publicReportKey, reportClaims, verifyReport, REPORT_KEY_FILE, loadOrCreateReportKey } = await import(
+    "./reports/signing.js"
+  );
   try {
     const signed = parseSignedReport(await readInput(file));
     let key: import("./reports/signing.js").ReportKey;
@@ -163,8 +165,8 @@ async function verifyCommand(argv: string[]): Promise<number> {
       key = loadOrCreateReportKey(dataDir);
     }
     const { result, keyId } = verifyReport(signed, [key]);
-    const report = signed.report as { job?: { id?: string }; drive?: { serial?: string }; verdict?: { outcome?: string } | null };
-    const about = `job ${report.job?.id ?? "?"}, drive ${report.drive?.serial ?? "?"}, verdict ${report.verdict?.outcome ?? "none"}`;
+    const claims = reportClaims(signed);
+    const about = `job ${claims.jobId ?? "?"}, drive ${claims.serial ?? "?"}, verdict ${claims.verdict ?? "none"}`;
     if (result === "valid") console.log(`valid: signed by ${keyId} and unchanged (${about})`);
     else if (result === "altered") console.log(`altered: signed by ${keyId}, but changed since it was signed`);
     else console.log(`unknown key: signed by ${keyId}, not by the key given (${key.keyId})`);

@@ -29,6 +29,11 @@ export async function clearCondition(db: Db, key: string): Promise<boolean> {
   return (await db.notificationCondition.deleteMany({ where: { key } })).count > 0;
 }
 
+/** "ST4000NM0043 ZC1A2B3C on rack-1": how messages name a drive. */
+function driveLabel(model: string | null, serial: string, host: string): string {
+  return `${model ? `${model} ` : ""}${serial} on ${host}`;
+}
+
 const OUTCOME_SEVERITY = { passed: "info", cancelled: "info", unknown: "warning", failed: "critical" } as const;
 
 export class NotificationWatcher {
@@ -112,12 +117,11 @@ export class NotificationWatcher {
     const told = paused ? await raiseCondition(this.db, key) : await clearCondition(this.db, key);
     if (!told) return;
     const d = await this.describeDrive(event.driveId);
-    const what = `${d.model ?? ""} ${d.serial} on ${d.host}`.replace(/\s+/g, " ").trim();
     const celsius = event.stage?.temperatureC ?? null;
     await this.tell({
       event: paused ? "job.paused" : "job.continued",
       at: new Date(event.at).toISOString(),
-      title: paused ? `Burn-in paused${reason === "heat" ? " for heat" : ""}: ${what}` : `Burn-in continued: ${what}`,
+      title: paused ? `Burn-in paused${reason === "heat" ? " for heat" : ""}: ${d.label}` : `Burn-in continued: ${d.label}`,
       text: paused
         ? `The surface scan of ${d.serial} is paused${reason === "heat" ? ` at ${celsius ?? "?"} °C until the drive cools down` : " by an operator"}.`
         : `The surface scan of ${d.serial} goes on${celsius !== null ? ` (${celsius} °C)` : ""}.`,
@@ -132,7 +136,10 @@ export class NotificationWatcher {
       where: { id: driveId },
       select: { serial: true, model: true, host: { select: { name: true } } },
     });
-    return { serial: drive?.serial ?? "?", model: drive?.model ?? null, host: drive?.host.name ?? "?" };
+    const serial = drive?.serial ?? "?";
+    const model = drive?.model ?? null;
+    const host = drive?.host.name ?? "?";
+    return { serial, model, host, label: driveLabel(model, serial, host) };
   }
 
   /** The hot threshold, read at most every 5 s: progress events come many times a second. */
@@ -157,7 +164,7 @@ export class NotificationWatcher {
     await this.tell({
       event: "drive.hot",
       at: new Date(event.at).toISOString(),
-      title: `Drive hot: ${d.model ?? ""} ${d.serial} at ${celsius} °C on ${d.host}`.replace(/\s+/g, " "),
+      title: `Drive hot: ${d.model ? `${d.model} ` : ""}${d.serial} at ${celsius} °C on ${d.host}`,
       text: `${d.serial} reached ${celsius} °C during burn-in (hot from ${temperatureHotC} °C). Check the case's airflow.`,
       severity: "warning",
       url: await this.link(`/jobs/${event.jobId}`),
@@ -171,7 +178,7 @@ export class NotificationWatcher {
     await this.tell({
       event: "job.bad_blocks",
       at: new Date(event.at).toISOString(),
-      title: `Bad blocks found: ${d.model ?? ""} ${d.serial} on ${d.host}`.replace(/\s+/g, " "),
+      title: `Bad blocks found: ${d.label}`,
       text: `The surface scan of ${d.serial} found its first bad block${count > 1 ? `s (${count} so far)` : ""}. The scan goes on; the job will fail.`,
       severity: "critical",
       url: await this.link(`/jobs/${event.jobId}`),
@@ -199,7 +206,7 @@ export class NotificationWatcher {
     if (!job || !ENDED_JOB_STATUSES.has(job.status)) return;
     const status = job.status as keyof typeof OUTCOME_SEVERITY;
     const verdict = job.verdict ? (JSON.parse(job.verdict) as Verdict) : null;
-    const what = `${job.drive.model ?? ""} ${job.serial} on ${job.drive.host.name}`.replace(/\s+/g, " ").trim();
+    const what = driveLabel(job.drive.model, job.serial, job.drive.host.name);
     const hours = job.startedAt && job.finishedAt ? (job.finishedAt.getTime() - job.startedAt.getTime()) / 3_600_000 : null;
     const lines = [
       `${job.profile} burn-in of ${what}: ${status}${hours !== null ? ` after ${hours < 1 ? `${Math.round(hours * 60)} min` : `${hours.toFixed(1)} h`}` : ""}.`,

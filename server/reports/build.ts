@@ -4,6 +4,7 @@
 // verdict. The same data is signed (signing.ts) and printed as HTML and PDF. Everything a host
 // reported (model, serial, firmware...) is data here, never markup: the renderers escape it.
 import type { Db } from "../db/client.js";
+import { parseStoredJson } from "../db/stored-json.js";
 import { JobStateError, NotFoundError } from "../errors.js";
 import type { SmartReport } from "../parsers/smartctl.js";
 import { ENDED_JOB_STATUSES } from "../runner/job-status.js";
@@ -98,17 +99,8 @@ const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const secondsBetween = (a: Date | null, b: Date | null) => (a && b ? round((b.getTime() - a.getTime()) / 1000) : null);
 
-function parse<T>(json: string | null): T | null {
-  if (!json) return null;
-  try {
-    return JSON.parse(json) as T;
-  } catch {
-    return null;
-  }
-}
-
 function summary(row: { report: string; takenAt: Date } | undefined): SmartSummary | null {
-  const report = row ? parse<SmartReport>(row.report) : null;
+  const report = row ? parseStoredJson<SmartReport>(row.report) : null;
   if (!row || !report) return null;
   return {
     takenAt: row.takenAt.toISOString(),
@@ -196,15 +188,15 @@ async function reportFromData(db: Db, jobId: string): Promise<BurnInReport> {
       blockSize: scanStage.bbBlockSize,
       blocksAtOnce: scanStage.bbBlocksAtOnce,
       badBlocks: scanStage.bbBadBlocks ?? 0,
-      badBlockList: parse<number[]>(scanStage.bbBadBlockList) ?? [],
+      badBlockList: parseStoredJson<number[]>(scanStage.bbBadBlockList) ?? [],
       phases,
     };
   }
 
   const celsius = temperatures.map((t) => t.celsius);
-  const before = baseline ? parse<SmartReport>(baseline.report) : null;
-  const after = final ? parse<SmartReport>(final.report) : null;
-  const verdict = parse<Verdict>(job.verdict);
+  const before = baseline ? parseStoredJson<SmartReport>(baseline.report) : null;
+  const after = final ? parseStoredJson<SmartReport>(final.report) : null;
+  const verdict = parseStoredJson<Verdict>(job.verdict);
   return {
     format: REPORT_FORMAT,
     kiln: { version: KILN_VERSION },
@@ -212,7 +204,7 @@ async function reportFromData(db: Db, jobId: string): Promise<BurnInReport> {
       id: job.id,
       profile: job.profile,
       status: job.status,
-      options: parse<Record<string, unknown>>(job.options) ?? {},
+      options: parseStoredJson<Record<string, unknown>>(job.options) ?? {},
       createdAt: job.createdAt.toISOString(),
       startedAt: iso(job.startedAt),
       finishedAt: iso(job.finishedAt),
@@ -240,7 +232,7 @@ async function reportFromData(db: Db, jobId: string): Promise<BurnInReport> {
       finishedAt: iso(s.finishedAt),
       seconds: secondsBetween(s.startedAt, s.finishedAt),
       errorText: s.errorText,
-      pauses: parse<PauseRecord[]>(s.pauses) ?? [],
+      pauses: parseStoredJson<PauseRecord[]>(s.pauses) ?? [],
     })),
     surfaceScan,
     temperature: celsius.length

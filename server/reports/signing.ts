@@ -107,6 +107,28 @@ export function parseSignedReport(text: string): SignedReport {
   return candidate as SignedReport;
 }
 
+const text = (value: unknown): string | null => (typeof value === "string" ? value : null);
+
+/** What a report says of itself (job, drive, verdict), read from a file not yet trusted: to believe only when valid. */
+export function reportClaims(signed: SignedReport): {
+  jobId: string | null;
+  serial: string | null;
+  verdict: string | null;
+  status: string | null;
+} {
+  const report = signed.report as {
+    job?: { id?: unknown; status?: unknown };
+    drive?: { serial?: unknown };
+    verdict?: { outcome?: unknown } | null;
+  };
+  return {
+    jobId: text(report.job?.id),
+    serial: text(report.drive?.serial),
+    verdict: text(report.verdict?.outcome),
+    status: text(report.job?.status),
+  };
+}
+
 /**
  * valid: signed by one of `keys` and unchanged since. altered: signed by a known key, but the
  * report (or its signature) is not what was signed. unknown_key: none of `keys` made it.

@@ -1,5 +1,5 @@
 // Small pieces several schema files share: bounded list sizes, the cost of a connection, JSON
-// columns read without trusting them, and bad input said plainly.
+// columns read without trusting them (db/stored-json.ts), and bad input said plainly.
 import { GraphQLError } from "graphql";
 import { ValidationError } from "../errors.js";
 
@@ -16,15 +16,7 @@ export function connectionComplexity(args: { first?: number | null; last?: numbe
   return { field: 1, multiplier: Math.max(1, Math.ceil((args.first ?? args.last ?? 50) / 10)) };
 }
 
-/** A JSON column's value, or null when it is empty or unreadable (never a thrown resolver). */
-export function parseStoredJson<T>(json: string | null): T | null {
-  if (json === null) return null;
-  try {
-    return JSON.parse(json) as T;
-  } catch {
-    return null;
-  }
-}
+export { parseStoredJson } from "../db/stored-json.js";
 
 /**
  * Runs a resolver whose field has no error union: bad input (ValidationError) becomes a

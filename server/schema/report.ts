@@ -1,7 +1,7 @@
 // Checking a burn-in report: the signed JSON as a buyer received it, against this Kiln's report key
 // (or a public key given with it). The reports themselves are files (/reports/<jobId>[.json|.pdf]).
 import { ValidationError } from "../errors.js";
-import { parseSignedReport, publicReportKey, type VerifyResult, verifyReport } from "../reports/signing.js";
+import { parseSignedReport, publicReportKey, reportClaims, type VerifyResult, verifyReport } from "../reports/signing.js";
 import { builder } from "./builder.js";
 
 /** A report is a few hundred kB at most; the request body limit (1 MiB) bounds it anyway. */
@@ -34,8 +34,6 @@ const ReportVerificationRef = builder.objectRef<ReportVerification>("ReportVerif
   }),
 });
 
-const text = (value: unknown): string | null => (typeof value === "string" ? value : null);
-
 builder.queryField("verifyReport", (t) =>
   t.field({
     type: ReportVerificationRef,
@@ -50,18 +48,8 @@ builder.queryField("verifyReport", (t) =>
       const signed = parseSignedReport(args.report);
       const key = args.publicKey ? publicReportKey(args.publicKey) : ctx.reportKey;
       const { result, keyId } = verifyReport(signed, [key]);
-      const report = signed.report as {
-        job?: { id?: unknown; status?: unknown };
-        drive?: { serial?: unknown };
-        verdict?: { outcome?: unknown };
-      };
-      return {
-        result,
-        keyId,
-        jobId: text(report.job?.id),
-        serial: text(report.drive?.serial),
-        outcome: text(report.verdict?.outcome) ?? text(report.job?.status),
-      };
+      const claims = reportClaims(signed);
+      return { result, keyId, jobId: claims.jobId, serial: claims.serial, outcome: claims.verdict ?? claims.status };
     },
   }),
 );

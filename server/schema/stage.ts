@@ -3,6 +3,7 @@ import { modeOf, type PhaseStart, patternOf, phaseHistory } from "../runner/scan
 import type { PauseRecord } from "../runner/stages/scan-pauses.js";
 import { builder } from "./builder.js";
 import { oneOf, STAGE_STATUSES, StageNameRef, StageStatusRef } from "./enums.js";
+import { parseStoredJson } from "./field-helpers.js";
 
 const PhaseStartRef = builder.objectRef<PhaseStart>("SurfaceScanPhase").implement({
   description: "When a badblocks phase started (a phase re-entered after a restart keeps its first time).",
@@ -90,14 +91,6 @@ function workingSeconds(s: {
   return Math.max(0, (end - s.startedAt.getTime()) / 1000 - s.pausedSeconds - pausedNow);
 }
 
-function parsePauses(json: string): PauseRecord[] {
-  try {
-    return JSON.parse(json) as PauseRecord[];
-  } catch {
-    return [];
-  }
-}
-
 const PauseRef = builder.objectRef<PauseRecord>("StagePause").implement({
   description: "A pause of a surface scan: who or what paused it, and when it went on.",
   fields: (t) => ({
@@ -146,7 +139,7 @@ builder.prismaObject("Stage", {
       type: [PauseRef],
       description: "Every pause of the scan, oldest first.",
       select: { pauses: true },
-      resolve: (s) => parsePauses(s.pauses),
+      resolve: (s) => parseStoredJson<PauseRecord[]>(s.pauses) ?? [],
     }),
     samples: t.field({
       type: [SampleRef],

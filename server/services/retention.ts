@@ -37,9 +37,8 @@ export async function sweepRetention(db: Db, now = new Date(), maxJobs = 10_000)
     if (!jobs.length) break;
     for (const { id } of jobs) {
       await keepReport(db, id);
-      const stageIds = (await db.stage.findMany({ where: { jobId: id }, select: { id: true } })).map((s) => s.id);
       const [samples, temperatures, snapshots] = await db.$transaction([
-        db.stageSample.deleteMany({ where: { stageId: { in: stageIds } } }),
+        db.stageSample.deleteMany({ where: { stage: { jobId: id } } }),
         db.driveTemperature.deleteMany({ where: { jobId: id } }),
         db.smartSnapshot.deleteMany({ where: { jobId: id } }),
         db.stage.updateMany({ where: { jobId: id, log: { not: "" } }, data: { log: `(log removed after ${retentionDays} days)\n` } }),

@@ -4,6 +4,7 @@
 // continues once it reads at or below thermalResumeAtC. The state is stored on the stage, so a
 // Kiln that restarts while a scan is paused re-attaches to it paused. Time spent paused is kept
 // out of the scan's elapsed time, its ETA and its stuck detection.
+import { parseStoredJson } from "../../db/stored-json.js";
 import type { DetachedProcess } from "../../transport/types.js";
 import type { StageContext } from "../stage-context.js";
 
@@ -34,11 +35,7 @@ export class ScanPauses {
     this.pausedAt = ctx.stage.pausedAt?.getTime() ?? null;
     this.reason = (ctx.stage.pauseReason as PauseReason | null) ?? null;
     this.pausedSeconds = ctx.stage.pausedSeconds;
-    try {
-      this.records = JSON.parse(ctx.stage.pauses) as PauseRecord[];
-    } catch {
-      this.records = [];
-    }
+    this.records = parseStoredJson<PauseRecord[]>(ctx.stage.pauses) ?? [];
   }
 
   get paused(): boolean {
