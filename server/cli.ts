@@ -81,15 +81,17 @@ async function serve(argv: string[]): Promise<undefined> {
 
 async function migrate(argv: string[]): Promise<number> {
   const config = loadConfig(argv, process.env);
-  const { migrateDatabase } = await import("./db/migrations.js");
+  const { openMigratedDatabase } = await import("./db/startup.js");
   const { secureDataDir } = await import("./data-dir.js");
   secureDataDir(config.dataDir, config.databaseUrl);
-  const { provider, applied } = await migrateDatabase({ url: config.databaseUrl });
+  // The full check every time: history, checksums and drift, through the schema engine.
+  const { database, applied } = await openMigratedDatabase({ url: config.databaseUrl }, { full: true });
+  await database.close();
   secureDataDir(config.dataDir, config.databaseUrl);
   console.log(
     applied.length
-      ? `kiln: applied ${applied.join(", ")} to ${provider} database ${redactUrl(config.databaseUrl)}`
-      : `kiln: ${provider} database ${redactUrl(config.databaseUrl)} is up to date`,
+      ? `kiln: applied ${applied.join(", ")} to ${database.provider} database ${redactUrl(config.databaseUrl)}`
+      : `kiln: ${database.provider} database ${redactUrl(config.databaseUrl)} is up to date`,
   );
   return 0;
 }

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { providerOf, sqliteUrlFor } from "./db/url.js";
+import { PACKAGE_ROOT } from "./package-root.js";
 
 export interface Config {
   port: number;
@@ -34,7 +35,7 @@ export interface ApiConfig {
   clientDir: string;
 }
 
-export const DEFAULT_CLIENT_DIR = path.resolve(import.meta.dirname, "..", "client", "dist");
+export const DEFAULT_CLIENT_DIR = path.join(PACKAGE_ROOT, "client", "dist");
 
 /** A setting with a bad value: names the setting and the reason. */
 export class ConfigError extends Error {

@@ -4,7 +4,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import path from "node:path";
 import { EnvelopArmor } from "@escape.tech/graphql-armor";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
-import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { GraphQLError } from "graphql";
 import { createYoga, maskError, type YogaServerInstance } from "graphql-yoga";
 import { handleAuthRoute } from "./auth-routes.js";
@@ -73,7 +72,8 @@ export function createYogaServer(deps: Deps, api: ApiConfig = DEFAULT_API): Yoga
         }
       : false,
     // GraphiQL from the installed package, not a CDN: Kiln often runs on networks without one.
-    renderGraphiQL,
+    // Loaded on the first visit: the page's scripts are 28 MiB of strings a server otherwise keeps.
+    renderGraphiQL: async (options) => (await import("@graphql-yoga/render-graphiql")).renderGraphiQL(options),
     landingPage: false,
     // No CORS headers unless origins are configured: other sites' pages cannot read the API.
     cors: api.corsOrigins.length ? { origin: api.corsOrigins, credentials: true, methods: ["GET", "POST"] } : false,

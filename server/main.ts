@@ -3,8 +3,8 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config.js";
 import { secureDataDir } from "./data-dir.js";
-import { type Database, openDatabase } from "./db/client.js";
-import { migrateDatabase } from "./db/migrations.js";
+import type { Database } from "./db/client.js";
+import { openMigratedDatabase } from "./db/startup.js";
 import { redactUrl } from "./db/url.js";
 import { createKilnPubSub, type KilnPubSub } from "./events/pubsub.js";
 import { createHttpServer } from "./http.js";
@@ -34,11 +34,10 @@ export async function startKiln(config: Config, log: (line: string) => void = co
   const target = { url: config.databaseUrl };
   secureDataDir(config.dataDir, config.databaseUrl);
   // Refuses to start on an edited, diverged or drifted database (MigrationError); never resets.
-  const { provider, applied } = await migrateDatabase(target);
+  const { database, applied, fullCheck } = await openMigratedDatabase(target);
   log(
-    `kiln: ${provider} database ${redactUrl(config.databaseUrl)}${applied.length ? `, applied ${applied.join(", ")}` : ", schema up to date"}`,
+    `kiln: ${database.provider} database ${redactUrl(config.databaseUrl)}${applied.length ? `, applied ${applied.join(", ")}` : ", schema up to date"}${fullCheck ? ` (full check: ${fullCheck})` : ""}`,
   );
-  const database = await openDatabase(target);
   secureDataDir(config.dataDir, config.databaseUrl); // files an older Kiln left with wider modes, the WAL just created
   const registry = new HostRegistry({ dataDir: config.dataDir });
   registry.applySettings(await getSettings(database.db));

@@ -90,10 +90,10 @@ export async function migrateDatabase(target: DatabaseTarget, options: MigrateOp
     }
     const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters: NO_FILTERS });
     if (options.checkDrift ?? true) {
-      const dev = await engine.devDiagnostic({ migrationsList, filters: NO_FILTERS });
-      if (dev.action.tag === "reset") {
+      const change = await driftScript(engine, schemaPath);
+      if (change) {
         throw new MigrationError(
-          `${where}: the database schema has drifted from its migrations (${dev.action.reason.trim()}). ` +
+          `${where}: the database schema has drifted from its migrations (to match them it would need: ${summariseScript(change)}). ` +
             "Someone changed it by hand; Kiln will not reset it. Undo the change or restore a backup.",
         );
       }
@@ -156,6 +156,34 @@ export async function pendingSchemaChange(target: DatabaseTarget, schemaPath: st
   } finally {
     await close();
   }
+}
+
+/**
+ * The SQL that would turn the live database into Kiln's schema; empty when they match. Compares
+ * the database with schema.prisma (which CI keeps equal to the migrations), so it needs no shadow
+ * database: a role without CREATEDB, as managed PostgreSQL services give, can run it.
+ */
+async function driftScript(engine: SchemaEngine, schemaPath: string): Promise<string> {
+  const files = [{ path: schemaPath, content: await readFile(schemaPath, "utf8") }];
+  const result = await engine.diff({
+    from: { tag: "schemaDatasource", files, configDir: path.dirname(schemaPath) },
+    to: { tag: "schemaDatamodel", files },
+    script: true,
+    exitCode: null,
+    filters: NO_FILTERS,
+  });
+  const script = result.stdout ?? "";
+  return isEmptyScript(script) ? "" : script;
+}
+
+/** The first statements of a script, on one line. */
+function summariseScript(script: string): string {
+  const statements = script
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => /^(CREATE|ALTER|DROP|INSERT)\b/.test(line));
+  const shown = statements.slice(0, 3).map((s) => (s.length > 120 ? `${s.slice(0, 117)}...` : s));
+  return shown.join(" ") + (statements.length > 3 ? ` and ${statements.length - 3} more` : "");
 }
 
 async function diffMigrationsToSchema(engine: SchemaEngine, schemaPath: string, migrationsDir: string): Promise<string> {

@@ -1,6 +1,7 @@
 // Which database a URL names, and the files that belong to each provider.
 import { userInfo } from "node:os";
 import path from "node:path";
+import { PACKAGE_ROOT } from "../package-root.js";
 
 export type Provider = "sqlite" | "postgresql";
 
@@ -8,7 +9,7 @@ export interface DatabaseTarget {
   url: string;
 }
 
-const root = path.resolve(import.meta.dirname, "..", "..");
+const root = PACKAGE_ROOT;
 
 export const PROVIDER_FILES: Record<Provider, { schema: string; migrations: string }> = {
   sqlite: { schema: path.join(root, "schema.prisma"), migrations: path.join(root, "prisma", "migrations") },

@@ -2,7 +2,6 @@
 // answer other than 2xx (or an SMTP refusal) is a failure the dispatcher retries. The answer's
 // text is kept short: it goes into the delivery log, which an admin reads.
 import { createHmac } from "node:crypto";
-import nodemailer from "nodemailer";
 import { KILN_VERSION } from "../version.js";
 import type { ChannelConfig, ChannelKind, NotificationEvent } from "./channels.js";
 
@@ -97,6 +96,8 @@ export async function sendMessage(
     }
     case "email": {
       const c = config as ChannelConfig["email"];
+      // nodemailer loads with the first email, not with the server.
+      const { default: nodemailer } = await import("nodemailer");
       const transport = nodemailer.createTransport({
         host: c.host,
         port: c.port,

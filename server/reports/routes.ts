@@ -7,7 +7,6 @@
 // and, for anyone, /.well-known/kiln-report-key: the public key that checks this Kiln's reports
 // (public by nature; it holds nothing else).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Zip, ZipDeflate } from "fflate";
 import type { ApiConfig } from "../config.js";
 import type { Db } from "../db/client.js";
 import { JobStateError, NotFoundError, ValidationError } from "../errors.js";
@@ -16,7 +15,6 @@ import { authorizeRead, sendJson } from "../http-auth.js";
 import { MAX_PAGE, pageOfJobs } from "../services/job-history.js";
 import { type BurnInReport, buildReport } from "./build.js";
 import { renderReportHtml } from "./html.js";
-import { renderReportPdf } from "./pdf.js";
 import { type ReportKey, type SignedReport, signReport } from "./signing.js";
 
 export const REPORT_KEY_PATH = "/.well-known/kiln-report-key";
@@ -96,6 +94,7 @@ async function sendZip(req: IncomingMessage, res: ServerResponse, db: Db, key: R
   });
   let pending: Promise<void> = Promise.resolve();
   let failed: Error | null = null;
+  const { Zip, ZipDeflate } = await import("fflate");
   const zip = new Zip((error, chunk, final) => {
     if (error) failed = error;
     else
@@ -127,7 +126,7 @@ async function sendZip(req: IncomingMessage, res: ServerResponse, db: Db, key: R
       const json = reportFileName(signed, "json");
       const pdf = reportFileName(signed, "pdf");
       add(json, Buffer.from(`${JSON.stringify(signed, null, 2)}\n`));
-      add(pdf, await renderReportPdf(signed));
+      add(pdf, await renderPdf(signed));
       names.push(json, pdf);
       await pending;
       if (failed) throw failed;
@@ -190,7 +189,7 @@ export async function handleReportRoute(
     });
     res.end(`${JSON.stringify(signed, null, 2)}\n`);
   } else if (ext === ".pdf") {
-    const pdf = await renderReportPdf(signed);
+    const pdf = await renderPdf(signed);
     res.writeHead(200, {
       "content-type": "application/pdf",
       "content-disposition": `inline; filename="${reportFileName(signed, "pdf")}"`,
@@ -207,4 +206,10 @@ export async function handleReportRoute(
     res.end(renderReportHtml(signed));
   }
   return true;
+}
+
+/** pdfkit and its fonts load on the first PDF asked for, not with the server. */
+async function renderPdf(signed: SignedReport<BurnInReport>): Promise<Buffer> {
+  const { renderReportPdf } = await import("./pdf.js");
+  return renderReportPdf(signed);
 }

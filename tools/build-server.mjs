@@ -1,0 +1,24 @@
+// `npm run build:server`: the compiled server that `kiln serve` runs (bin/kiln.js picks it when it
+// is current). Kiln's own modules are bundled; packages stay in node_modules. A module imported
+// lazily (the schema engine, PDF reports, email, the terminal client) becomes a chunk of its own,
+// so a command loads only what it uses.
+import { rmSync } from "node:fs";
+import path from "node:path";
+import { build } from "esbuild";
+
+const root = path.resolve(import.meta.dirname, "..");
+const outdir = path.join(root, "dist");
+rmSync(outdir, { recursive: true, force: true });
+await build({
+  entryPoints: { kiln: path.join(root, "server", "cli.ts") },
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  packages: "external",
+  sourcemap: true,
+  outdir,
+  chunkNames: "chunks/[name]-[hash]",
+  logLevel: "warning",
+});
