@@ -73,9 +73,12 @@ class UsageError extends Error {}
 // Subcommands import what they need when they run: `kiln parse` should not load the server.
 async function serve(argv: string[]): Promise<undefined> {
   const config = loadConfig(argv, process.env);
+  const { beforeServerStart, afterServerStart } = await import("./serve-memory.js");
+  beforeServerStart();
   const { startKiln, stopOnSignals } = await import("./main.js");
   const kiln = await startKiln(config);
   stopOnSignals(kiln);
+  afterServerStart();
   return undefined;
 }
 

@@ -16,7 +16,10 @@ await build({
   format: "esm",
   platform: "node",
   target: "node20",
-  packages: "external",
+  external: ["better-sqlite3", "ssh2", "pdfkit", "nodemailer", "pg", "ws", "@prisma/*"],
+  banner: {
+    js: 'import { createRequire as __kilnCreateRequire } from "node:module"; const require = __kilnCreateRequire(import.meta.url);',
+  },
   sourcemap: true,
   outdir,
   chunkNames: "chunks/[name]-[hash]",

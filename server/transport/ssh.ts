@@ -5,7 +5,7 @@
 // pinned: an unpinned or different key ends the handshake before any credential is sent.
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
+import type { Client, ClientChannel, ConnectConfig } from "ssh2";
 import { BoundedOutput } from "./bounded-output.js";
 import { type ExecOptions, type ExecResult, type ShellRunner, TransportError } from "./types.js";
 
@@ -192,6 +192,8 @@ export class SshRunner implements ShellRunner {
     }
     if (!config.privateKey && !config.agent) throw new TransportError("auth_failed", "no private key or agent configured for this host");
 
+    // ssh2 (and its crypto) loads with the first SSH host, not with every Kiln.
+    const { Client } = await import("ssh2");
     return new Promise((resolve, reject) => {
       const client = new Client();
       let settled = false;
