@@ -1,18 +1,41 @@
 // `npm run bench`: Kiln's performance figures, each against a baseline measured in the same run.
 //   npm run bench                 everything
-//   npm run bench -- parser       one part (parser | runner | history | export | fanout | ui)
+//   npm run bench -- parser       one part (startup | parser | runner | history | export | fanout | ui)
 import os from "node:os";
 import { benchBadblocksParser, benchOverlongLog } from "./badblocks-parser.js";
 import { benchExportMemory } from "./export-memory.js";
 import { benchFanout } from "./fanout.js";
 import { benchHistory } from "./history.js";
 import { benchRunnerCost } from "./runner-cost-all.js";
+import { benchStartup } from "./startup.js";
 import { benchUiBundle } from "./ui-bundle.js";
 
 const only = process.argv[2];
 const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 console.log(`machine: ${machine}\n`);
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+if (!only || only === "startup") {
+  const figures = await benchStartup(Number(process.env.KILN_BENCH_STARTUP_RUNS ?? 5));
+  console.log("start-up: spawn to the first 200, and RSS after 10 s idle (up-to-date database, no hosts; median of the runs):");
+  const [http, yoga] = figures;
+  for (const f of figures) {
+    const ratio = yoga
+      ? ` | ${(f.startMs / yoga.startMs).toFixed(2)}x the yoga hello's time, ${(f.rssMiB / yoga.rssMiB).toFixed(2)}x its RSS`
+      : "";
+    console.log(
+      `  ${f.name.padEnd(24)} ${f.startMs.toFixed(0).padStart(5)} ms  ${f.rssMiB.toFixed(1).padStart(6)} MiB${f === yoga || f === http ? "" : ratio}`,
+    );
+    console.log(`  ${"".padEnd(24)} runs: ${f.runs.map((r) => `${r.startMs.toFixed(0)} ms/${r.rssMiB.toFixed(0)} MiB`).join(", ")}`);
+    if (f.memory) {
+      const kinds = Object.entries(f.memory)
+        .filter(([, mib]) => mib >= 0.5)
+        .sort((a, b) => b[1] - a[1]);
+      console.log(`  ${"".padEnd(24)} memory: ${kinds.map(([k, v]) => `${k} ${v.toFixed(1)}`).join("; ")}`);
+    }
+  }
+  console.log("  targets (SQLite): start at most 1,000 ms, idle RSS at most 120 MiB\n");
+}
 
 if (!only || only === "parser") {
   const bb = benchBadblocksParser();
