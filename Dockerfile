@@ -1,13 +1,12 @@
-# Kiln in a container: the same steps as the README's Quick start.
+# Kiln in a container: the same steps as the README's Quick start, in two stages. The build stage
+# has the compilers (better-sqlite3's and ssh2's native addons), all dependencies and the sources;
+# the final stage only what `kiln serve` runs: production dependencies, the compiled server
+# (dist/), the built web client, the migrations, and the tools a burn-in needs on this machine.
 # SQLite lives in /data (mount a volume); set DATABASE_URL for PostgreSQL.
-FROM node:20-bookworm-slim
-
-# Build tools for better-sqlite3 / ssh2 native addons; badblocks (e2fsprogs), smartmontools and
-# util-linux for burn-ins of the machine Kiln runs on; openssh-client for remote hosts.
+FROM node:20-bookworm-slim AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ e2fsprogs smartmontools util-linux openssh-client \
+ && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
-
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY schema.prisma prisma.config.ts codegen.ts schema.graphql tsconfig.json ./
@@ -17,8 +16,25 @@ COPY server ./server
 COPY client ./client
 COPY bin ./bin
 # Debian's node image keeps Node headers in /usr/local/include/node, not /usr/include/node.
-RUN npm_config_nodedir=/usr/local npm ci --no-audit --no-fund && npm run build:client
+RUN npm_config_nodedir=/usr/local npm ci --no-audit --no-fund \
+ && npm run build:client \
+ && npm run build:server \
+ && npm prune --omit=dev --no-audit --no-fund
 
+FROM node:20-bookworm-slim
+# badblocks (e2fsprogs), smartmontools and util-linux for burn-ins of the machine Kiln runs on;
+# openssh-client for remote hosts. No compilers.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends e2fsprogs smartmontools util-linux openssh-client \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/client/dist ./client/dist
+COPY --from=build /app/bin ./bin
+COPY --from=build /app/schema.prisma ./
+COPY --from=build /app/prisma ./prisma
 ENV KILN_DATA_DIR=/data HOST=0.0.0.0 PORT=4000 NODE_ENV=production
 VOLUME /data
 EXPOSE 4000

@@ -15,10 +15,12 @@ function slope(points: Array<[number, number]>): number {
   return num / den;
 }
 
-export async function benchRunnerCost(counts = [0, 50, 200, 400], seconds = 20) {
+export async function benchRunnerCost(counts = [0, 50, 200, 400], seconds = 20, sshHosts = 0) {
   const samples: CostSample[] = [];
   for (const n of counts) {
-    const out = execFileSync(TSX, [path.join(import.meta.dirname, "runner-cost.ts"), String(n), String(seconds)], { encoding: "utf8" });
+    const out = execFileSync(TSX, [path.join(import.meta.dirname, "runner-cost.ts"), String(n), String(seconds), String(sshHosts)], {
+      encoding: "utf8",
+    });
     samples.push(JSON.parse(out.trim().split("\n").at(-1) as string) as CostSample);
   }
   const asked = samples.filter((s) => [0, 50, 200].includes(s.scans));

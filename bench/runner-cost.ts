@@ -17,6 +17,9 @@ import { JobRunner } from "../server/runner/runner.js";
 import { remoteFields } from "../server/runner/stages/surface-validate.js";
 import { HostRegistry } from "../server/services/host-registry.js";
 import { LocalHost } from "../server/transport/local.js";
+import { sshChannelsOpened } from "../server/transport/ssh.js";
+import { startSshd } from "../tests/helpers/sshd.js";
+import { removeTempDirs } from "../tests/helpers/temp-db.js";
 
 v8.setFlagsFromString("--expose-gc");
 const gc = vm.runInNewContext("gc") as () => void;
@@ -37,21 +40,51 @@ setInterval(() => {
 
 export interface CostSample {
   scans: number;
+  /** SSH hosts the scans ran on (0: the local host). */
+  hosts: number;
+  /** SSH exec channels opened per second (0 on the local host). */
+  channelsPerSec: number;
   cpuPctOfCore: number;
   rssMiB: number;
   heapMiB: number;
 }
 
-export async function measure(scans: number, seconds: number): Promise<CostSample> {
+/**
+ * `sshHosts` 0: the scans run on the local host. Otherwise on that many SSH hosts (host records
+ * that all reach the test harness's real sshd on 127.0.0.1, each with its own connection), the
+ * scans spread evenly over them.
+ */
+export async function measure(scans: number, seconds: number, sshHosts = 0): Promise<CostSample> {
   const dir = mkdtempSync(path.join(tmpdir(), "kiln-bench-"));
   const url = `file:${path.join(dir, "kiln.db")}`;
   await migrateDatabase({ url });
   const database = await openDatabase({ url });
   const { db } = database;
-  const host = await db.host.create({ data: { name: "bench", transport: "local", trusted: true, status: "ok" } });
+  const sshd = sshHosts > 0 ? await startSshd() : null;
+  const hosts = [];
+  for (let h = 0; h < Math.max(1, sshHosts); h++) {
+    hosts.push(
+      await db.host.create({
+        data: sshd
+          ? {
+              name: `bench-ssh-${h}`,
+              transport: "ssh",
+              address: sshd.host,
+              port: sshd.port,
+              username: "root",
+              privateKeyPath: sshd.clientKeyPath,
+              fingerprint: sshd.fingerprint(),
+              trusted: true,
+              status: "ok",
+            }
+          : { name: "bench", transport: "local", trusted: true, status: "ok" },
+      }),
+    );
+  }
   const local = new LocalHost();
   const logs: string[] = [];
   for (let i = 0; i < scans; i++) {
+    const host = hosts[i % hosts.length] as (typeof hosts)[number];
     const drive = await db.drive.create({
       data: { hostId: host.id, serial: `B${i}`, devicePath: `/dev/sd${String.fromCharCode(97 + (i % 26))}`, sizeBytes: 20n * 10n ** 12n },
     });
@@ -96,17 +129,21 @@ export async function measure(scans: number, seconds: number): Promise<CostSampl
   await sleep(5000); // warm-up: re-attach, first reads
   gc();
   const cpu0 = process.cpuUsage();
+  const channels0 = sshChannelsOpened();
   const t0 = performance.now();
   await sleep(seconds * 1000);
   const cpu = process.cpuUsage(cpu0);
   const elapsedMs = performance.now() - t0;
+  const channels = sshChannelsOpened() - channels0;
   gc();
   const memory = process.memoryUsage();
   const sample = {
     scans,
+    hosts: sshHosts,
     cpuPctOfCore: ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100,
     rssMiB: memory.rss / 2 ** 20,
     heapMiB: memory.heapUsed / 2 ** 20,
+    channelsPerSec: channels / (elapsedMs / 1000),
   };
   writer.kill("SIGKILL");
   await runner.stop();
@@ -123,6 +160,8 @@ export async function measure(scans: number, seconds: number): Promise<CostSampl
   }
   await registry.closeAll();
   await database.close();
+  await sshd?.stop();
+  removeTempDirs();
   rmSync(dir, { recursive: true, force: true });
   return sample;
 }
@@ -131,6 +170,7 @@ export async function measure(scans: number, seconds: number): Promise<CostSampl
 if (process.argv[1] && path.resolve(process.argv[1]) === import.meta.filename) {
   const scans = Number(process.argv[2] ?? 0);
   const seconds = Number(process.argv[3] ?? 20);
-  console.log(JSON.stringify(await measure(scans, seconds)));
+  const sshHosts = Number(process.argv[4] ?? 0);
+  console.log(JSON.stringify(await measure(scans, seconds, sshHosts)));
   process.exit(0);
 }

@@ -223,14 +223,25 @@ function isSafeDevicePath(device: string): boolean {
 }
 
 /** `smartctl -x -j` of one device; the path is checked before anything runs. */
-export async function readSmartReport(transport: Transport, devicePath: string): Promise<SmartReport | null> {
-  return smartReport(transport, checkDevicePath(devicePath, { demoDir: transport.demoDriveDir }));
+/**
+ * `polled`: a reading taken by many scans on the same beat (their temperatures), run with the
+ * host's other polls in one script instead of a command of its own.
+ */
+export async function readSmartReport(
+  transport: Transport,
+  devicePath: string,
+  options: { polled?: boolean } = {},
+): Promise<SmartReport | null> {
+  return smartReport(transport, checkDevicePath(devicePath, { demoDir: transport.demoDriveDir }), options.polled ?? false);
 }
 
-async function smartReport(transport: Transport, devicePath: string): Promise<SmartReport | null> {
+async function smartReport(transport: Transport, devicePath: string, polled = false): Promise<SmartReport | null> {
   let result: ExecResult;
+  const argv = ["smartctl", "-x", "-j", devicePath];
   try {
-    result = await transport.exec(["smartctl", "-x", "-j", devicePath], { timeoutMs: 60_000, maxStdoutBytes: LIMITS.smartctl });
+    result = polled
+      ? await transport.execPolled(argv, LIMITS.smartctl)
+      : await transport.exec(argv, { timeoutMs: 60_000, maxStdoutBytes: LIMITS.smartctl });
   } catch (error) {
     if (error instanceof TransportError && error.reason !== "command_missing") throw error;
     return null; // no smartctl: inventory from lsblk alone

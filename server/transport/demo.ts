@@ -48,6 +48,11 @@ export class DemoTransport extends LocalHost {
     return demoDriveDir(this.dataDir);
   }
 
+  // The demo's smartctl answers in-process: nothing to batch.
+  override execPolled(argv: readonly string[], maxStdoutBytes: number): Promise<ExecResult> {
+    return this.exec(argv, { maxStdoutBytes });
+  }
+
   override async exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
     const [program, ...args] = argv;
     if (program === "lsblk") {

@@ -2,6 +2,7 @@
 // SSH channel). Detached runs, log reads, liveness and kills are shell scripts built here, so
 // local and SSH hosts behave the same way.
 import { setTimeout as sleep } from "node:timers/promises";
+import { PollBatcher } from "./poll-batch.js";
 import { shellCommand, shellQuote } from "./shell.js";
 import {
   type DetachedProcess,
@@ -105,14 +106,15 @@ export class PosixHost implements Transport {
     await this.script(removeRunDirScript(process.dir));
   }
 
-  async readLog(logPath: string, offset: number, maxBytes = 1 << 20): Promise<LogChunk> {
-    const result = await this.script(
-      `[ -e ${shellQuote(logPath)} ] || exit 3\ntail -c +${Math.floor(offset) + 1} ${shellQuote(logPath)} | head -c ${Math.floor(maxBytes)}`,
-      { maxStdoutBytes: Math.floor(maxBytes) },
-    );
-    if (result.code === 3) throw new TransportError("failed", `log ${logPath} does not exist on the host`);
-    if (result.code !== 0) throw new TransportError("failed", `reading ${logPath}: ${result.stderr.trim()}`);
-    return { data: result.stdout, nextOffset: offset + result.stdout.length };
+  /** Log reads and liveness checks of all the host's scans, one script per poll (poll-batch.ts). */
+  readonly polls = new PollBatcher((script, options) => this.script(script, options));
+
+  execPolled(argv: readonly string[], maxStdoutBytes: number): Promise<ExecResult> {
+    return this.polls.exec(argv, maxStdoutBytes);
+  }
+
+  readLog(logPath: string, offset: number, maxBytes = 1 << 20): Promise<LogChunk> {
+    return this.polls.readLog(logPath, offset, maxBytes);
   }
 
   async readExitCode(exitPath: string): Promise<number | null> {
@@ -121,15 +123,8 @@ export class PosixHost implements Transport {
     return /^\d+$/.test(text) ? Number(text) : null;
   }
 
-  async processState(identity: ProcessIdentity): Promise<ProcessState> {
-    const pid = String(Math.floor(identity.pid));
-    const result = await this.script(
-      `if [ -r /proc/${pid}/stat ]; then echo "$(sed 's/.*) //' /proc/${pid}/stat | cut -d' ' -f1) $(${START_TIME(pid)}) $(${BOOT_ID})"; else echo "- - $(${BOOT_ID})"; fi`,
-    );
-    const [state, startTime, bootId] = result.stdout.toString().trim().split(/\s+/);
-    // Another boot, another process under a reused pid, or a zombie: not our process any more.
-    if (bootId !== identity.bootId || startTime !== identity.startTime || state === "Z" || state === "-") return "gone";
-    return "alive";
+  processState(identity: ProcessIdentity): Promise<ProcessState> {
+    return this.polls.processState(identity);
   }
 
   async killGroup(process: DetachedProcess, options: { signal?: "TERM" | "KILL"; timeoutMs?: number } = {}): Promise<boolean> {

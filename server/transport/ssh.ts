@@ -38,6 +38,13 @@ export function fingerprintOf(keyBlob: Buffer): string {
 const MAX_CHANNELS = 8;
 const BACKOFF_MAX_MS = 30_000;
 
+let channelsOpened = 0;
+
+/** Exec channels opened by this process so far, on all hosts (the SSH runner bench reads it). */
+export function sshChannelsOpened(): number {
+  return channelsOpened;
+}
+
 export class SshRunner implements ShellRunner {
   private client: Client | null = null;
   private connectedAt = 0;
@@ -257,6 +264,7 @@ export class SshRunner implements ShellRunner {
         });
       };
       try {
+        channelsOpened += 1;
         client.exec(script, started);
       } catch {
         // ssh2 throws "Not connected" when the socket is gone: nothing was sent.

@@ -65,6 +65,11 @@ export interface Transport {
   /** Run a program with arguments (each quoted; never pasted into a shell unchecked). */
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   /**
+   * The same, for a command many scans run on the same beat (a temperature reading): run with the
+   * host's other polls in one script (poll-batch.ts). Standard error is not kept.
+   */
+  execPolled(argv: readonly string[], maxStdoutBytes: number): Promise<ExecResult>;
+  /**
    * Start a program in its own session, in a fresh private run directory <workDir>/<job>/<stage>
    * (see work-dir.ts), with output to its log file and its exit code to its exit file.
    */

@@ -22,7 +22,7 @@ afterAll(async () => {
   removeTempDirs();
 });
 
-const sshHost = () =>
+const sshHost = (): PosixHost =>
   new PosixHost(
     new SshRunner({
       host: sshd.host,
@@ -194,6 +194,57 @@ describe("detached runs over SSH", () => {
       expect(await second.processState(proc)).toBe("gone");
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe("scan polls over SSH, one script per host", () => {
+  it("answers 12 scans' log reads and liveness checks with one channel, each with its own bytes", async () => {
+    const host = sshHost();
+    try {
+      const workDir = tempDir();
+      // Binary-looking logs of different lengths (badblocks redraws its line with backspaces).
+      const procs = [];
+      for (let i = 0; i < 12; i++) {
+        const text = `scan ${i}\b\b\r${"x".repeat(i * 37)}\n`;
+        procs.push(await host.startDetached(["printf", "%b", text], { workDir, job: `job${i}`, stage: "scan" }));
+      }
+      const alive = await host.startDetached(["sleep", "60"], { workDir, job: "alive", stage: "scan" });
+      for (const proc of procs) await until(`exit of ${proc.dir}`, async () => (await host.readExitCode(proc.exitPath)) !== null);
+      const scriptsBefore = host.polls.scripts;
+      const [chunks, states] = await Promise.all([
+        Promise.all(procs.map((p, i) => host.readLog(p.logPath, i % 3, 4096))),
+        Promise.all([alive, ...procs.slice(0, 3)].map((p) => host.processState(p))),
+      ]);
+      expect(host.polls.scripts - scriptsBefore).toBe(1);
+      for (const [i, chunk] of chunks.entries()) {
+        const whole = Buffer.from(`scan ${i}\b\b\r${"x".repeat(i * 37)}\n`, "latin1");
+        expect(chunk.data.equals(whole.subarray(i % 3)), `scan ${i}`).toBe(true);
+        expect(chunk.nextOffset).toBe(whole.length);
+      }
+      expect(states).toEqual(["alive", "gone", "gone", "gone"]);
+      // A read from the end gets nothing; a log that is not there is said to be missing, alone.
+      const [atEnd, missing] = await Promise.allSettled([
+        host.readLog(procs[0]?.logPath ?? "", chunks[0]?.nextOffset ?? 0),
+        host.readLog(`${workDir}/no-such/log`, 0),
+      ]);
+      expect(atEnd).toMatchObject({ status: "fulfilled", value: { data: Buffer.alloc(0) } });
+      expect(missing).toMatchObject({ status: "rejected", reason: { message: expect.stringMatching(/does not exist on the host/) } });
+      // Commands on the same beat (temperature readings) share one script too, exit codes kept.
+      const before = host.polls.scripts;
+      const [printed, failed, missingCommand] = await Promise.allSettled([
+        host.execPolled(["printf", "%s", 'it\'s "quoted"; $(no)'], 1000),
+        host.execPolled(["sh", "-c", "printf partial; exit 3"], 1000),
+        host.execPolled(["kiln-no-such-command"], 1000),
+      ]);
+      expect(host.polls.scripts - before).toBe(1);
+      expect(printed).toMatchObject({ status: "fulfilled", value: { code: 0 } });
+      expect(printed.status === "fulfilled" && printed.value.stdout.toString()).toBe(`it's "quoted"; $(no)`);
+      expect(failed.status === "fulfilled" && [failed.value.code, failed.value.stdout.toString()]).toEqual([3, "partial"]);
+      expect(missingCommand).toMatchObject({ status: "rejected", reason: { reason: "command_missing" } });
+      await host.killGroup(alive);
+    } finally {
+      await host.close();
     }
   });
 });

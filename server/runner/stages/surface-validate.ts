@@ -149,7 +149,7 @@ async function follow(ctx: StageContext): Promise<StageOutcome> {
   const stuckMs = ctx.settings.stuckMinutes * 60_000;
   let lastGrowth = ctx.now();
   let lastSample: { phase: number; pct: number; at: number } | null = null;
-  let lastTemperatureAt = 0;
+  let lastTemperatureBeat = -1;
   let before = parser.state();
   const pauses = new ScanPauses(ctx, proc);
   // A pause or a continue: no progress is expected while paused, and the rate starts afresh after.
@@ -216,8 +216,11 @@ async function follow(ctx: StageContext): Promise<StageOutcome> {
           return { status: "unknown", error: `no progress for ${quiet}: badblocks was killed, the drive's state is unknown` };
         }
       }
-      if (ctx.now() - lastTemperatureAt >= ctx.settings.temperaturePollSeconds * 1000) {
-        lastTemperatureAt = ctx.now();
+      // On the clock's beat (every whole interval), not each scan's own: all the scans of a host
+      // then read their temperatures in the same poll, with one command on the host.
+      const beat = Math.floor(ctx.now() / (ctx.settings.temperaturePollSeconds * 1000));
+      if (beat !== lastTemperatureBeat) {
+        lastTemperatureBeat = beat;
         const celsius = await readTemperature(ctx);
         if (celsius !== null && (await pauses.onTemperature(celsius))) pausedOrContinued();
       }
@@ -319,7 +322,7 @@ async function removeRun(ctx: StageContext, proc: DetachedProcess): Promise<void
 
 async function readTemperature(ctx: StageContext): Promise<number | null> {
   try {
-    const report = await readSmartReport(ctx.transport, devicePathOf(ctx.drive));
+    const report = await readSmartReport(ctx.transport, devicePathOf(ctx.drive), { polled: true });
     if (report?.temperatureC !== undefined) {
       ctx.progress.temperatureC = report.temperatureC;
       await ctx.db.drive.update({ where: { id: ctx.drive.id }, data: { temperatureC: report.temperatureC } });
