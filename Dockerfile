@@ -1,6 +1,6 @@
 # Kiln in a container: the same steps as the README's Quick start, in two stages. The build stage
 # has the compilers (better-sqlite3's and ssh2's native addons), all dependencies and the sources;
-# the final stage only what `kiln serve` runs: production dependencies, the compiled server
+# the final stage only what `kiln serve` runs: the packages the compiled server loads, the server
 # (dist/), the built web client, the migrations, and the tools a burn-in needs on this machine.
 # SQLite lives in /data (mount a volume); set DATABASE_URL for PostgreSQL.
 FROM node:20-bookworm-slim AS build
@@ -19,7 +19,7 @@ COPY bin ./bin
 RUN npm_config_nodedir=/usr/local npm ci --no-audit --no-fund \
  && npm run build:client \
  && npm run build:server \
- && npm prune --omit=dev --no-audit --no-fund
+ && node tools/runtime-packages.mjs --copy /runtime
 
 FROM node:20-bookworm-slim
 # badblocks (e2fsprogs), smartmontools and util-linux for burn-ins of the machine Kiln runs on;
@@ -29,7 +29,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/package.json ./
-COPY --from=build /app/node_modules ./node_modules
+# Only the packages dist/ loads from node_modules (tools/runtime-packages.mjs); the rest is bundled.
+COPY --from=build /runtime/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/client/dist ./client/dist
 COPY --from=build /app/bin ./bin

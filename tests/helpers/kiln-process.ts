@@ -43,9 +43,13 @@ export interface ServingKiln {
 }
 
 /** Start `kiln serve` (under `umask`, when given) and wait for its "listening on" line. */
-export function serveKiln(args: string[], env: Record<string, string> = {}, options: { umask?: string } = {}): Promise<ServingKiln> {
+export function serveKiln(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { umask?: string /** Another copy of bin/kiln.js (an image's file set). */; bin?: string } = {},
+): Promise<ServingKiln> {
   return new Promise((resolve, reject) => {
-    const argv = [KILN_BIN, "serve", ...args];
+    const argv = [options.bin ?? KILN_BIN, "serve", ...args];
     const child = options.umask
       ? // sh execs node, so the child's pid is Kiln's.
         spawn("sh", ["-c", `umask ${options.umask} && exec "$0" "$@"`, process.execPath, ...argv], {
