@@ -4,6 +4,7 @@ import { type FileHandle, open, readFile } from "node:fs/promises";
 import { BoundedOutput } from "./bounded-output.js";
 import { PosixHost } from "./posix-host.js";
 import {
+  type DetachedProcess,
   type ExecOptions,
   type ExecResult,
   type LogChunk,
@@ -58,6 +59,7 @@ export class LocalRunner implements ShellRunner {
  */
 export class LocalHost extends PosixHost {
   private readonly direct: boolean;
+  private readonly logs = new OpenLogs();
 
   constructor(options: { kind?: "local" | "demo"; sudo?: boolean } = {}) {
     super(new LocalRunner(), { kind: options.kind ?? "local", sudo: options.sudo });
@@ -67,22 +69,30 @@ export class LocalHost extends PosixHost {
 
   override async readLog(logPath: string, offset: number, maxBytes = 1 << 20): Promise<LogChunk> {
     if (!this.direct) return super.readLog(logPath, offset, maxBytes);
-    let handle: FileHandle;
-    try {
-      handle = await open(logPath, "r");
-    } catch {
-      throw new TransportError("failed", `log ${logPath} does not exist on the host`);
+    const handle = await this.logs.open(logPath);
+    // Most polls find a few hundred new bytes: one read into a small (pooled) buffer, more only
+    // while the reads come back full.
+    const parts: Buffer[] = [];
+    let total = 0;
+    for (let size = Math.min(maxBytes, 4096); total < maxBytes; size = Math.min(maxBytes - total, 1 << 16)) {
+      const buffer = Buffer.allocUnsafe(size);
+      const { bytesRead } = await handle.read(buffer, 0, size, offset + total);
+      parts.push(buffer.subarray(0, bytesRead));
+      total += bytesRead;
+      if (bytesRead < size) break;
     }
-    try {
-      // Sized to what is there: most polls find a few hundred new bytes, not a megabyte.
-      const available = Math.min(maxBytes, Math.max(0, (await handle.stat()).size - offset));
-      if (available === 0) return { data: Buffer.alloc(0), nextOffset: offset };
-      const buffer = Buffer.allocUnsafe(available);
-      const { bytesRead } = await handle.read(buffer, 0, available, offset);
-      return { data: buffer.subarray(0, bytesRead), nextOffset: offset + bytesRead };
-    } finally {
-      await handle.close();
-    }
+    const data = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+    return { data, nextOffset: offset + data.length };
+  }
+
+  override async removeRun(process: DetachedProcess): Promise<void> {
+    await this.logs.close(process.logPath);
+    await super.removeRun(process);
+  }
+
+  override async close(): Promise<void> {
+    await this.logs.closeAll();
+    await super.close();
   }
 
   override async readExitCode(exitPath: string): Promise<number | null> {
@@ -101,6 +111,50 @@ export class LocalHost extends PosixHost {
     return "alive";
   }
 }
+
+/**
+ * Open log files, kept between polls: a poll is then one read, not open + stat + read + close.
+ * A log is append-only while its scan runs; its handle is closed when the run is removed, when
+ * the transport closes, or after it was not read for IDLE_LOG_MS (a scan that ended elsewhere).
+ */
+class OpenLogs {
+  private readonly handles = new Map<string, { handle: Promise<FileHandle>; lastRead: number }>();
+  private sweeper: NodeJS.Timeout | null = null;
+
+  async open(logPath: string): Promise<FileHandle> {
+    let entry = this.handles.get(logPath);
+    if (!entry) {
+      const handle = open(logPath, "r").catch(() => {
+        this.handles.delete(logPath);
+        throw new TransportError("failed", `log ${logPath} does not exist on the host`);
+      });
+      entry = { handle, lastRead: 0 };
+      this.handles.set(logPath, entry);
+      this.sweeper ??= setInterval(() => void this.sweep(), IDLE_LOG_MS).unref();
+    }
+    entry.lastRead = Date.now();
+    return entry.handle;
+  }
+
+  async close(logPath: string): Promise<void> {
+    const entry = this.handles.get(logPath);
+    this.handles.delete(logPath);
+    await entry?.handle.then((h) => h.close()).catch(() => {});
+  }
+
+  async closeAll(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+    await Promise.all([...this.handles.keys()].map((logPath) => this.close(logPath)));
+  }
+
+  private async sweep(): Promise<void> {
+    const idleSince = Date.now() - IDLE_LOG_MS;
+    for (const [logPath, entry] of this.handles) if (entry.lastRead < idleSince) await this.close(logPath);
+  }
+}
+
+const IDLE_LOG_MS = 5 * 60_000;
 
 // This machine's boot id cannot change while Kiln runs on it: read it once.
 let bootId: Promise<string> | null = null;

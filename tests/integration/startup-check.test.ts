@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { SCHEMA_FINGERPRINT_KEY } from "../../server/db/schema-check.js";
 import { openMigratedDatabase } from "../../server/db/startup.js";
 import { pgConnectionString, sqliteFilePath } from "../../server/db/url.js";
+import { setSetting } from "../../server/services/settings.js";
 import { serveKiln } from "../helpers/kiln-process.js";
 import { PG_ADMIN_URL, removeTempDirs, tempDir, tempSqliteUrl, withPgAdmin } from "../helpers/temp-db.js";
 
@@ -40,7 +41,10 @@ describe("start-up database check (SQLite)", () => {
 
   it("sends an edited migration record and a forged fingerprint to the full check", async () => {
     const url = tempSqliteUrl();
-    await (await openMigratedDatabase({ url })).database.close();
+    const opened = await openMigratedDatabase({ url });
+    // Not a setting: the API cannot write the fingerprint (setSetting refuses unknown keys).
+    await expect(setSetting(opened.database.db, SCHEMA_FINGERPRINT_KEY, "forged", "admin")).rejects.toThrow(/unknown setting/);
+    await opened.database.close();
     const sqlite = new Database(sqliteFilePath(url));
     sqlite.prepare("UPDATE Setting SET value = 'forged' WHERE key = ?").run(SCHEMA_FINGERPRINT_KEY);
     sqlite.close();

@@ -101,8 +101,8 @@ describe("stage progress writes", () => {
         writes.push(ops);
         return ops;
       },
-      stage: { update: (args: unknown) => args },
-      burnInJob: { update: (args: unknown) => args },
+      stage: { updateMany: (args: unknown) => args },
+      burnInJob: { updateMany: (args: unknown) => args },
     };
     const published: unknown[] = [];
     const pubsub = { publish: (...args: unknown[]) => published.push(args) };
@@ -145,8 +145,8 @@ describe("chart series kept by stage progress", () => {
     const temperatures: Array<{ celsius: number; jobId: string }> = [];
     const db = {
       $transaction: async (ops: unknown[]) => ops,
-      stage: { update: (args: unknown) => args },
-      burnInJob: { update: (args: unknown) => args },
+      stage: { updateMany: (args: unknown) => args },
+      burnInJob: { updateMany: (args: unknown) => args },
       stageSample: { createMany: (args: { data: typeof samples }) => samples.push(...args.data) },
       driveTemperature: { createMany: (args: { data: typeof temperatures }) => temperatures.push(...args.data) },
     };
