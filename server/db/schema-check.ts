@@ -1,5 +1,6 @@
 // The cheap start-up check: is the database exactly what Kiln's migrations make, without loading
-// Prisma's schema engine (about 1 s and 60 MiB)? Two reads through the application's own client:
+// Prisma's schema engine (about 0.4 s of start-up, measured)? Two reads through the
+// application's own client:
 // - the migration history: every migration folder applied once, finished, with the checksum of
 //   its migration.sql (sha256, as Prisma records it), and nothing else;
 // - a fingerprint of the schema as the database reports it (SQLite's sqlite_master, PostgreSQL's

@@ -222,10 +222,10 @@ function isSafeDevicePath(device: string): boolean {
   }
 }
 
-/** `smartctl -x -j` of one device; the path is checked before anything runs. */
 /**
- * `polled`: a reading taken by many scans on the same beat (their temperatures), run with the
- * host's other polls in one script instead of a command of its own.
+ * `smartctl -x -j` of one device; the path is checked before anything runs. `polled`: a reading
+ * many scans take on the same beat (their temperatures), run with the host's other polls in one
+ * script instead of a command of its own.
  */
 export async function readSmartReport(
   transport: Transport,
