@@ -1,7 +1,7 @@
 // The Transport contract on the local machine and over a real sshd: commands, detached runs that
 // outlive the connection, log reads from an offset, liveness by identity, kills, refusals.
 import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -244,6 +244,35 @@ describe("scan polls over SSH, one script per host", () => {
       expect(missingCommand).toMatchObject({ status: "rejected", reason: { reason: "command_missing" } });
       await host.killGroup(alive);
     } finally {
+      await host.close();
+    }
+  });
+});
+
+describe("scan polls from a host that lies", () => {
+  it("refuses the whole poll when the host's answer breaks the framing, and reads again once it does not", async () => {
+    const host = sshHost();
+    const liar = path.join(sshd.binDir, "wc");
+    try {
+      const proc = await host.startDetached(["printf", "%s", "one line of log"], { workDir: tempDir(), job: "job", stage: "scan" });
+      await until("the exit code", async () => (await host.readExitCode(proc.exitPath)) !== null);
+      // A host whose wc claims far more bytes than the log holds: the header promises bytes the
+      // body does not have, so the next header is not where it must be.
+      writeFileSync(liar, "#!/bin/sh\necho 9999\n", { mode: 0o755 });
+      const alive = await host.startDetached(["sleep", "60"], { workDir: tempDir(), job: "alive", stage: "scan" });
+      const answers = await Promise.allSettled([host.readLog(proc.logPath, 0, 4096), host.processState(alive)]);
+      for (const answer of answers) {
+        expect(answer).toMatchObject({
+          status: "rejected",
+          reason: { message: expect.stringMatching(/output Kiln cannot read.*nothing of it was used/) },
+        });
+      }
+      rmSync(liar);
+      expect((await host.readLog(proc.logPath, 0, 4096)).data.toString()).toBe("one line of log");
+      expect(await host.processState(alive)).toBe("alive");
+      await host.killGroup(alive);
+    } finally {
+      rmSync(liar, { force: true });
       await host.close();
     }
   });
