@@ -1,10 +1,11 @@
 // `npm run build:server`: the compiled server that `kiln serve` runs (bin/kiln.js picks it when it
-// is current). Kiln's own modules are bundled; packages stay in node_modules. A module imported
-// lazily (the schema engine, PDF reports, email, the terminal client) becomes a chunk of its own,
-// so a command loads only what it uses.
+// is current). Kiln's own modules and its pure-JavaScript packages are bundled; the packages in
+// RUNTIME_ROOTS stay in node_modules. A module imported lazily (the schema engine, PDF reports,
+// email, the terminal client) becomes a chunk of its own, so a command loads only what it uses.
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
+import { RUNTIME_ROOTS } from "./runtime-packages.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const outdir = path.join(root, "dist");
@@ -16,7 +17,8 @@ await build({
   format: "esm",
   platform: "node",
   target: "node20",
-  external: ["better-sqlite3", "ssh2", "pdfkit", "nodemailer", "pg", "ws", "@prisma/*"],
+  // What stays in node_modules: native addons, packages that read their own files, Prisma.
+  external: RUNTIME_ROOTS,
   banner: {
     js: 'import { createRequire as __kilnCreateRequire } from "node:module"; const require = __kilnCreateRequire(import.meta.url);',
   },

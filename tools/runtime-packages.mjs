@@ -6,7 +6,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, statSync } from "node:fs
 import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "..");
-/** What dist/ imports from node_modules (tools/build-server.mjs keeps these external). */
+/** What dist/ imports from node_modules: tools/build-server.mjs keeps exactly these (and their subpaths) external. */
 export const RUNTIME_ROOTS = [
   "@prisma/client",
   "@prisma/driver-adapter-utils",

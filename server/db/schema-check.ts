@@ -17,15 +17,6 @@ import type { Provider } from "./url.js";
 /** The Setting row that holds the fingerprint; not a setting (settings ignore unknown keys). */
 export const SCHEMA_FINGERPRINT_KEY = "kiln.schemaFingerprint";
 
-export interface SchemaState {
-  /** Every migration applied once and unchanged, none failed, none unknown to this Kiln. */
-  historyClean: boolean;
-  /** Why not, in a few words (for the start-up log). */
-  reason: string | null;
-  fingerprint: string | null;
-  storedFingerprint: string | null;
-}
-
 interface HistoryRow {
   migration_name: string;
   checksum: string;
@@ -33,25 +24,22 @@ interface HistoryRow {
   rolled_back_at: unknown;
 }
 
-export async function readSchemaState(db: Db, provider: Provider, migrationsDir: string): Promise<SchemaState> {
+/** Why the full check must run, in a few words for the start-up log; null when the database is right. */
+export async function fullCheckReason(db: Db, provider: Provider, migrationsDir: string): Promise<string | null> {
   let rows: HistoryRow[];
   try {
     rows = await db.$queryRawUnsafe<HistoryRow[]>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"');
   } catch {
-    return { historyClean: false, reason: "no migration history yet", fingerprint: null, storedFingerprint: null };
+    return "no migration history yet";
   }
-  const reason = await historyProblem(rows, migrationsDir);
-  if (reason) return { historyClean: false, reason, fingerprint: null, storedFingerprint: null };
+  const problem = await historyProblem(rows, migrationsDir);
+  if (problem) return problem;
   const [fingerprint, stored] = await Promise.all([
     schemaFingerprint(db, provider),
     db.setting.findUnique({ where: { key: SCHEMA_FINGERPRINT_KEY } }),
   ]);
-  return {
-    historyClean: true,
-    reason: stored ? (stored.value === fingerprint ? null : "the schema changed since the last check") : "first check by this Kiln",
-    fingerprint,
-    storedFingerprint: stored?.value ?? null,
-  };
+  if (!stored) return "first check by this Kiln";
+  return stored.value === fingerprint ? null : "the schema changed since the last check";
 }
 
 async function historyProblem(rows: HistoryRow[], migrationsDir: string): Promise<string | null> {

@@ -2,7 +2,7 @@
 // (MigrationError) when it is not what Kiln's migrations make. The schema engine loads only when
 // the cheap check (schema-check.ts) finds something to do, or when asked (`kiln migrate`).
 import { type Database, openDatabase } from "./client.js";
-import { readSchemaState, type SchemaState, storeSchemaFingerprint } from "./schema-check.js";
+import { fullCheckReason, storeSchemaFingerprint } from "./schema-check.js";
 import { type DatabaseTarget, PROVIDER_FILES, providerOf } from "./url.js";
 
 export interface OpenedDatabase {
@@ -16,14 +16,14 @@ export interface OpenedDatabase {
 export async function openMigratedDatabase(target: DatabaseTarget, options: { full?: boolean } = {}): Promise<OpenedDatabase> {
   const provider = providerOf(target);
   const first = await openDatabase(target);
-  let state: SchemaState;
+  let reason: string | null;
   try {
-    state = await readSchemaState(first.db, provider, PROVIDER_FILES[provider].migrations);
+    reason = await fullCheckReason(first.db, provider, PROVIDER_FILES[provider].migrations);
   } catch (error) {
     await first.close();
     throw error;
   }
-  if (!options.full && state.historyClean && state.reason === null) return { database: first, applied: [], fullCheck: null };
+  if (!options.full && reason === null) return { database: first, applied: [], fullCheck: null };
   // The schema engine migrates on connections of its own: none of Kiln's may hold the file meanwhile.
   await first.close();
   // Refuses an edited, diverged, failed or drifted database; never resets anything.
@@ -36,5 +36,5 @@ export async function openMigratedDatabase(target: DatabaseTarget, options: { fu
     await database.close();
     throw error;
   }
-  return { database, applied, fullCheck: state.reason ?? "asked for" };
+  return { database, applied, fullCheck: reason ?? "asked for" };
 }
