@@ -138,6 +138,7 @@ export class SshRunner implements ShellRunner {
         this.client = client;
         this.connectedAt = Date.now();
         client.on("close", () => {
+          closedClients.add(client);
           if (this.client === client) this.client = null;
         });
         return client;
@@ -232,7 +233,10 @@ export class SshRunner implements ShellRunner {
     return new Promise((resolve, reject) => {
       const started = (error: Error | undefined, stream: ClientChannel) => {
         if (error) {
-          reject(new TransportError("failed", `ssh exec: ${error.message}`));
+          // The connection closed while the channel was being opened ("No response from server",
+          // after its "close"): the command never started, so it may run on a new connection.
+          if (closedClients.has(client)) reject(new ConnectionDropped(client));
+          else reject(new TransportError("failed", `ssh exec: ${error.message}`));
           return;
         }
         const output = new BoundedOutput(options);
@@ -287,6 +291,9 @@ export class SshRunner implements ShellRunner {
     else this.active -= 1;
   }
 }
+
+/** Connections whose socket closed (ssh2 emits "close" before it fails their pending channel opens). */
+const closedClients = new WeakSet<Client>();
 
 /** A pooled connection found closed before a command could be sent on it. */
 class ConnectionDropped extends Error {
