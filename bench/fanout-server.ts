@@ -88,6 +88,7 @@ createInterface({ input: process.stdin }).on("line", (line) => {
           driveId: `drive-${d}`,
           hostId: `host-${d % 10}`,
           status: "running",
+          lease: 1,
           progressPct: (tick / drives) % 100,
           startedAt,
           at: Date.now(),

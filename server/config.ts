@@ -3,7 +3,7 @@
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { providerOf, sqliteUrlFor } from "./db/url.js";
+import { providerOf, redactUrl, sqliteUrlFor } from "./db/url.js";
 import { PACKAGE_ROOT } from "./package-root.js";
 
 export interface Config {
@@ -16,6 +16,10 @@ export interface Config {
   demo: boolean;
   /** Name of this Kiln process in job locks. */
   instanceId: string;
+  /** Redis for events across instances (shared mode, with PostgreSQL); null: in-process events. */
+  redisUrl: string | null;
+  /** A job lock not renewed for this long belongs to a dead or cut-off instance. */
+  leaseMs: number;
   /** How often every host's inventory is refreshed; 0 turns it off. */
   inventoryIntervalMs: number;
   api: ApiConfig;
@@ -84,7 +88,16 @@ export function loadConfig(argv: string[], env: Env): Config {
     throw new ConfigError("DATABASE_URL", (error as Error).message.replace(/^DATABASE_URL: /, ""));
   }
   const demo = values["no-demo"] ? false : Boolean(values.demo) || env.KILN_DEMO === "1";
-  const instanceId = env.KILN_INSTANCE_ID?.trim() || `kiln-${process.pid}`;
+  // The host name too: every instance in a container is pid 1.
+  const instanceId = env.KILN_INSTANCE_ID?.trim() || `kiln-${os.hostname()}-${process.pid}`;
+  if (!/^[A-Za-z0-9_.:@-]{1,100}$/.test(instanceId)) {
+    throw new ConfigError("KILN_INSTANCE_ID", `"${instanceId}" must be 1-100 letters, digits or _ . : @ -`);
+  }
+  const redisUrl = parseRedisUrl(env.REDIS_URL, databaseUrl);
+  const leaseSeconds = parseSeconds(env.KILN_LEASE_SECONDS ?? "60", "KILN_LEASE_SECONDS");
+  if (leaseSeconds < 4 || leaseSeconds > 3600) {
+    throw new ConfigError("KILN_LEASE_SECONDS", `${leaseSeconds} is outside 4-3600 (a lease is renewed every quarter of it)`);
+  }
   const inventoryIntervalMs = parseSeconds(env.KILN_INVENTORY_INTERVAL ?? "300", "KILN_INVENTORY_INTERVAL") * 1000;
   const api: ApiConfig = {
     allowedHosts: [...defaultAllowedHosts(host), ...parseList(env.KILN_ALLOWED_HOSTS, "KILN_ALLOWED_HOSTS", HOST_NAME).map(lower)],
@@ -100,7 +113,23 @@ export function loadConfig(argv: string[], env: Env): Config {
       `off is accepted only when Kiln listens on loopback (127.0.0.1, ::1, localhost), not on ${host}: anyone who reaches it could wipe drives`,
     );
   }
-  return { port, host, dataDir, databaseUrl, demo, instanceId, inventoryIntervalMs, api };
+  return { port, host, dataDir, databaseUrl, demo, instanceId, redisUrl, leaseMs: leaseSeconds * 1000, inventoryIntervalMs, api };
+}
+
+/** REDIS_URL: redis:// or rediss://, and only beside PostgreSQL (SQLite is one Kiln). */
+function parseRedisUrl(raw: string | undefined, databaseUrl: string): string | null {
+  const url = raw?.trim();
+  if (!url) return null;
+  if (!/^rediss?:\/\//.test(url) || !URL.canParse(url)) {
+    throw new ConfigError("REDIS_URL", `"${redactUrl(url)}" is not a redis:// or rediss:// URL`);
+  }
+  if (providerOf({ url: databaseUrl }) !== "postgresql") {
+    throw new ConfigError(
+      "REDIS_URL",
+      "shared mode (several Kiln instances) needs DATABASE_URL=postgresql://...; SQLite is for one Kiln process",
+    );
+  }
+  return url;
 }
 
 const HOST_NAME = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)$/;

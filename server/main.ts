@@ -6,7 +6,7 @@ import { secureDataDir } from "./data-dir.js";
 import type { Database } from "./db/client.js";
 import { openMigratedDatabase } from "./db/startup.js";
 import { redactUrl } from "./db/url.js";
-import { createKilnPubSub, type KilnPubSub } from "./events/pubsub.js";
+import { createKilnPubSub, createSharedPubSub, type KilnPubSub } from "./events/pubsub.js";
 import { createHttpServer } from "./http.js";
 import { NotificationDispatcher } from "./notify/dispatcher.js";
 import { NotificationWatcher } from "./notify/watcher.js";
@@ -41,13 +41,24 @@ export async function startKiln(config: Config, log: (line: string) => void = co
   secureDataDir(config.dataDir, config.databaseUrl); // files an older Kiln left with wider modes, the WAL just created
   const registry = new HostRegistry({ dataDir: config.dataDir });
   registry.applySettings(await getSettings(database.db));
-  const pubsub = createKilnPubSub();
+  let events: { pubsub: KilnPubSub; close(): Promise<void> };
+  try {
+    events = config.redisUrl ? await createSharedPubSub(config.redisUrl) : { pubsub: createKilnPubSub(), close: async () => {} };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const { pubsub } = events;
+  if (config.redisUrl) log(`kiln: shared mode: instance ${config.instanceId}, events through ${redactUrl(config.redisUrl)}`);
+  else if (database.provider === "postgresql")
+    log("kiln: PostgreSQL without REDIS_URL: jobs are shared with other instances, live events are not (set REDIS_URL)");
   const runner = new JobRunner({
     db: database.db,
     registry,
     pubsub,
     instanceId: config.instanceId,
     singleInstance: database.provider === "sqlite",
+    leaseMs: config.leaseMs,
     log,
   });
   const notifications = new NotificationDispatcher(database.db, log);
@@ -79,6 +90,7 @@ export async function startKiln(config: Config, log: (line: string) => void = co
     await watcher.stop();
     await notifications.stop();
     await registry.closeAll();
+    await events.close();
     await database.close();
     throw error;
   }
@@ -117,6 +129,7 @@ export async function startKiln(config: Config, log: (line: string) => void = co
         await watcher.stop();
         await notifications.stop();
         await registry.closeAll();
+        await events.close();
         await database.close();
       })();
       return stopping;

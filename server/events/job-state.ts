@@ -37,6 +37,7 @@ export async function readJobEvent(db: Db, jobId: string, now = Date.now()): Pro
     driveId: job.driveId,
     hostId: job.drive.hostId,
     status: job.status,
+    lease: job.leaseVersion,
     progressPct: job.progressPct,
     startedAt: job.startedAt?.getTime() ?? null,
     at: now,

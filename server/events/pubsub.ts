@@ -2,12 +2,19 @@
 // (graphql-yoga's pubsub); the same interface takes a Redis event target when several Kiln
 // processes share work.
 import { createPubSub } from "graphql-yoga";
+import { redactUrl } from "../db/url.js";
 
 export interface JobEvent {
   jobId: string;
   driveId: string;
   hostId: string;
   status: string;
+  /**
+   * The lease version of whoever published this (0 for a job never claimed). Raised by every
+   * claim and takeover: subscribers drop an event older than one they have seen, so a Kiln that
+   * lost the job and has not noticed yet cannot take a live view backwards.
+   */
+  lease: number;
   /** Overall job percent. */
   progressPct: number;
   /** When the job started running (ms since the epoch), for elapsed and ETA. */
@@ -41,20 +48,90 @@ export interface HostEvent {
   removed: boolean;
 }
 
+type KilnTopics = {
+  /** Every job's updates. */
+  jobs: [JobEvent];
+  /** One job's updates. */
+  job: [jobId: string, event: JobEvent];
+  drives: [DriveEvent];
+  hosts: [HostEvent];
+};
+
+type EventTarget = NonNullable<Parameters<typeof createPubSub>[0]>["eventTarget"];
+
 export type KilnPubSub = ReturnType<typeof createKilnPubSub>;
 
-export function createKilnPubSub() {
-  return createPubSub<{
-    /** Every job's updates. */
-    jobs: [JobEvent];
-    /** One job's updates. */
-    job: [jobId: string, event: JobEvent];
-    drives: [DriveEvent];
-    hosts: [HostEvent];
-  }>();
+/** In-process events (one Kiln), or through `eventTarget` (Redis: createSharedPubSub). */
+export function createKilnPubSub(eventTarget?: EventTarget) {
+  return createPubSub<KilnTopics>(eventTarget ? { eventTarget } : undefined);
 }
 
 export function publishJobEvent(pubsub: KilnPubSub, event: JobEvent): void {
   pubsub.publish("jobs", event);
   pubsub.publish("job", event.jobId, event);
+}
+
+export interface SharedPubSub {
+  pubsub: KilnPubSub;
+  close(): Promise<void>;
+}
+
+/** Redis channels are Kiln's: "kiln:jobs", "kiln:job:<id>", ... (a Redis may serve others too). */
+const CHANNEL_PREFIX = "kiln:";
+
+/**
+ * Events through Redis, for several Kiln instances: a subscriber on any instance gets every
+ * instance's events. One publishing connection keeps each publisher's events in order, so the
+ * events of a job (run by one instance) arrive in order. Refuses to start when Redis does not answer.
+ */
+export async function createSharedPubSub(redisUrl: string): Promise<SharedPubSub> {
+  const [{ Redis }, { createRedisEventTarget }] = await Promise.all([import("ioredis"), import("@graphql-yoga/redis-event-target")]);
+  const connect = async (role: string) => {
+    const client = new Redis(redisUrl, { lazyConnect: true, connectionName: `kiln-${role}`, maxRetriesPerRequest: null });
+    // After start-up a dropped connection is retried forever; only the first one must succeed.
+    client.on("error", () => {});
+    try {
+      await client.connect();
+    } catch (error) {
+      client.disconnect();
+      throw new Error(`REDIS_URL: cannot reach ${redactUrl(redisUrl)}: ${(error as Error).message}`);
+    }
+    return client;
+  };
+  const publishClient = await connect("publish");
+  let subscribeClient: Awaited<ReturnType<typeof connect>>;
+  try {
+    subscribeClient = await connect("subscribe");
+  } catch (error) {
+    publishClient.disconnect();
+    throw error;
+  }
+  const redis = createRedisEventTarget({ publishClient, subscribeClient });
+  type Listener = Parameters<typeof redis.addEventListener>[1];
+  const pubsub = createKilnPubSub({
+    addEventListener: (topic: string, listener: Listener) => redis.addEventListener(CHANNEL_PREFIX + topic, listener),
+    removeEventListener: (topic: string, listener: Listener) => redis.removeEventListener(CHANNEL_PREFIX + topic, listener),
+    dispatchEvent: (event: Event & { detail?: unknown }) =>
+      redis.dispatchEvent(new CustomEvent(CHANNEL_PREFIX + event.type, { detail: event.detail })),
+  } as never);
+  return {
+    pubsub,
+    async close() {
+      await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
+    },
+  };
+}
+
+/**
+ * For one subscriber: true for an event at least as new as the newest lease it has seen of
+ * that job. An instance that lost a job and has not noticed yet may publish a little longer.
+ */
+export function newestLeaseOnly(): (event: JobEvent) => boolean {
+  const seen = new Map<string, number>();
+  return (event) => {
+    const newest = seen.get(event.jobId) ?? 0;
+    if (event.lease < newest) return false;
+    if (event.lease > newest) seen.set(event.jobId, event.lease);
+    return true;
+  };
 }

@@ -6,6 +6,7 @@ import type { KilnPubSub } from "../events/pubsub.js";
 import type { HostRegistry } from "../services/host-registry.js";
 import { getSettings } from "../services/settings.js";
 import { JobControl } from "./job-control.js";
+import { fencedWrite, type Lease, LeaseLost } from "./lease.js";
 import type { StageName } from "./profiles.js";
 import { StageProgress } from "./progress.js";
 import { DetachRequested, type JobOptions, type StageContext, type StageOutcome } from "./stage-context.js";
@@ -34,11 +35,36 @@ export interface ExecuteDeps {
   log: (line: string) => void;
 }
 
-/** "detached": Kiln is stopping and left the job running for the next start. */
-export type JobEnd = "passed" | "failed" | "cancelled" | "unknown" | "detached";
+/**
+ * "detached": Kiln is stopping and left the job running for the next start. "lost": another
+ * instance took the job over (this one was paused or cut off past its lease); it goes on there.
+ */
+export type JobEnd = "passed" | "failed" | "cancelled" | "unknown" | "detached" | "lost";
 
-export async function executeJob(deps: ExecuteDeps, jobId: string, signal: AbortSignal, control = new JobControl()): Promise<JobEnd> {
+export interface Following {
+  signal: AbortSignal;
+  control?: JobControl;
+  /** The lease this run holds: every write proves it (lease.ts). */
+  lease: Lease;
+  /** Called when a write finds the lease taken over: the runner stops the run (reason "lease-lost"). */
+  onLeaseLost: () => void;
+}
+
+export async function executeJob(deps: ExecuteDeps, jobId: string, following: Following): Promise<JobEnd> {
+  try {
+    return await runStages(deps, jobId, following);
+  } catch (error) {
+    if (!(error instanceof LeaseLost)) throw error;
+    following.onLeaseLost();
+    return "lost";
+  }
+}
+
+async function runStages(deps: ExecuteDeps, jobId: string, following: Following): Promise<JobEnd> {
   const { db } = deps;
+  const { signal, lease } = following;
+  const control = following.control ?? new JobControl();
+  const write: StageContext["write"] = (writes, job) => fencedWrite(db, lease, writes, job);
   const job = await db.burnInJob.findUniqueOrThrow({
     where: { id: jobId },
     include: { drive: { include: { host: true } }, stages: { orderBy: { position: "asc" } } },
@@ -54,12 +80,18 @@ export async function executeJob(deps: ExecuteDeps, jobId: string, signal: Abort
     if (stage.status === "passed" || stage.status === "skipped") continue;
     // Told to stop between stages: do not begin the next one.
     if (signal.aborted) {
+      if (signal.reason === "lease-lost") return "lost";
       if (signal.reason === "shutdown") return "detached";
-      await endJob(deps, job.id, "cancelled", "cancelled by the operator", job.progressPct);
+      await endJob(deps, lease, "cancelled", "cancelled by the operator", job.progressPct);
       return "cancelled";
     }
     const view = views.find((v) => v.id === stage.id) as Stage;
-    const progress = new StageProgress(db, deps.pubsub, job, views, view, deps.now, settings.progressWriteSeconds * 1000);
+    const progress = new StageProgress(db, deps.pubsub, job, views, view, {
+      lease,
+      onLeaseLost: following.onLeaseLost,
+      now: deps.now,
+      writeIntervalMs: settings.progressWriteSeconds * 1000,
+    });
     if (stage.status === "pending") {
       const startedAt = new Date(deps.now());
       progress.update({ status: "running", startedAt, errorText: null }, { immediate: true });
@@ -81,9 +113,11 @@ export async function executeJob(deps: ExecuteDeps, jobId: string, signal: Abort
         signal,
         control,
         progress,
+        write,
         now: deps.now,
       });
     } catch (error) {
+      if (error instanceof LeaseLost) throw error;
       if (error instanceof DetachRequested) {
         await progress.flush();
         return "detached";
@@ -94,45 +128,47 @@ export async function executeJob(deps: ExecuteDeps, jobId: string, signal: Abort
     }
     if (outcome.status === "detached") {
       await progress.flush();
-      return "detached";
+      return signal.reason === "lease-lost" || progress.lost ? "lost" : "detached";
     }
+    if (progress.lost) return "lost";
     const finishedAt = new Date(deps.now());
     if (outcome.status === "passed") {
       progress.update({ status: "passed", progressPct: 100, finishedAt, errorText: null }, { immediate: true });
       await progress.flush();
+      if (progress.lost) return "lost";
       continue;
     }
     progress.update({ status: outcome.status, finishedAt, errorText: outcome.error }, { immediate: true });
     await progress.flush();
-    await endJob(deps, job.id, outcome.status, outcome.error, progress.jobProgressPct);
+    if (progress.lost) return "lost";
+    await endJob(deps, lease, outcome.status, outcome.error, progress.jobProgressPct);
     return outcome.status;
   }
-  await endJob(deps, job.id, "passed", null, 100);
+  await endJob(deps, lease, "passed", null, 100);
   return "passed";
 }
 
-async function endJob(
-  deps: ExecuteDeps,
-  jobId: string,
+/** The job's end, written by the holder of its lease only (else LeaseLost, nothing written). */
+export async function endJob(
+  deps: Pick<ExecuteDeps, "db" | "pubsub" | "now">,
+  lease: Lease,
   status: "passed" | "failed" | "cancelled" | "unknown",
   error: string | null,
   progressPct: number,
 ): Promise<void> {
   const { db } = deps;
-  await db.$transaction([
-    db.stage.updateMany({ where: { jobId, status: "pending" }, data: { status: "skipped" } }),
-    // Only the holder of the lock finishes a job.
-    db.burnInJob.updateMany({
-      where: { id: jobId, lockedBy: deps.instanceId },
-      data: {
-        status,
-        errorText: error,
-        finishedAt: new Date(deps.now()),
-        lockedBy: null,
-        lockedAt: null,
-        progressPct: status === "passed" ? 100 : progressPct,
-      },
-    }),
-  ]);
-  await publishJobState(db, deps.pubsub, jobId);
+  await fencedWrite(
+    db,
+    lease,
+    (tx) => tx.stage.updateMany({ where: { jobId: lease.jobId, status: "pending" }, data: { status: "skipped" } }),
+    {
+      status,
+      errorText: error,
+      finishedAt: new Date(deps.now()),
+      lockedBy: null,
+      lockedAt: null,
+      progressPct: status === "passed" ? 100 : progressPct,
+    },
+  );
+  await publishJobState(db, deps.pubsub, lease.jobId);
 }

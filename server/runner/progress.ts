@@ -9,6 +9,7 @@
 import type { Db } from "../db/client.js";
 import type { Stage } from "../db/generated/sqlite/client.js";
 import { type KilnPubSub, publishJobEvent } from "../events/pubsub.js";
+import { fencedWrite, type Lease, LeaseLost } from "./lease.js";
 import { jobPercent } from "./profiles.js";
 
 export type StageFields = Partial<
@@ -83,6 +84,15 @@ interface CurrentStage extends StageView {
   log: string;
 }
 
+export interface ProgressOptions {
+  /** The lease every write proves (lease.ts): a lost lease writes and publishes nothing more. */
+  lease: Lease;
+  /** Called once, when a write finds the lease taken over. */
+  onLeaseLost?: (error: LeaseLost) => void;
+  now?: () => number;
+  writeIntervalMs?: number;
+}
+
 export class StageProgress {
   private pending: StageFields = {};
   private pendingLog: string[] = [];
@@ -96,6 +106,11 @@ export class StageProgress {
   /** The (phase, 0.25% step) of the last sample kept. */
   private lastSampleStep: string | null = null;
   private temperature: number | null = null;
+  private leaseLost = false;
+  private readonly lease: Lease;
+  private readonly onLeaseLost: (error: LeaseLost) => void;
+  private readonly now: () => number;
+  private readonly writeIntervalMs: number;
 
   constructor(
     private readonly db: Db,
@@ -111,10 +126,18 @@ export class StageProgress {
     /** Every stage of the job (for the weighted job percent); the current one is updated in place. */
     private readonly stages: StageView[],
     readonly stage: CurrentStage & Record<string, unknown>,
-    private readonly now: () => number = Date.now,
-    private readonly writeIntervalMs: number = MIN_WRITE_INTERVAL_MS,
+    options: ProgressOptions,
   ) {
     this.jobPct = job.progressPct;
+    this.lease = options.lease;
+    this.onLeaseLost = options.onLeaseLost ?? (() => {});
+    this.now = options.now ?? Date.now;
+    this.writeIntervalMs = options.writeIntervalMs ?? MIN_WRITE_INTERVAL_MS;
+  }
+
+  /** Another instance took the job over: this one writes and publishes nothing more for it. */
+  get lost(): boolean {
+    return this.leaseLost;
   }
 
   get temperatureC(): number | null {
@@ -134,6 +157,7 @@ export class StageProgress {
 
   /** Apply fields; publish now; write now if `immediate` or a second has passed, else soon. */
   update(fields: StageFields, options: { immediate?: boolean } = {}): void {
+    if (this.leaseLost) return;
     Object.assign(this.pending, fields);
     Object.assign(this.stage, fields);
     this.keepSample();
@@ -180,6 +204,7 @@ export class StageProgress {
   }
 
   private schedule(immediate: boolean): void {
+    if (this.leaseLost) return;
     const due = this.lastWrite + Math.max(MIN_WRITE_INTERVAL_MS, this.writeIntervalMs) - this.now();
     if (immediate || due <= 0) {
       if (this.timer) clearTimeout(this.timer);
@@ -200,6 +225,7 @@ export class StageProgress {
       const lines = this.pendingLog;
       const samples = this.pendingSamples;
       const temperatures = this.pendingTemperatures;
+      if (this.leaseLost) return;
       if (Object.keys(fields).length === 0 && lines.length === 0 && samples.length === 0 && temperatures.length === 0) return;
       this.pending = {};
       this.pendingLog = [];
@@ -214,14 +240,26 @@ export class StageProgress {
       try {
         // updateMany: nothing is read back. An update returns the whole row, the stage's log
         // included, which cost a progress write 2.4x the CPU (BENCHMARKS.md, issue 12).
-        await this.db.$transaction([
-          this.db.stage.updateMany({ where: { id: this.stage.id }, data: { ...fields, ...(log !== undefined ? { log } : {}) } }),
-          this.db.burnInJob.updateMany({ where: { id: this.job.id }, data: { progressPct: this.jobPct } }),
-          ...(samples.length ? [this.db.stageSample.createMany({ data: samples })] : []),
-          ...(temperatures.length ? [this.db.driveTemperature.createMany({ data: temperatures })] : []),
-        ]);
+        await fencedWrite(
+          this.db,
+          this.lease,
+          async (tx) => {
+            await tx.stage.updateMany({ where: { id: this.stage.id }, data: { ...fields, ...(log !== undefined ? { log } : {}) } });
+            if (samples.length) await tx.stageSample.createMany({ data: samples });
+            if (temperatures.length) await tx.driveTemperature.createMany({ data: temperatures });
+          },
+          { progressPct: this.jobPct },
+        );
         if (log !== undefined) this.stage.log = log;
       } catch (error) {
+        if (error instanceof LeaseLost) {
+          // Nothing was written and nothing more will be: the new holder follows the job now.
+          this.leaseLost = true;
+          if (this.timer) clearTimeout(this.timer);
+          this.timer = null;
+          this.onLeaseLost(error);
+          return;
+        }
         // Keep what was not written (newer values win) and try again with the next write.
         this.pending = { ...fields, ...this.pending };
         this.pendingLog = [...lines, ...this.pendingLog];
@@ -244,6 +282,7 @@ export class StageProgress {
       driveId: this.job.driveId,
       hostId: this.job.drive.hostId,
       status: this.job.status,
+      lease: this.lease.version,
       progressPct: this.jobPct,
       startedAt: this.job.startedAt?.getTime() ?? null,
       at: this.now(),

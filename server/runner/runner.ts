@@ -2,9 +2,15 @@
 // in process, re-attaches to jobs that were running when Kiln last stopped, and on SIGTERM stops
 // claiming and leaves running scans running on their hosts.
 //
-// Jobs are rows (graphile-worker's model): status, attempts, lockedBy, lockedAt. Only the holder
-// of the lock finishes a job; a lock is refreshed while the job runs, and a lock older than the
-// lease belongs to a dead Kiln and may be taken over.
+// Jobs are rows (graphile-worker's model): status, attempts, lockedBy, lockedAt, leaseVersion.
+// Several Kiln instances may share one PostgreSQL database:
+// - a claim runs in one transaction under an advisory lock, so the limits hold across instances
+//   at every moment (counting and claiming are one step);
+// - the holder renews its leases every quarter lease; a lease not renewed for a whole lease
+//   belongs to a dead or cut-off instance and is taken over (leaseVersion + 1), and the new holder
+//   re-attaches to the scans on the hosts;
+// - every write of a running job proves holder and version (lease.ts): an instance that lost a
+//   job writes nothing more and stops following it at once.
 import type { Db } from "../db/client.js";
 import { publishJobState } from "../events/job-state.js";
 import type { KilnPubSub } from "../events/pubsub.js";
@@ -12,10 +18,12 @@ import type { HostRegistry } from "../services/host-registry.js";
 import { getSettings } from "../services/settings.js";
 import { executeJob, type JobEnd } from "./execute.js";
 import { JobControl, type PauseAction } from "./job-control.js";
+import { DEFAULT_LEASE_MS, type Lease } from "./lease.js";
 
-export const LEASE_MS = 60_000;
-const HEARTBEAT_MS = 15_000;
+export const LEASE_MS = DEFAULT_LEASE_MS;
 const TICK_MS = 1_000;
+/** Claims of all instances take turns on this PostgreSQL advisory lock (a transaction's). */
+const CLAIM_LOCK_KEY = 0x6b696c6e; // "kiln"
 
 export interface RunnerDeps {
   db: Db;
@@ -24,11 +32,14 @@ export interface RunnerDeps {
   instanceId: string;
   /** SQLite means one Kiln: every running job is ours to re-attach at start, whoever locked it. */
   singleInstance: boolean;
+  /** A lock not renewed for this long is taken over (KILN_LEASE_SECONDS); renewed every quarter of it. */
+  leaseMs?: number;
   now?: () => number;
   log?: (line: string) => void;
 }
 
 interface ActiveJob {
+  lease: Lease;
   controller: AbortController;
   control: JobControl;
   hostId: string;
@@ -44,10 +55,12 @@ export class JobRunner {
   private stopping = false;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
+  readonly leaseMs: number;
 
   constructor(private readonly deps: RunnerDeps) {
     this.now = deps.now ?? Date.now;
     this.log = deps.log ?? console.log;
+    this.leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
   }
 
   async start(): Promise<void> {
@@ -55,13 +68,18 @@ export class JobRunner {
     this.timer = setInterval(() => this.wake(), TICK_MS);
     this.timer.unref();
     this.heartbeat = setInterval(() => {
-      void this.refreshLocks();
+      void this.renewLeases();
       // With several Kiln processes, a dead one's jobs are taken over once their lease expired.
       if (!this.deps.singleInstance && !this.stopping)
         void this.recover().catch((error: unknown) => this.log(`kiln: runner: ${(error as Error).message}`));
-    }, HEARTBEAT_MS);
+    }, this.leaseMs / 4);
     this.heartbeat.unref();
     this.wake();
+  }
+
+  /** Jobs this instance follows now. */
+  get runningJobs(): string[] {
+    return [...this.active.keys()];
   }
 
   /** Look for work now (a job was queued, a slot freed). */
@@ -114,7 +132,7 @@ export class JobRunner {
   /** Jobs that were running when Kiln last stopped (or died): take them back and follow them. */
   private async recover(): Promise<void> {
     const { db, instanceId, singleInstance } = this.deps;
-    const stale = new Date(this.now() - LEASE_MS);
+    const stale = new Date(this.now() - this.leaseMs);
     const running = await db.burnInJob.findMany({
       where: {
         status: "running",
@@ -125,30 +143,47 @@ export class JobRunner {
     });
     for (const job of running) {
       if (this.active.has(job.id)) continue;
+      // The version it was read with: of two instances taking it over at once, one wins.
       const { count } = await db.burnInJob.updateMany({
-        where: { id: job.id, status: "running", lockedBy: job.lockedBy },
-        data: { lockedBy: instanceId, lockedAt: new Date(this.now()) },
+        where: { id: job.id, status: "running", lockedBy: job.lockedBy, leaseVersion: job.leaseVersion },
+        data: { lockedBy: instanceId, lockedAt: new Date(this.now()), leaseVersion: { increment: 1 } },
       });
       if (count === 1) {
-        this.log(`kiln: re-attaching to job ${job.id} (${job.profile}, drive ${job.serial})`);
-        this.launch(job.id, job.drive.hostId);
+        const from = job.lockedBy && job.lockedBy !== instanceId ? ` from ${job.lockedBy}` : "";
+        this.log(`kiln: re-attaching to job ${job.id} (${job.profile}, drive ${job.serial})${from}, lease ${job.leaseVersion + 1}`);
+        this.launch({ jobId: job.id, holder: instanceId, version: job.leaseVersion + 1 }, job.drive.hostId);
       }
     }
   }
 
   private async claim(): Promise<void> {
-    const { db, instanceId } = this.deps;
-    const queued = await db.burnInJob.findMany({
+    const { db } = this.deps;
+    // Nothing waiting is the common case: one query a tick, nothing more.
+    if (!(await db.burnInJob.findFirst({ where: { status: "queued" }, select: { id: true } }))) return;
+    const claimed = await db.$transaction((tx) => this.claimInTransaction(tx as unknown as Db), { maxWait: 30_000, timeout: 60_000 });
+    for (const job of claimed) {
+      await publishJobState(db, this.deps.pubsub, job.lease.jobId);
+      this.launch(job.lease, job.hostId);
+    }
+  }
+
+  /**
+   * Counting what runs and claiming what fits, as one step: on PostgreSQL every instance's claim
+   * takes the same advisory lock first, so two instances never both fill the last slot.
+   */
+  private async claimInTransaction(tx: Db): Promise<Array<{ lease: Lease; hostId: string }>> {
+    const { instanceId } = this.deps;
+    if (!this.deps.singleInstance) await tx.$executeRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(${CLAIM_LOCK_KEY})`);
+    const queued = await tx.burnInJob.findMany({
       where: { status: "queued" },
       orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-      select: { id: true, driveId: true, drive: { select: { hostId: true } } },
+      select: { id: true, driveId: true, leaseVersion: true, drive: { select: { hostId: true } } },
       take: 500,
     });
-    // Nothing waiting is the common case: one query a tick, nothing more.
-    if (queued.length === 0) return;
-    const settings = await getSettings(db);
+    if (queued.length === 0) return [];
+    const settings = await getSettings(tx);
     // Counts come from the database: other Kiln processes' jobs take slots too.
-    const running = await db.burnInJob.findMany({
+    const running = await tx.burnInJob.findMany({
       where: { status: "running" },
       select: { driveId: true, drive: { select: { hostId: true } } },
     });
@@ -156,6 +191,7 @@ export class JobRunner {
     const perHost = new Map<string, number>();
     for (const r of running) perHost.set(r.drive.hostId, (perHost.get(r.drive.hostId) ?? 0) + 1);
     const busyDrives = new Set(running.map((r) => r.driveId));
+    const claimed: Array<{ lease: Lease; hostId: string }> = [];
     for (const job of queued) {
       if (this.stopping || total >= settings.maxConcurrentJobs) break;
       const hostId = job.drive.hostId;
@@ -163,22 +199,27 @@ export class JobRunner {
       // At most one active job per drive: a later job waits for the earlier one.
       if (busyDrives.has(job.driveId)) continue;
       const now = new Date(this.now());
-      const { count } = await db.burnInJob.updateMany({
-        where: { id: job.id, status: "queued" },
-        data: { status: "running", lockedBy: instanceId, lockedAt: now, startedAt: now, attempts: { increment: 1 } },
+      const version = job.leaseVersion + 1;
+      const { count } = await tx.burnInJob.updateMany({
+        where: { id: job.id, status: "queued" }, // a cancel may have won meanwhile
+        data: { status: "running", lockedBy: instanceId, lockedAt: now, startedAt: now, attempts: { increment: 1 }, leaseVersion: version },
       });
-      if (count !== 1) continue; // another Kiln took it
+      if (count !== 1) continue;
       total += 1;
       perHost.set(hostId, (perHost.get(hostId) ?? 0) + 1);
       busyDrives.add(job.driveId);
-      await publishJobState(db, this.deps.pubsub, job.id);
-      this.launch(job.id, hostId);
+      claimed.push({ lease: { jobId: job.id, holder: instanceId, version }, hostId });
     }
+    return claimed;
   }
 
-  private launch(jobId: string, hostId: string): void {
+  private launch(lease: Lease, hostId: string): void {
+    const { jobId } = lease;
     const controller = new AbortController();
     const control = new JobControl();
+    const onLeaseLost = () => {
+      if (!controller.signal.aborted) controller.abort("lease-lost");
+    };
     const done = executeJob(
       {
         db: this.deps.db,
@@ -189,14 +230,13 @@ export class JobRunner {
         log: this.log,
       },
       jobId,
-      controller.signal,
-      control,
+      { signal: controller.signal, control, lease, onLeaseLost },
     )
       .catch(async (error: unknown) => {
         this.log(`kiln: job ${jobId} crashed: ${(error as Error).stack ?? error}`);
         await this.deps.db.burnInJob
           .updateMany({
-            where: { id: jobId, lockedBy: this.deps.instanceId },
+            where: { id: jobId, lockedBy: lease.holder, leaseVersion: lease.version },
             data: {
               status: "unknown",
               errorText: `Kiln lost track of the job: ${(error as Error).message}`,
@@ -207,10 +247,18 @@ export class JobRunner {
         return "unknown" as JobEnd;
       })
       .then(async (end) => {
+        if (end === "lost") {
+          this.log(
+            `kiln: job ${jobId}: lease ${lease.version} was taken over by another instance (this one was paused or cut off past its lease); stopped following it, its work goes on there`,
+          );
+        }
         if (end === "detached") {
           // We MUST release the lock here, so the next Kiln re-attaches at once.
           await this.deps.db.burnInJob
-            .updateMany({ where: { id: jobId, lockedBy: this.deps.instanceId }, data: { lockedBy: null, lockedAt: null } })
+            .updateMany({
+              where: { id: jobId, lockedBy: lease.holder, leaseVersion: lease.version },
+              data: { lockedBy: null, lockedAt: null },
+            })
             .catch(() => {});
         }
         return end;
@@ -219,16 +267,35 @@ export class JobRunner {
         this.active.delete(jobId);
         this.wake();
       });
-    this.active.set(jobId, { controller, control, hostId, done });
+    this.active.set(jobId, { lease, controller, control, hostId, done });
   }
 
-  private async refreshLocks(): Promise<void> {
+  /**
+   * Renew every lease held; a job whose lease is not ours any more (another instance took it
+   * over while this one was paused or cut off) is dropped at once, with nothing written.
+   */
+  private async renewLeases(): Promise<void> {
     if (this.active.size === 0) return;
-    await this.deps.db.burnInJob
-      .updateMany({
-        where: { id: { in: [...this.active.keys()] }, lockedBy: this.deps.instanceId },
+    const { db, instanceId } = this.deps;
+    try {
+      const held = [...this.active.values()].map((j) => j.lease);
+      const { count } = await db.burnInJob.updateMany({
+        where: { OR: held.map((l) => ({ id: l.jobId, lockedBy: instanceId, leaseVersion: l.version })) },
         data: { lockedAt: new Date(this.now()) },
-      })
-      .catch((error: unknown) => this.log(`kiln: refreshing job locks: ${(error as Error).message}`));
+      });
+      if (count === held.length) return;
+      const still = await db.burnInJob.findMany({
+        where: { OR: held.map((l) => ({ id: l.jobId, lockedBy: instanceId, leaseVersion: l.version })) },
+        select: { id: true },
+      });
+      const kept = new Set(still.map((j) => j.id));
+      for (const lease of held) {
+        const job = this.active.get(lease.jobId);
+        // A job that just ended released its lock itself.
+        if (!kept.has(lease.jobId) && job?.lease === lease && !job.controller.signal.aborted) job.controller.abort("lease-lost");
+      }
+    } catch (error) {
+      this.log(`kiln: renewing job leases: ${(error as Error).message}`);
+    }
   }
 }

@@ -21,6 +21,15 @@ export interface JobOptions {
 
 export type StopReason = "cancel" | "shutdown";
 
+/**
+ * Why a running job's signal aborts: the operator cancelled it, Kiln is stopping (the scan goes
+ * on for the next start), or another instance took the job over (the scan goes on for it).
+ */
+export type AbortReason = "cancel" | "shutdown" | "lease-lost";
+
+type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
+type JobData = Parameters<Db["burnInJob"]["updateMany"]>[0]["data"];
+
 export interface StageContext {
   db: Db;
   job: BurnInJob;
@@ -36,6 +45,11 @@ export interface StageContext {
   /** Pause and continue requests (the surface scan takes them). */
   control: JobControl;
   progress: StageProgress;
+  /**
+   * A write of this job: one transaction that proves the lease first (lease.ts) and writes
+   * `job` fields with the proof. Throws LeaseLost, with nothing written, once another took over.
+   */
+  write<T>(writes: (tx: Tx) => Promise<T>, job?: JobData): Promise<T>;
   now: () => number;
 }
 
@@ -47,7 +61,8 @@ export type StageOutcome =
 
 export function stopReason(signal: AbortSignal): StopReason | null {
   if (!signal.aborted) return null;
-  return signal.reason === "shutdown" ? "shutdown" : "cancel";
+  // Either way the work on the host goes on: for the next start, or for the new holder.
+  return signal.reason === "shutdown" || signal.reason === "lease-lost" ? "shutdown" : "cancel";
 }
 
 /** Kiln is stopping while a stage waited for its host: leave the job for the next start. */

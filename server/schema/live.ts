@@ -4,7 +4,7 @@
 import { GraphQLError } from "graphql";
 import type { Db } from "../db/client.js";
 import { readJobEvent } from "../events/job-state.js";
-import type { HostEvent, JobEvent, KilnPubSub } from "../events/pubsub.js";
+import { type HostEvent, type JobEvent, type KilnPubSub, newestLeaseOnly } from "../events/pubsub.js";
 import { ENDED_JOB_STATUSES } from "../runner/job-status.js";
 import { STAGE_NAMES } from "../runner/profiles.js";
 import { builder } from "./builder.js";
@@ -84,11 +84,17 @@ async function* followJob(ctx: { db: Db; pubsub: KilnPubSub }, jobId: string): A
     let next = iterator.next();
     const now = await readJobEvent(ctx.db, jobId);
     if (!now) throw new GraphQLError(`job ${jobId} not found`, { extensions: { code: "NOT_FOUND" } });
+    const current = newestLeaseOnly();
+    current(now);
     yield now;
     if (ENDED_JOB_STATUSES.has(now.status)) return;
     for (;;) {
       const result = await next;
       if (result.done) return;
+      if (!current(result.value)) {
+        next = iterator.next();
+        continue;
+      }
       yield result.value;
       if (ENDED_JOB_STATUSES.has(result.value.status)) return;
       next = iterator.next();
@@ -150,9 +156,10 @@ builder.subscriptionField("jobUpdates", (t) =>
     },
     subscribe: (_root, { hostId, status }, ctx) => {
       const statuses = status?.length ? new Set<string>(status) : null;
+      const current = newestLeaseOnly();
       return filtered(
         ctx.pubsub.subscribe("jobs"),
-        (e) => (!hostId || e.hostId === String(hostId)) && (!statuses || statuses.has(e.status)),
+        (e) => (!hostId || e.hostId === String(hostId)) && (!statuses || statuses.has(e.status)) && current(e),
       );
     },
     resolve: (event) => event,

@@ -76,8 +76,20 @@ export class PosixHost implements Transport {
       "wait $child",
       "echo $? > exit.tmp && mv exit.tmp exit",
     ].join("\n");
+    // An earlier start of this stage whose command still runs (the Kiln that started it died, or
+    // lost the job to another instance, before recording it) is this stage's run: it is adopted,
+    // never started a second time on the same drive. Its identity must still match the process.
+    const adopt = [
+      'if [ -d "$stage" ] && [ ! -L "$stage" ] && [ -s "$stage/identity" ] && [ -s "$stage/pgid" ] && [ ! -e "$stage/exit" ]; then',
+      '  own_dir "$stage"',
+      '  set -- $(cat "$stage/identity")',
+      `  if [ $# -eq 3 ] && [ "$(${START_TIME("$1")} 2>/dev/null)" = "$2" ] && [ "$(${BOOT_ID})" = "$3" ]; then`,
+      '    echo "$(cat "$stage/pgid") $1 $2 $3"; echo adopted >&2; exit 0',
+      "  fi",
+      "fi",
+    ].join("\n");
     const start = [
-      enterRunDirScript(location),
+      enterRunDirScript(location, { beforeFresh: adopt }),
       // All three streams redirected, or the channel stays open until the command ends.
       `setsid -f sh -c ${shellQuote(wrapper)} </dev/null >wrapper.err 2>&1`,
       // Wait (bounded) for the wrapper to record who it started.
@@ -92,6 +104,7 @@ export class PosixHost implements Transport {
     }
     const [pgid, pid, startTime, bootId] = fields as [string, string, string, string];
     return {
+      ...(result.stderr.toString().trim() === "adopted" ? { adopted: true } : {}),
       pgid: Number(pgid),
       pid: Number(pid),
       startTime,

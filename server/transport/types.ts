@@ -48,6 +48,8 @@ export interface DetachedProcess extends ProcessIdentity {
   exitPath: string;
   /** Process group (the wrapper's pid): kill -- -pgid ends wrapper and command together. */
   pgid: number;
+  /** startDetached found this stage's earlier start still running and returned it instead. */
+  adopted?: boolean;
 }
 
 export type ProcessState = "alive" | "gone";

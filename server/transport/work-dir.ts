@@ -39,7 +39,7 @@ export function runDirOf(location: RunLocation): string {
  * umask 077 and noclobber set. It exits 4 with "work directory: <why>" on stderr when the
  * directory cannot be trusted.
  */
-export function enterRunDirScript(location: RunLocation): string {
+export function enterRunDirScript(location: RunLocation, options: { beforeFresh?: string } = {}): string {
   runDirOf(location); // validates every part
   return [
     `base=${shellQuote(location.workDir)} job=${shellQuote(location.job)} stage=${shellQuote(location.stage)}`,
@@ -73,6 +73,8 @@ export function enterRunDirScript(location: RunLocation): string {
     '[ -e "$job" ] || [ -L "$job" ] || mkdir -- "$job" || fail "cannot create $base/$job"',
     'own_dir "$job"',
     'cd -- "$job" || fail "cannot enter $base/$job"',
+    // Run in the job's directory, before an earlier start's directory is removed (it may end the script).
+    ...(options.beforeFresh ? [options.beforeFresh] : []),
     // A directory left by an earlier start of this stage (Kiln died before recording it) is ours: start afresh.
     'if [ -e "$stage" ] || [ -L "$stage" ]; then own_dir "$stage"; rm -rf -- "$stage"; fi',
     'mkdir -- "$stage" || fail "cannot create $base/$job/$stage"',

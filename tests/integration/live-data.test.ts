@@ -370,6 +370,7 @@ describe("live data over graphql-ws and graphql-sse", () => {
           jobId: `load-${j}`,
           driveId: `d-${j}`,
           hostId: "h",
+          lease: 1,
           status: "running",
           progressPct: step / 2,
           startedAt,

@@ -328,6 +328,7 @@ describe("notifications", () => {
         jobId: job.id,
         driveId: drive.id,
         hostId: drive.hostId,
+        lease: 1,
         status: "running",
         progressPct: 10,
         startedAt: Date.now(),

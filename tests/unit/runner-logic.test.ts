@@ -91,18 +91,19 @@ describe("job percent", () => {
   });
 });
 
+const lease = { jobId: "j1", holder: "kiln-test", version: 1 };
+
 describe("stage progress writes", () => {
   it("publishes every update but writes at most once a second, phase changes at once", async () => {
     vi.useFakeTimers();
     let clock = 10_000;
     const writes: unknown[] = [];
+    const tx = { stage: { updateMany: async () => ({ count: 1 }) }, burnInJob: { updateMany: async () => ({ count: 1 }) } };
     const db = {
-      $transaction: async (ops: unknown[]) => {
-        writes.push(ops);
-        return ops;
+      $transaction: async (fn: (t: typeof tx) => Promise<unknown>) => {
+        writes.push(fn);
+        return fn(tx);
       },
-      stage: { updateMany: (args: unknown) => args },
-      burnInJob: { updateMany: (args: unknown) => args },
     };
     const published: unknown[] = [];
     const pubsub = { publish: (...args: unknown[]) => published.push(args) };
@@ -113,7 +114,7 @@ describe("stage progress writes", () => {
       { id: "j1", driveId: "d1", status: "running", progressPct: 0, startedAt: null, drive: { hostId: "h1" } },
       [stage],
       stage,
-      () => clock,
+      { lease, now: () => clock },
     );
     progress.update({ progressPct: 1, bbPhase: 1 });
     await vi.advanceTimersByTimeAsync(0);
@@ -143,16 +144,16 @@ describe("chart series kept by stage progress", () => {
     let clock = 0;
     const samples: Array<{ phase: number; phasePct: number; mbps: number | null; temperatureC: number | null }> = [];
     const temperatures: Array<{ celsius: number; jobId: string }> = [];
-    const db = {
-      $transaction: async (ops: unknown[]) => ops,
-      stage: { updateMany: (args: unknown) => args },
-      burnInJob: { updateMany: (args: unknown) => args },
-      stageSample: { createMany: (args: { data: typeof samples }) => samples.push(...args.data) },
-      driveTemperature: { createMany: (args: { data: typeof temperatures }) => temperatures.push(...args.data) },
+    const tx = {
+      stage: { updateMany: async () => ({ count: 1 }) },
+      burnInJob: { updateMany: async () => ({ count: 1 }) },
+      stageSample: { createMany: async (args: { data: typeof samples }) => samples.push(...args.data) },
+      driveTemperature: { createMany: async (args: { data: typeof temperatures }) => temperatures.push(...args.data) },
     };
+    const db = { $transaction: async (fn: (t: typeof tx) => Promise<unknown>) => fn(tx) };
     const stage = { id: "s1", name: "surface_validate", weight: 1, status: "running", progressPct: 0, log: "" };
     const job = { id: "j1", driveId: "d1", status: "running", progressPct: 0, startedAt: null, drive: { hostId: "h1" } };
-    const progress = new StageProgress(db as never, { publish: () => {} } as never, job, [stage], stage, () => clock);
+    const progress = new StageProgress(db as never, { publish: () => {} } as never, job, [stage], stage, { lease, now: () => clock });
     progress.temperatureC = 38;
     // A whole phase 1 in steps of 0.1%, then phase 2 from 0, one update a second.
     for (let tenths = 0; tenths <= 1000; tenths++) {

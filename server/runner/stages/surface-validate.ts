@@ -5,6 +5,7 @@ import { BadblocksParser, type BadblocksState, STANDARD_PATTERNS } from "../../p
 import { readSmartReport } from "../../services/inventory.js";
 import type { DetachedProcess } from "../../transport/types.js";
 import { chooseGeometry } from "../geometry.js";
+import { LeaseLost } from "../lease.js";
 import type { StageFields } from "../progress.js";
 import {
   devicePathOf,
@@ -83,8 +84,13 @@ async function start(ctx: StageContext, patterns: string[]): Promise<DetachedPro
     "0",
   ];
   const location = { workDir: ctx.settings.remoteWorkDir, job: ctx.job.id, stage: stage.id };
+  await proveLease(ctx);
   const proc = await onHost(ctx, "starting badblocks", () => ctx.transport.startDetached(argv, location));
-  ctx.progress.log(`started ${argv.join(" ")} as pid ${proc.pid} in ${proc.dir}`);
+  ctx.progress.log(
+    proc.adopted
+      ? `found badblocks pid ${proc.pid} of an earlier start of this stage still running in ${proc.dir}: following it, not starting another`
+      : `started ${argv.join(" ")} as pid ${proc.pid} in ${proc.dir}`,
+  );
   // Written at once: if Kiln dies a moment later, the next start must know this process.
   ctx.progress.update({ ...remoteFields(proc), remoteLogOffset: 0n }, { immediate: true });
   await ctx.progress.flush();
@@ -209,6 +215,7 @@ async function follow(ctx: StageContext): Promise<StageOutcome> {
         if (alive === "gone") return finish(ctx, proc, parser, history, offset);
         if (pauses.paused) lastGrowth = ctx.now();
         else if (ctx.now() - lastGrowth >= stuckMs) {
+          await proveLease(ctx);
           await ctx.transport.killGroup(proc);
           const quiet = formatDuration(ctx.now() - lastGrowth);
           ctx.progress.log(`[INTERRUPTED] no progress for ${quiet}: killed by Kiln`);
@@ -304,6 +311,7 @@ function outcomeOf(ctx: StageContext, state: BadblocksState, code: number | null
 }
 
 async function cancel(ctx: StageContext, proc: DetachedProcess): Promise<StageOutcome> {
+  await proveLease(ctx);
   const gone = await ctx.transport.killGroup(proc, { signal: "TERM", timeoutMs: 1500 });
   ctx.progress.log("[ABORTED] cancelled by the operator");
   if (!gone) return { status: "unknown", error: `cancel: badblocks pid ${proc.pid} did not stop after SIGTERM and SIGKILL` };
@@ -311,8 +319,18 @@ async function cancel(ctx: StageContext, proc: DetachedProcess): Promise<StageOu
   return { status: "cancelled", error: "cancelled by the operator" };
 }
 
+/**
+ * Only the holder of the job's lease starts, kills or removes a scan: an instance that lost the
+ * job (it was paused or cut off past its lease) learns it here (LeaseLost) and touches nothing.
+ */
+async function proveLease(ctx: StageContext): Promise<void> {
+  await ctx.write(async () => {});
+}
+
 /** Remove the run's directory on the host; a failure is logged, not fatal (the verdict stands). */
 async function removeRun(ctx: StageContext, proc: DetachedProcess): Promise<void> {
+  // Its log and exit code are the new holder's to read if the job was taken over meanwhile.
+  await proveLease(ctx);
   try {
     await ctx.transport.removeRun(proc);
   } catch (error) {
@@ -325,10 +343,11 @@ async function readTemperature(ctx: StageContext): Promise<number | null> {
     const report = await readSmartReport(ctx.transport, devicePathOf(ctx.drive), { polled: true });
     if (report?.temperatureC !== undefined) {
       ctx.progress.temperatureC = report.temperatureC;
-      await ctx.db.drive.update({ where: { id: ctx.drive.id }, data: { temperatureC: report.temperatureC } });
+      await ctx.write((tx) => tx.drive.update({ where: { id: ctx.drive.id }, data: { temperatureC: report.temperatureC } }));
       return report.temperatureC;
     }
-  } catch {
+  } catch (error) {
+    if (error instanceof LeaseLost) throw error;
     // Temperature is a vital sign, not the test: a failed read is skipped.
   }
   return null;

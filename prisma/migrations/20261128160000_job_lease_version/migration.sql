@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "BurnInJob" ADD COLUMN "leaseVersion" INTEGER NOT NULL DEFAULT 0;
