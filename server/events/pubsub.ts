@@ -85,7 +85,9 @@ const CHANNEL_PREFIX = "kiln:";
  * events of a job (run by one instance) arrive in order. Refuses to start when Redis does not answer.
  */
 export async function createSharedPubSub(redisUrl: string): Promise<SharedPubSub> {
-  const [{ Redis }, { createRedisEventTarget }] = await Promise.all([import("ioredis"), import("@graphql-yoga/redis-event-target")]);
+  const [ioredis, { createRedisEventTarget }] = await Promise.all([import("ioredis"), import("@graphql-yoga/redis-event-target")]);
+  // A CommonJS package: bundled (dist/), its class is the default export.
+  const Redis = ioredis.Redis ?? (ioredis as unknown as { default: typeof ioredis.Redis }).default;
   const connect = async (role: string) => {
     const client = new Redis(redisUrl, { lazyConnect: true, connectionName: `kiln-${role}`, maxRetriesPerRequest: null });
     // After start-up a dropped connection is retried forever; only the first one must succeed.
