@@ -14,14 +14,21 @@ import { loadConfig } from "../server/config.js";
 import { type JobEvent, publishJobEvent } from "../server/events/pubsub.js";
 import { startKiln } from "../server/main.js";
 import { createApiToken, setupAdmin } from "../server/services/accounts.js";
+import { tempPostgres } from "../tests/helpers/temp-db.js";
 
-const [mode, port] = process.argv.slice(2) as ["kiln" | "raw", string];
+// kiln-shared: the same Kiln on PostgreSQL with its events through Redis (scale-out mode): every
+// event goes to Redis and comes back before the subscribers get it.
+const [mode, port] = process.argv.slice(2) as ["kiln" | "kiln-shared" | "raw", string];
 let publish: (event: JobEvent) => void;
 let token = "";
 
-if (mode === "kiln") {
+if (mode === "kiln" || mode === "kiln-shared") {
+  const shared =
+    mode === "kiln-shared"
+      ? { DATABASE_URL: (await tempPostgres()).url, REDIS_URL: process.env.KILN_BENCH_REDIS_URL ?? "redis://127.0.0.1:6379" }
+      : {};
   const kiln = await startKiln(
-    loadConfig(["--port", port, "--data", mkdtempSync(path.join(tmpdir(), "kiln-fanout-"))], { KILN_INVENTORY_INTERVAL: "0" }),
+    loadConfig(["--port", port, "--data", mkdtempSync(path.join(tmpdir(), "kiln-fanout-"))], { KILN_INVENTORY_INTERVAL: "0", ...shared }),
     () => {},
   );
   const admin = await setupAdmin(kiln.database.db, { username: "admin", password: "bench bench bench" });

@@ -32,7 +32,7 @@ class Server {
       else this.lines.push(line);
     });
   }
-  static async start(mode: "kiln" | "raw", port: number): Promise<Server> {
+  static async start(mode: "kiln" | "kiln-shared" | "raw", port: number): Promise<Server> {
     const child = spawn(TSX, ["bench/fanout-server.ts", mode, String(port)], { cwd: REPO, stdio: ["pipe", "pipe", "inherit"] });
     const server = new Server(child);
     const ready = await server.line();
@@ -132,12 +132,12 @@ async function measure(server: Server, url: string, drives: number, seconds: num
 }
 
 export async function benchFanout(options = { subscribers: 100, seconds: 10, loads: [200, 400, 800] }) {
-  const results: { kiln: FanoutFigure[]; raw: FanoutFigure[] } = { kiln: [], raw: [] };
-  for (const mode of ["raw", "kiln"] as const) {
-    const port = mode === "kiln" ? 4791 : 4792;
+  const results: { kiln: FanoutFigure[]; "kiln-shared": FanoutFigure[]; raw: FanoutFigure[] } = { kiln: [], "kiln-shared": [], raw: [] };
+  for (const mode of ["raw", "kiln", "kiln-shared"] as const) {
+    const port = { kiln: 4791, raw: 4792, "kiln-shared": 4793 }[mode];
     const server = await Server.start(mode, port);
     const url =
-      mode === "kiln" ? `http://127.0.0.1:${port}/graphql?query=${encodeURIComponent(SUBSCRIPTION)}` : `http://127.0.0.1:${port}/stream`;
+      mode === "raw" ? `http://127.0.0.1:${port}/stream` : `http://127.0.0.1:${port}/graphql?query=${encodeURIComponent(SUBSCRIPTION)}`;
     try {
       for (const drives of options.loads) results[mode].push(await measure(server, url, drives, options.seconds, options.subscribers));
     } finally {

@@ -1,8 +1,9 @@
 // `npm run bench`: Kiln's performance figures, each against a baseline measured in the same run.
 //   npm run bench                 everything
-//   npm run bench -- parser       one part (startup | parser | runner | history | export | fanout | ui)
+//   npm run bench -- parser       one part (startup | parser | runner | history | export | fanout | claims | ui)
 import os from "node:os";
 import { benchBadblocksParser, benchOverlongLog } from "./badblocks-parser.js";
+import { benchClaims } from "./claims.js";
 import { benchExportMemory } from "./export-memory.js";
 import { benchFanout } from "./fanout.js";
 import { benchHistory } from "./history.js";
@@ -120,8 +121,26 @@ if (!only || only === "fanout") {
     console.log(
       `              raw  ${fmt(r.deliveriesPerSec)} deliveries/s, lag p50 ${r.p50LagMs} ms p99 ${r.p99LagMs} ms, ${r.cpuUsPerDelivery.toFixed(1)} us CPU each | Kiln / raw CPU per delivery ${(k.cpuUsPerDelivery / r.cpuUsPerDelivery).toFixed(2)}x`,
     );
+    const s = fan["kiln-shared"][i];
+    if (s) {
+      console.log(
+        `  PostgreSQL + Redis  ${fmt(s.deliveriesPerSec)} deliveries/s, lag p50 ${s.p50LagMs} ms p99 ${s.p99LagMs} ms max ${s.maxLagMs} ms, ${s.cpuUsPerDelivery.toFixed(1)} us CPU each | / SQLite in-process CPU ${(s.cpuUsPerDelivery / k.cpuUsPerDelivery).toFixed(2)}x, / raw ${(s.cpuUsPerDelivery / r.cpuUsPerDelivery).toFixed(2)}x`,
+      );
+    }
   }
   console.log("  targets: 20k deliveries/s with p99 lag at most 100 ms; lag that plateaus at 2x load; CPU per delivery at most 2x raw\n");
+}
+if (!only || only === "claims") {
+  const claims = await benchClaims();
+  const [one] = claims;
+  console.log("claim throughput: 300 simulate jobs of 1 s on 30 hosts, at most 30 running (10 per host), PostgreSQL + Redis:");
+  for (const c of claims) {
+    const ratio = one && c !== one ? ` | ${(c.jobsPerSec / one.jobsPerSec).toFixed(2)}x one instance` : "";
+    console.log(
+      `  ${c.instances} instance(s)  ${c.seconds.toFixed(1)} s, ${c.jobsPerSec.toFixed(1)} jobs/s, claims per instance ${c.spread.join(" / ")}${ratio}`,
+    );
+  }
+  console.log("  ceiling: 30 running jobs of about 1 s each, 30 jobs/s\n");
 }
 if (!only || only === "ui") {
   const ui = benchUiBundle();

@@ -4,7 +4,7 @@
 // and carries its SHA-256 so a reader can see which bytes were signed. Whoever holds the report
 // file and the public key can check it; nothing else is needed.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from "node:crypto";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ValidationError } from "../errors.js";
 import { canonicalJson } from "./canonical-json.js";
@@ -51,8 +51,17 @@ export function loadOrCreateReportKey(dataDir: string): ReportKey {
   const file = path.join(dataDir, REPORT_KEY_FILE);
   if (!existsSync(file)) {
     const { privateKey } = generateKeyPairSync("ed25519");
-    // "wx": never overwrite a key another start made in the meantime.
-    writeFileSync(file, privateKey.export({ format: "pem", type: "pkcs8" }), { mode: 0o600, flag: "wx" });
+    // Written aside, then linked into place: a reader never sees half a key, and of several
+    // instances starting at once on one shared data directory the first wins and all use its key.
+    const aside = `${file}.${process.pid}.tmp`;
+    writeFileSync(aside, privateKey.export({ format: "pem", type: "pkcs8" }), { mode: 0o600 });
+    try {
+      linkSync(aside, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    } finally {
+      rmSync(aside, { force: true });
+    }
   }
   chmodSync(file, 0o600);
   const privateKey = createPrivateKey(readFileSync(file));

@@ -142,6 +142,11 @@ describe("scale-out: three Kiln instances on PostgreSQL and Redis", () => {
     expect(outputs.filter((o) => /database .*, applied \d{8}/.test(o))).toHaveLength(1);
     expect(outputs.filter((o) => /schema up to date/.test(o))).toHaveLength(2);
     for (const name of NAMES) expect((await fetch(`${url(name)}/health`)).status).toBe(200);
+    // One report signing key for all (made once in the shared data directory): a report any
+    // instance signed verifies against the key any instance serves.
+    const keys = await Promise.all(NAMES.map(async (n) => (await fetch(`${url(n)}/.well-known/kiln-report-key`)).text()));
+    expect(keys[0]).toMatch(/BEGIN PUBLIC KEY/);
+    expect(new Set(keys).size).toBe(1);
   });
 
   it("takes a session and a token made on one instance on every other", async () => {

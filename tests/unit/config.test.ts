@@ -29,4 +29,22 @@ describe("configuration", () => {
     expect(() => loadConfig([], { DATABASE_URL: "mysql://x/y" })).toThrow(/^DATABASE_URL: unsupported database URL/);
     expect(() => loadConfig(["--colour"], {})).toThrow(/^arguments: Unknown option '--colour'/);
   });
+
+  it("switches to shared mode with PostgreSQL and REDIS_URL, and refuses what cannot work, naming the setting", () => {
+    const pgUrl = "postgresql://127.0.0.1:5432/test";
+    const shared = loadConfig([], { DATABASE_URL: pgUrl, REDIS_URL: "redis://:secret@127.0.0.1:6379/0", KILN_LEASE_SECONDS: "20" });
+    expect(shared).toMatchObject({ redisUrl: "redis://:secret@127.0.0.1:6379/0", leaseMs: 20_000 });
+    expect(loadConfig([], {})).toMatchObject({ redisUrl: null, leaseMs: 60_000 });
+    // One process on SQLite: Redis would share events with nobody, and two Kilns must not share the file.
+    expect(() => loadConfig([], { REDIS_URL: "redis://127.0.0.1:6379" })).toThrow(
+      /^REDIS_URL: shared mode .* needs DATABASE_URL=postgresql/,
+    );
+    expect(() => loadConfig([], { DATABASE_URL: pgUrl, REDIS_URL: "http://x:secret@h" })).toThrow(
+      /^REDIS_URL: "http:\/\/x:\*\*\*@h\/" is not a redis:\/\/ or rediss:\/\/ URL$/,
+    );
+    expect(() => loadConfig([], { KILN_LEASE_SECONDS: "2" })).toThrow(/^KILN_LEASE_SECONDS: 2 is outside 4-3600/);
+    expect(() => loadConfig([], { KILN_INSTANCE_ID: "a b" })).toThrow(/^KILN_INSTANCE_ID: "a b" must be/);
+    // In containers every instance is pid 1: the default name carries the host name too.
+    expect(loadConfig([], {}).instanceId).toMatch(/^kiln-.+-\d+$/);
+  });
 });

@@ -138,6 +138,37 @@ describe("stage progress writes", () => {
   });
 });
 
+describe("a lost lease", () => {
+  it("writes nothing, publishes nothing more and tells the runner once, when the job row no longer names this holder", async () => {
+    const written: string[] = [];
+    const tx = {
+      // The fence: another instance holds the job now, so the conditional update matches no row.
+      burnInJob: { updateMany: async () => ({ count: 0 }) },
+      stage: { updateMany: async () => written.push("stage") },
+    };
+    const db = {
+      $transaction: async (fn: (t: typeof tx) => Promise<unknown>) => fn(tx),
+    };
+    const published: unknown[] = [];
+    let told = 0;
+    const stage = { id: "s1", name: "surface_validate", weight: 1, status: "running", progressPct: 0, log: "" };
+    const progress = new StageProgress(
+      db as never,
+      { publish: (...args: unknown[]) => published.push(args) } as never,
+      { id: "j1", driveId: "d1", status: "running", progressPct: 0, startedAt: null, drive: { hostId: "h1" } },
+      [stage],
+      stage,
+      { lease, onLeaseLost: () => told++ },
+    );
+    progress.update({ progressPct: 5, bbPhase: 1 }, { immediate: true });
+    await progress.flush();
+    expect({ written, told, lost: progress.lost, published: published.length }).toEqual({ written: [], told: 1, lost: true, published: 2 });
+    progress.update({ progressPct: 6, bbPhase: 1 }, { immediate: true });
+    await progress.flush();
+    expect({ told, published: published.length }).toEqual({ told: 1, published: 2 });
+  });
+});
+
 describe("chart series kept by stage progress", () => {
   it("keeps one sample per 0.25% step of a phase and one temperature a minute, written with the progress", async () => {
     vi.useFakeTimers();
