@@ -59,6 +59,7 @@ export async function startKiln(config: Config, log: (line: string) => void = co
     instanceId: config.instanceId,
     singleInstance: database.provider === "sqlite",
     leaseMs: config.leaseMs,
+    sharedEvents: config.redisUrl !== null,
     log,
   });
   const notifications = new NotificationDispatcher(database.db, log);

@@ -3,6 +3,7 @@
 // processes share work.
 import { createPubSub } from "graphql-yoga";
 import { redactUrl } from "../db/url.js";
+import type { JobCommand, JobCommandReply } from "../runner/commands.js";
 
 export interface JobEvent {
   jobId: string;
@@ -55,6 +56,9 @@ type KilnTopics = {
   job: [jobId: string, event: JobEvent];
   drives: [DriveEvent];
   hosts: [HostEvent];
+  /** Cancel, pause or continue for the instance named (runner/commands.ts). */
+  command: [instanceId: string, command: JobCommand];
+  commandReply: [commandId: string, reply: JobCommandReply];
 };
 
 type EventTarget = NonNullable<Parameters<typeof createPubSub>[0]>["eventTarget"];

@@ -157,18 +157,13 @@ export async function endJob(
   progressPct: number,
 ): Promise<void> {
   const { db } = deps;
-  await fencedWrite(
-    db,
-    lease,
-    (tx) => tx.stage.updateMany({ where: { jobId: lease.jobId, status: "pending" }, data: { status: "skipped" } }),
-    {
-      status,
-      errorText: error,
-      finishedAt: new Date(deps.now()),
-      lockedBy: null,
-      lockedAt: null,
-      progressPct: status === "passed" ? 100 : progressPct,
-    },
-  );
+  await fencedWrite(db, lease, [db.stage.updateMany({ where: { jobId: lease.jobId, status: "pending" }, data: { status: "skipped" } })], {
+    status,
+    errorText: error,
+    finishedAt: new Date(deps.now()),
+    lockedBy: null,
+    lockedAt: null,
+    progressPct: status === "passed" ? 100 : progressPct,
+  });
   await publishJobState(db, deps.pubsub, lease.jobId);
 }

@@ -243,11 +243,11 @@ export class StageProgress {
         await fencedWrite(
           this.db,
           this.lease,
-          async (tx) => {
-            await tx.stage.updateMany({ where: { id: this.stage.id }, data: { ...fields, ...(log !== undefined ? { log } : {}) } });
-            if (samples.length) await tx.stageSample.createMany({ data: samples });
-            if (temperatures.length) await tx.driveTemperature.createMany({ data: temperatures });
-          },
+          [
+            this.db.stage.updateMany({ where: { id: this.stage.id }, data: { ...fields, ...(log !== undefined ? { log } : {}) } }),
+            ...(samples.length ? [this.db.stageSample.createMany({ data: samples })] : []),
+            ...(temperatures.length ? [this.db.driveTemperature.createMany({ data: temperatures })] : []),
+          ],
           { progressPct: this.jobPct },
         );
         if (log !== undefined) this.stage.log = log;

@@ -16,6 +16,7 @@ import { publishJobState } from "../events/job-state.js";
 import type { KilnPubSub } from "../events/pubsub.js";
 import type { HostRegistry } from "../services/host-registry.js";
 import { getSettings } from "../services/settings.js";
+import { type CommandAction, type JobCommand, type JobCommandReply, sendCommand, serveCommands } from "./commands.js";
 import { executeJob, type JobEnd } from "./execute.js";
 import { JobControl, type PauseAction } from "./job-control.js";
 import { DEFAULT_LEASE_MS, type Lease } from "./lease.js";
@@ -34,6 +35,8 @@ export interface RunnerDeps {
   singleInstance: boolean;
   /** A lock not renewed for this long is taken over (KILN_LEASE_SECONDS); renewed every quarter of it. */
   leaseMs?: number;
+  /** Events reach every instance (Redis): cancel, pause and continue can be sent to a job's holder. */
+  sharedEvents?: boolean;
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -53,6 +56,7 @@ export class JobRunner {
   private ticking: Promise<void> | null = null;
   private again = false;
   private stopping = false;
+  private stopCommands: (() => Promise<void>) | null = null;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
   readonly leaseMs: number;
@@ -64,22 +68,19 @@ export class JobRunner {
   }
 
   async start(): Promise<void> {
-    await this.recover();
+    if (this.deps.sharedEvents)
+      this.stopCommands = serveCommands(this.deps.pubsub, this.deps.instanceId, (c) => this.carryOut(c), this.log);
+    await this.recover({ atStart: true });
     this.timer = setInterval(() => this.wake(), TICK_MS);
     this.timer.unref();
     this.heartbeat = setInterval(() => {
       void this.renewLeases();
       // With several Kiln processes, a dead one's jobs are taken over once their lease expired.
       if (!this.deps.singleInstance && !this.stopping)
-        void this.recover().catch((error: unknown) => this.log(`kiln: runner: ${(error as Error).message}`));
+        void this.recover({ atStart: false }).catch((error: unknown) => this.log(`kiln: runner: ${(error as Error).message}`));
     }, this.leaseMs / 4);
     this.heartbeat.unref();
     this.wake();
-  }
-
-  /** Jobs this instance follows now. */
-  get runningJobs(): string[] {
-    return [...this.active.keys()];
   }
 
   /** Look for work now (a job was queued, a slot freed). */
@@ -119,9 +120,30 @@ export class JobRunner {
     return job.done;
   }
 
+  /**
+   * Cancel, pause or continue a job that `holder` runs: sent to it (shared mode), answered by it.
+   * undefined: there is no way to reach other instances; null: the holder did not answer in time.
+   */
+  async commandHolder(holder: string, jobId: string, action: CommandAction, actor: string): Promise<JobCommandReply | null | undefined> {
+    if (!this.deps.sharedEvents) return undefined;
+    return sendCommand(this.deps.pubsub, holder, { jobId, action, actor });
+  }
+
+  /** A command another instance sent for a job this one runs. */
+  private async carryOut(command: JobCommand): Promise<JobCommandReply> {
+    if (!this.active.has(command.jobId)) return { handled: false, refusal: null };
+    if (command.action === "cancel") {
+      await this.cancel(command.jobId);
+      return { handled: true, refusal: null };
+    }
+    const refusal = await this.pauseOrContinue(command.jobId, command.action, command.actor);
+    return refusal === undefined ? { handled: false, refusal: null } : { handled: true, refusal };
+  }
+
   /** Stop claiming, leave running work on the hosts, persist where each job is. */
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.stopCommands?.();
     if (this.timer) clearInterval(this.timer);
     if (this.heartbeat) clearInterval(this.heartbeat);
     await this.ticking;
@@ -129,14 +151,20 @@ export class JobRunner {
     await Promise.allSettled([...this.active.values()].map((j) => j.done));
   }
 
-  /** Jobs that were running when Kiln last stopped (or died): take them back and follow them. */
-  private async recover(): Promise<void> {
+  /**
+   * Jobs that were running when Kiln last stopped (or died): take them back and follow them. At
+   * start that includes jobs locked under this instance's own name (a restart with a fixed
+   * KILN_INSTANCE_ID); later sweeps take only released and expired ones, never a fresh claim of
+   * this instance that is about to be launched.
+   */
+  private async recover({ atStart }: { atStart: boolean }): Promise<void> {
     const { db, instanceId, singleInstance } = this.deps;
     const stale = new Date(this.now() - this.leaseMs);
+    const mine = atStart ? [{ lockedBy: instanceId }] : [];
     const running = await db.burnInJob.findMany({
       where: {
         status: "running",
-        ...(singleInstance ? {} : { OR: [{ lockedBy: null }, { lockedAt: { lt: stale } }, { lockedBy: instanceId }] }),
+        ...(singleInstance ? {} : { OR: [{ lockedBy: null }, { lockedAt: { lt: stale } }, ...mine] }),
       },
       include: { drive: { select: { hostId: true } } },
       orderBy: { createdAt: "asc" },
@@ -162,6 +190,7 @@ export class JobRunner {
     if (!(await db.burnInJob.findFirst({ where: { status: "queued" }, select: { id: true } }))) return;
     const claimed = await db.$transaction((tx) => this.claimInTransaction(tx as unknown as Db), { maxWait: 30_000, timeout: 60_000 });
     for (const job of claimed) {
+      // Announced as claimed before its stages publish their own progress.
       await publishJobState(db, this.deps.pubsub, job.lease.jobId);
       this.launch(job.lease, job.hostId);
     }
@@ -265,9 +294,18 @@ export class JobRunner {
       })
       .finally(() => {
         this.active.delete(jobId);
-        this.wake();
+        this.slotFreed();
       });
     this.active.set(jobId, { lease, controller, control, hostId, done });
+  }
+
+  /**
+   * One Kiln claims the freed slot at once. Of several, the one whose job ended would always win
+   * it and end up with all the work: it looks within the next tick like every other instance.
+   */
+  private slotFreed(): void {
+    if (this.deps.singleInstance) return this.wake();
+    setTimeout(() => this.wake(), Math.random() * TICK_MS).unref();
   }
 
   /**

@@ -7,6 +7,7 @@ import type { BurnInJob, Drive, Host, Stage } from "../db/generated/sqlite/clien
 import type { Settings } from "../services/settings.js";
 import { type Transport, TransportError } from "../transport/types.js";
 import type { JobControl } from "./job-control.js";
+import type { PendingWrite } from "./lease.js";
 import type { StageProgress } from "./progress.js";
 
 export interface JobOptions {
@@ -27,8 +28,7 @@ export type StopReason = "cancel" | "shutdown";
  */
 export type AbortReason = "cancel" | "shutdown" | "lease-lost";
 
-type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
-type JobData = Parameters<Db["burnInJob"]["updateMany"]>[0]["data"];
+type JobData = Parameters<Db["burnInJob"]["update"]>[0]["data"];
 
 export interface StageContext {
   db: Db;
@@ -46,10 +46,11 @@ export interface StageContext {
   control: JobControl;
   progress: StageProgress;
   /**
-   * A write of this job: one transaction that proves the lease first (lease.ts) and writes
-   * `job` fields with the proof. Throws LeaseLost, with nothing written, once another took over.
+   * Writes of this job (built with `db`, not awaited): one transaction that proves the lease
+   * first (lease.ts) and writes `job` fields with the proof; resolves with the writes' results.
+   * Throws LeaseLost, with nothing written, once another instance took the job over.
    */
-  write<T>(writes: (tx: Tx) => Promise<T>, job?: JobData): Promise<T>;
+  write(writes: PendingWrite[], job?: JobData): Promise<unknown[]>;
   now: () => number;
 }
 

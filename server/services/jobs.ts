@@ -32,7 +32,7 @@ import { findUsableGrant, whyNoGrant } from "./unlock.js";
 
 export interface JobDeps {
   db: Db;
-  runner: Pick<JobRunner, "wake" | "cancel" | "isRunning" | "pauseOrContinue">;
+  runner: Pick<JobRunner, "wake" | "cancel" | "isRunning" | "pauseOrContinue" | "commandHolder">;
   pubsub: KilnPubSub;
 }
 
@@ -220,13 +220,38 @@ export async function cancelBurnIn(deps: JobDeps, jobId: string, actor: string, 
   }
   const current = await db.burnInJob.findUniqueOrThrow({ where: { id: jobId } });
   if (current.status === "running") {
-    throw new JobStateError(
-      jobId,
-      current.status,
-      `job is running under another Kiln process (${current.lockedBy ?? "unlocked"}): cancel it there`,
-    );
+    // Another instance runs it: it carries the cancel out (shared mode), or it is refused.
+    const refusal = await viaHolder(deps, current, "cancel", actor);
+    if (refusal) throw new JobStateError(jobId, current.status, refusal);
+    await audit(db, {
+      actor,
+      action: "job.cancel",
+      subjectType: "job",
+      subjectId: jobId,
+      details: { was: "running", on: current.lockedBy },
+    });
+    return db.burnInJob.findUniqueOrThrow({ where: { id: jobId } });
   }
   throw new JobStateError(jobId, current.status, `job already ended (${current.status})`);
+}
+
+/**
+ * A cancel, pause or continue for a job another Kiln instance runs, sent to that instance; null
+ * once it was done there, else why not (no way to reach it, no answer, or its own refusal).
+ */
+async function viaHolder(
+  deps: JobDeps,
+  job: { id: string; lockedBy: string | null },
+  action: "cancel" | PauseAction,
+  actor: string,
+): Promise<string | null> {
+  const holder = job.lockedBy;
+  if (!holder) return `job is between two Kiln instances (its lease is being taken over): try again in a minute`;
+  const reply = await deps.runner.commandHolder(holder, job.id, action, actor);
+  if (reply === undefined) return `job is running under another Kiln process (${holder}): ${action} it there (or set REDIS_URL on both)`;
+  if (reply === null) return `the Kiln instance running the job (${holder}) did not answer within 30 s`;
+  if (!reply.handled) return `the Kiln instance ${holder} no longer runs the job (it ended or is being taken over): try again`;
+  return reply.refusal === null ? null : `cannot ${action}: ${reply.refusal}`;
 }
 
 /** Pause or continue the surface scan of a job this Kiln runs; refusals say why (JobStateError). */
@@ -235,14 +260,9 @@ export async function pauseOrContinueBurnIn(deps: JobDeps, jobId: string, action
   const job = await db.burnInJob.findUnique({ where: { id: jobId } });
   if (!job) throw new NotFoundError("job", jobId);
   if (job.status !== "running") throw new JobStateError(jobId, job.status, `job is ${job.status}: only a running scan can be ${action}d`);
-  const refusal = await deps.runner.pauseOrContinue(jobId, action, actor);
-  if (refusal === undefined)
-    throw new JobStateError(
-      jobId,
-      job.status,
-      `job is running under another Kiln process (${job.lockedBy ?? "unlocked"}): ${action} it there`,
-    );
-  if (refusal !== null) throw new JobStateError(jobId, job.status, `cannot ${action}: ${refusal}`);
+  const here = await deps.runner.pauseOrContinue(jobId, action, actor);
+  const refusal = here === undefined ? await viaHolder(deps, job, action, actor) : here === null ? null : `cannot ${action}: ${here}`;
+  if (refusal !== null) throw new JobStateError(jobId, job.status, refusal);
   await audit(db, { actor, action: `job.${action}`, subjectType: "job", subjectId: jobId });
   return db.burnInJob.findUniqueOrThrow({ where: { id: jobId } });
 }

@@ -347,6 +347,35 @@ describe("scale-out: three Kiln instances on PostgreSQL and Redis", () => {
     }
   }, 180_000);
 
+  it("carries out a cancel or pause sent to an instance that does not run the job, on the one that does", async () => {
+    const drive = await one<{ id: string }>(`SELECT id FROM "Drive" WHERE serial = 'R2D00'`);
+    const [jobId] = await startJobs([drive.id], "simulate", { simulateSeconds: 600, simulateHz: 1 });
+    const holder = await until(
+      "the job claimed",
+      async () => (await one<{ lockedBy: string | null }>(`SELECT "lockedBy" FROM "BurnInJob" WHERE id = $1`, [jobId])).lockedBy,
+    );
+    const elsewhere = NAMES.find((n) => n !== holder) as Name;
+    const command = (action: "pauseBurnIn" | "cancelBurnIn") =>
+      gqlAs<Record<string, { __typename: string; message?: string; data?: { status: string } }>>(
+        url(elsewhere),
+        creds.tokens.operate,
+        `mutation($j: ID!) { ${action}(jobId: $j) { __typename ... on Error { message } ... on ${action === "pauseBurnIn" ? "PauseBurnInSuccess" : "CancelBurnInSuccess"} { data { status } } } }`,
+        { j: jobId },
+      );
+    // The holder's own answer comes back: a simulated stage has no scan process to pause.
+    const pause = await command("pauseBurnIn");
+    expect(pause.data?.pauseBurnIn?.message).toMatch(/^cannot pause: only a running surface scan/);
+    const cancel = await command("cancelBurnIn");
+    expect(cancel.data?.cancelBurnIn).toMatchObject({ __typename: "CancelBurnInSuccess", data: { status: "cancelled" } });
+    const row = await one<{ status: string; lockedBy: string | null }>(`SELECT status, "lockedBy" FROM "BurnInJob" WHERE id = $1`, [jobId]);
+    expect(row).toEqual({ status: "cancelled", lockedBy: null });
+    const audited = await one<{ actor: string; details: string }>(
+      `SELECT actor, details FROM "AuditEvent" WHERE action = 'job.cancel' AND "subjectId" = $1`,
+      [jobId],
+    );
+    expect(JSON.parse(audited.details)).toMatchObject({ was: "running", on: holder });
+  });
+
   it("finishes both taken-over burn-ins under kiln-c, passed, with nothing more from kiln-b", async () => {
     const { killed, stopped } = demoJobs;
     for (const jobId of [killed, stopped]) {

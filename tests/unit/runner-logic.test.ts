@@ -98,12 +98,13 @@ describe("stage progress writes", () => {
     vi.useFakeTimers();
     let clock = 10_000;
     const writes: unknown[] = [];
-    const tx = { stage: { updateMany: async () => ({ count: 1 }) }, burnInJob: { updateMany: async () => ({ count: 1 }) } };
     const db = {
-      $transaction: async (fn: (t: typeof tx) => Promise<unknown>) => {
-        writes.push(fn);
-        return fn(tx);
+      $transaction: async (ops: unknown[]) => {
+        writes.push(ops);
+        return ops;
       },
+      stage: { updateMany: (args: unknown) => args },
+      burnInJob: { update: (args: unknown) => args },
     };
     const published: unknown[] = [];
     const pubsub = { publish: (...args: unknown[]) => published.push(args) };
@@ -140,14 +141,18 @@ describe("stage progress writes", () => {
 
 describe("a lost lease", () => {
   it("writes nothing, publishes nothing more and tells the runner once, when the job row no longer names this holder", async () => {
-    const written: string[] = [];
-    const tx = {
-      // The fence: another instance holds the job now, so the conditional update matches no row.
-      burnInJob: { updateMany: async () => ({ count: 0 }) },
-      stage: { updateMany: async () => written.push("stage") },
-    };
+    const written: unknown[] = [];
     const db = {
-      $transaction: async (fn: (t: typeof tx) => Promise<unknown>) => fn(tx),
+      // The fence: another instance holds the job now, so the conditional update of the job row
+      // matches nothing and the transaction (with the stage's write) is rolled back.
+      $transaction: async (ops: unknown[]) => {
+        if ((ops[0] as { where: { lockedBy: string } }).where.lockedBy === "kiln-test") {
+          throw Object.assign(new Error("No record was found for an update."), { code: "P2025", meta: { modelName: "BurnInJob" } });
+        }
+        written.push(...ops);
+      },
+      burnInJob: { update: (args: unknown) => args },
+      stage: { updateMany: (args: unknown) => args },
     };
     const published: unknown[] = [];
     let told = 0;
@@ -175,13 +180,13 @@ describe("chart series kept by stage progress", () => {
     let clock = 0;
     const samples: Array<{ phase: number; phasePct: number; mbps: number | null; temperatureC: number | null }> = [];
     const temperatures: Array<{ celsius: number; jobId: string }> = [];
-    const tx = {
-      stage: { updateMany: async () => ({ count: 1 }) },
-      burnInJob: { updateMany: async () => ({ count: 1 }) },
-      stageSample: { createMany: async (args: { data: typeof samples }) => samples.push(...args.data) },
-      driveTemperature: { createMany: async (args: { data: typeof temperatures }) => temperatures.push(...args.data) },
+    const db = {
+      $transaction: async (ops: unknown[]) => ops,
+      stage: { updateMany: (args: unknown) => args },
+      burnInJob: { update: (args: unknown) => args },
+      stageSample: { createMany: (args: { data: typeof samples }) => samples.push(...args.data) },
+      driveTemperature: { createMany: (args: { data: typeof temperatures }) => temperatures.push(...args.data) },
     };
-    const db = { $transaction: async (fn: (t: typeof tx) => Promise<unknown>) => fn(tx) };
     const stage = { id: "s1", name: "surface_validate", weight: 1, status: "running", progressPct: 0, log: "" };
     const job = { id: "j1", driveId: "d1", status: "running", progressPct: 0, startedAt: null, drive: { hostId: "h1" } };
     const progress = new StageProgress(db as never, { publish: () => {} } as never, job, [stage], stage, { lease, now: () => clock });

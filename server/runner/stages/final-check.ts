@@ -20,7 +20,7 @@ async function speedWarning(ctx: StageContext): Promise<string | null> {
   const seconds = (scan.finishedAt.getTime() - scan.startedAt.getTime()) / 1000 - scan.pausedSeconds;
   const mbps = scanMbps(Number(drive.sizeBytes ?? 0), patterns, ctx.options.passes ?? 1, seconds);
   if (mbps === null) return null;
-  await ctx.write(async () => {}, { scanMbps: mbps });
+  await ctx.write([], { scanMbps: mbps });
   if (!drive.model) return null;
   const peers = await db.burnInJob.findMany({
     where: { id: { not: job.id }, scanMbps: { not: null }, drive: { model: drive.model } },
@@ -45,7 +45,7 @@ export async function finalCheckStage(ctx: StageContext): Promise<StageOutcome> 
   const origin =
     baselineRow ?? (job.resumedFromId ? await db.smartSnapshot.findFirst({ where: { jobId: job.resumedFromId, kind: "baseline" } }) : null);
   if (!final) {
-    await ctx.write(async () => {}, {
+    await ctx.write([], {
       verdict: JSON.stringify({
         result: "passed",
         reasons: [],
@@ -55,15 +55,15 @@ export async function finalCheckStage(ctx: StageContext): Promise<StageOutcome> 
     });
     return { status: "passed", note: "no SMART data" };
   }
-  await ctx.write(async (tx) => {
-    await tx.smartSnapshot.create({
+  await ctx.write([
+    db.smartSnapshot.create({
       data: { driveId: drive.id, jobId: job.id, kind: "final", report: JSON.stringify(final), takenAt: new Date(ctx.now()) },
-    });
-    await tx.drive.update({
+    }),
+    db.drive.update({
       where: { id: drive.id },
       data: { temperatureC: final.temperatureC ?? null, powerOnHours: final.powerOnHours ?? null, smartHealth: final.health ?? "unknown" },
-    });
-  });
+    }),
+  ]);
   const baseline = origin ? (JSON.parse(origin.report) as SmartReport) : null;
   const compared = baseline
     ? verdictFrom(baseline, final)
@@ -73,7 +73,7 @@ export async function finalCheckStage(ctx: StageContext): Promise<StageOutcome> 
         warnings: ["no baseline snapshot to compare with"],
       };
   const verdict = slow ? { ...compared, warnings: [...compared.warnings, slow] } : compared;
-  await ctx.write(async () => {}, { verdict: JSON.stringify(verdict), verdictOutcome: verdict.result });
+  await ctx.write([], { verdict: JSON.stringify(verdict), verdictOutcome: verdict.result });
   for (const w of verdict.warnings) ctx.progress.log(`warning: ${w}`);
   for (const r of verdict.reasons) ctx.progress.log(`fail: ${r}`);
   if (verdict.result === "failed") return { status: "failed", error: verdict.reasons.join("; ") };

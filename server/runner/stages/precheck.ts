@@ -30,9 +30,9 @@ export async function precheckStage(ctx: StageContext): Promise<StageOutcome> {
   }
   if (seen.devicePath !== drive.devicePath || seen.byIdPath !== drive.byIdPath) {
     ctx.progress.log(`drive ${job.serial} moved: ${drive.devicePath} -> ${seen.devicePath}`);
-    const moved = await ctx.write((tx) =>
-      tx.drive.update({ where: { id: drive.id }, data: { devicePath: seen.devicePath, byIdPath: seen.byIdPath } }),
-    );
+    const [moved] = await ctx.write([
+      db.drive.update({ where: { id: drive.id }, data: { devicePath: seen.devicePath, byIdPath: seen.byIdPath } }),
+    ]);
     Object.assign(drive, moved);
   }
   ctx.progress.update({ progressPct: 30 });
@@ -63,15 +63,15 @@ export async function precheckStage(ctx: StageContext): Promise<StageOutcome> {
   }
   const smart = seen.smart ?? (await onHost(ctx, "reading SMART", () => readSmartReport(ctx.transport, devicePathOf(drive))));
   if (smart) {
-    await ctx.write(async (tx) => {
-      await tx.smartSnapshot.create({
+    await ctx.write([
+      db.smartSnapshot.create({
         data: { driveId: drive.id, jobId: job.id, kind: "baseline", report: JSON.stringify(smart), takenAt: now },
-      });
-      await tx.drive.update({
+      }),
+      db.drive.update({
         where: { id: drive.id },
         data: { temperatureC: smart.temperatureC ?? null, powerOnHours: smart.powerOnHours ?? null },
-      });
-    });
+      }),
+    ]);
     ctx.progress.log(
       `SMART baseline: health ${smart.health ?? "not reported"}, ${smart.temperatureC ?? "?"} °C, ${smart.powerOnHours ?? "?"} h`,
     );
@@ -87,9 +87,9 @@ export async function precheckStage(ctx: StageContext): Promise<StageOutcome> {
       blockSize: ctx.options.blockSize,
       blocksAtOnce: ctx.options.blocksAtOnce,
     });
-    await ctx.write((tx) =>
-      tx.stage.update({ where: { id: surface.id }, data: { bbBlockSize: geometry.blockSize, bbBlocksAtOnce: geometry.blocksAtOnce } }),
-    );
+    await ctx.write([
+      db.stage.update({ where: { id: surface.id }, data: { bbBlockSize: geometry.blockSize, bbBlocksAtOnce: geometry.blocksAtOnce } }),
+    ]);
     surface.bbBlockSize = geometry.blockSize;
     surface.bbBlocksAtOnce = geometry.blocksAtOnce;
     ctx.progress.log(`badblocks geometry: -b ${geometry.blockSize} -c ${geometry.blocksAtOnce} (${geometry.blocks} blocks)`);

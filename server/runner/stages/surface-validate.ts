@@ -324,7 +324,7 @@ async function cancel(ctx: StageContext, proc: DetachedProcess): Promise<StageOu
  * job (it was paused or cut off past its lease) learns it here (LeaseLost) and touches nothing.
  */
 async function proveLease(ctx: StageContext): Promise<void> {
-  await ctx.write(async () => {});
+  await ctx.write([]);
 }
 
 /** Remove the run's directory on the host; a failure is logged, not fatal (the verdict stands). */
@@ -343,7 +343,7 @@ async function readTemperature(ctx: StageContext): Promise<number | null> {
     const report = await readSmartReport(ctx.transport, devicePathOf(ctx.drive), { polled: true });
     if (report?.temperatureC !== undefined) {
       ctx.progress.temperatureC = report.temperatureC;
-      await ctx.write((tx) => tx.drive.update({ where: { id: ctx.drive.id }, data: { temperatureC: report.temperatureC } }));
+      await ctx.write([ctx.db.drive.update({ where: { id: ctx.drive.id }, data: { temperatureC: report.temperatureC } })]);
       return report.temperatureC;
     }
   } catch (error) {
