@@ -5,6 +5,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { providerOf, redactUrl, sqliteUrlFor } from "./db/url.js";
 import { PACKAGE_ROOT } from "./package-root.js";
+import { DEFAULT_LEASE_MS } from "./runner/lease.js";
 
 export interface Config {
   port: number;
@@ -94,7 +95,7 @@ export function loadConfig(argv: string[], env: Env): Config {
     throw new ConfigError("KILN_INSTANCE_ID", `"${instanceId}" must be 1-100 letters, digits or _ . : @ -`);
   }
   const redisUrl = parseRedisUrl(env.REDIS_URL, databaseUrl);
-  const leaseSeconds = parseSeconds(env.KILN_LEASE_SECONDS ?? "60", "KILN_LEASE_SECONDS");
+  const leaseSeconds = parseSeconds(env.KILN_LEASE_SECONDS ?? String(DEFAULT_LEASE_MS / 1000), "KILN_LEASE_SECONDS");
   if (leaseSeconds < 4 || leaseSeconds > 3600) {
     throw new ConfigError("KILN_LEASE_SECONDS", `${leaseSeconds} is outside 4-3600 (a lease is renewed every quarter of it)`);
   }

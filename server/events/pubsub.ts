@@ -112,11 +112,39 @@ export async function createSharedPubSub(redisUrl: string): Promise<SharedPubSub
     publishClient.disconnect();
     throw error;
   }
-  const redis = createRedisEventTarget({ publishClient, subscribeClient });
+  // A message that is not JSON (anyone who can publish on this Redis can send one) is dropped:
+  // thrown in the message handler, it would end the process.
+  const serializer = {
+    stringify: JSON.stringify,
+    parse: (text: string): unknown => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        return null;
+      }
+    },
+  };
+  const redis = createRedisEventTarget({ publishClient, subscribeClient, serializer });
   type Listener = Parameters<typeof redis.addEventListener>[1];
+  // Kiln never publishes null: a null (or non-object) detail is a dropped message.
+  const wrapped = new WeakMap<object, Listener>();
+  const dropNull = (listener: Listener): Listener => {
+    const key = listener as object;
+    let safe = wrapped.get(key);
+    if (!safe) {
+      const call = (event: CustomEvent) => {
+        if (event.detail === null || typeof event.detail !== "object") return;
+        if (typeof listener === "function") listener(event);
+        else listener?.handleEvent(event);
+      };
+      safe = call as Listener;
+      wrapped.set(key, safe);
+    }
+    return safe;
+  };
   const pubsub = createKilnPubSub({
-    addEventListener: (topic: string, listener: Listener) => redis.addEventListener(CHANNEL_PREFIX + topic, listener),
-    removeEventListener: (topic: string, listener: Listener) => redis.removeEventListener(CHANNEL_PREFIX + topic, listener),
+    addEventListener: (topic: string, listener: Listener) => redis.addEventListener(CHANNEL_PREFIX + topic, dropNull(listener)),
+    removeEventListener: (topic: string, listener: Listener) => redis.removeEventListener(CHANNEL_PREFIX + topic, dropNull(listener)),
     dispatchEvent: (event: Event & { detail?: unknown }) =>
       redis.dispatchEvent(new CustomEvent(CHANNEL_PREFIX + event.type, { detail: event.detail })),
   } as never);
