@@ -304,8 +304,8 @@ export class JobRunner {
    * it and end up with all the work: it looks within the next tick like every other instance.
    */
   private slotFreed(): void {
-    if (this.deps.singleInstance) return this.wake();
-    setTimeout(() => this.wake(), Math.random() * TICK_MS).unref();
+    if (this.deps.singleInstance) this.wake();
+    else setTimeout(() => this.wake(), Math.random() * TICK_MS).unref();
   }
 
   /**

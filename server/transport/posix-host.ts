@@ -83,7 +83,9 @@ export class PosixHost implements Transport {
       'if [ -d "$stage" ] && [ ! -L "$stage" ] && [ -s "$stage/identity" ] && [ -s "$stage/pgid" ] && [ ! -e "$stage/exit" ]; then',
       '  own_dir "$stage"',
       '  set -- $(cat "$stage/identity")',
-      `  if [ $# -eq 3 ] && [ "$(${START_TIME("$1")} 2>/dev/null)" = "$2" ] && [ "$(${BOOT_ID})" = "$3" ]; then`,
+      // "<state> <start time>" of that pid now; a zombie (Z) is a dead run.
+      `  now=$([ $# -eq 3 ] && [ -r "/proc/$1/stat" ] && sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1,20)`,
+      `  if [ -n "$now" ] && [ "\${now#Z }" = "$now" ] && [ "\${now#* }" = "$2" ] && [ "$(${BOOT_ID})" = "$3" ]; then`,
       '    echo "$(cat "$stage/pgid") $1 $2 $3"; echo adopted >&2; exit 0',
       "  fi",
       "fi",

@@ -88,6 +88,17 @@ describe("scale-out: three Kiln instances on PostgreSQL and Redis", () => {
     }
   };
 
+  /** A simulate job on the drive with `serial`, once claimed: who runs it, and another instance. */
+  const simulateOn = async (serial: string, options: Record<string, number>) => {
+    const drive = await one<{ id: string }>(`SELECT id FROM "Drive" WHERE serial = $1`, [serial]);
+    const [jobId] = (await startJobs([drive.id], "simulate", options)) as [string];
+    const holder = await until(
+      "the job claimed",
+      async () => (await one<{ lockedBy: string | null }>(`SELECT "lockedBy" FROM "BurnInJob" WHERE id = $1`, [jobId])).lockedBy,
+    );
+    return { jobId, holder, elsewhere: NAMES.find((n) => n !== holder) as Name };
+  };
+
   beforeAll(async () => {
     database = await tempPostgres();
     // All three at once, on an empty database.
@@ -308,13 +319,7 @@ describe("scale-out: three Kiln instances on PostgreSQL and Redis", () => {
   }, 300_000);
 
   it("gives a subscriber on one instance every event of a job another runs, in order; garbage on Redis is dropped", async () => {
-    const drive = await one<{ id: string }>(`SELECT id FROM "Drive" WHERE serial = 'R1D00'`);
-    const [jobId] = await startJobs([drive.id], "simulate", { simulateSeconds: 6, simulateHz: 5 });
-    const holder = await until(
-      "the job claimed",
-      async () => (await one<{ lockedBy: string | null }>(`SELECT "lockedBy" FROM "BurnInJob" WHERE id = $1`, [jobId])).lockedBy,
-    );
-    const elsewhere = NAMES.find((n) => n !== holder) as Name;
+    const { jobId, holder, elsewhere } = await simulateOn("R1D00", { simulateSeconds: 6, simulateHz: 5 });
     // What the holder publishes, read from Redis itself.
     const raw = new Redis(REDIS_URL);
     const published: Array<{ at: number; progressPct: number; status: string }> = [];
@@ -366,13 +371,7 @@ describe("scale-out: three Kiln instances on PostgreSQL and Redis", () => {
   }, 180_000);
 
   it("carries out a cancel or pause sent to an instance that does not run the job, on the one that does", async () => {
-    const drive = await one<{ id: string }>(`SELECT id FROM "Drive" WHERE serial = 'R2D00'`);
-    const [jobId] = await startJobs([drive.id], "simulate", { simulateSeconds: 600, simulateHz: 1 });
-    const holder = await until(
-      "the job claimed",
-      async () => (await one<{ lockedBy: string | null }>(`SELECT "lockedBy" FROM "BurnInJob" WHERE id = $1`, [jobId])).lockedBy,
-    );
-    const elsewhere = NAMES.find((n) => n !== holder) as Name;
+    const { jobId, holder, elsewhere } = await simulateOn("R2D00", { simulateSeconds: 600, simulateHz: 1 });
     const command = (action: "pauseBurnIn" | "cancelBurnIn") =>
       gqlAs<Record<string, { __typename: string; message?: string; data?: { status: string } }>>(
         url(elsewhere),

@@ -167,6 +167,24 @@ describe.each([
     expect(await transport.processState({ ...proc, bootId: "00000000-0000-0000-0000-000000000000" })).toBe("gone");
     await transport.killGroup(proc);
   });
+
+  it("follows a stage's earlier start that still runs instead of starting it twice, and starts afresh once it is dead", async () => {
+    // The Kiln that started it died (or lost the job) before recording it: the next start of the
+    // same stage must not run a second command on the same drive.
+    const location = { workDir: tempDir(), job: "job", stage: "scan" };
+    const first = await transport.startDetached(["sleep", "60"], location);
+    const again = await transport.startDetached(["sleep", "60"], location);
+    expect(again).toMatchObject({ adopted: true, pid: first.pid, pgid: first.pgid, startTime: first.startTime });
+    expect(first.adopted).toBeUndefined();
+    expect(await transport.processState(first)).toBe("alive");
+    // Killed with its wrapper (no exit code written): nothing to follow, a new run starts.
+    await transport.killGroup(first);
+    const fresh = await transport.startDetached(["sleep", "60"], location);
+    expect(fresh.adopted).toBeUndefined();
+    expect(fresh.pid).not.toBe(first.pid);
+    expect(await transport.processState(fresh)).toBe("alive");
+    await transport.killGroup(fresh);
+  });
 });
 
 describe("detached runs over SSH", () => {
