@@ -6,7 +6,7 @@ import { secureDataDir } from "./data-dir.js";
 import type { Database } from "./db/client.js";
 import { openMigratedDatabase } from "./db/startup.js";
 import { redactUrl } from "./db/url.js";
-import { createKilnPubSub, createSharedPubSub, type KilnPubSub } from "./events/pubsub.js";
+import { createKilnPubSub, createSharedPubSub, type KilnPubSub, type SharedPubSub } from "./events/pubsub.js";
 import { createHttpServer } from "./http.js";
 import { NotificationDispatcher } from "./notify/dispatcher.js";
 import { NotificationWatcher } from "./notify/watcher.js";
@@ -41,7 +41,7 @@ export async function startKiln(config: Config, log: (line: string) => void = co
   secureDataDir(config.dataDir, config.databaseUrl); // files an older Kiln left with wider modes, the WAL just created
   const registry = new HostRegistry({ dataDir: config.dataDir });
   registry.applySettings(await getSettings(database.db));
-  let events: { pubsub: KilnPubSub; close(): Promise<void> };
+  let events: SharedPubSub;
   try {
     events = config.redisUrl ? await createSharedPubSub(config.redisUrl) : { pubsub: createKilnPubSub(), close: async () => {} };
   } catch (error) {

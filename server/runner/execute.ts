@@ -149,7 +149,7 @@ async function runStages(deps: ExecuteDeps, jobId: string, following: Following)
 }
 
 /** The job's end, written by the holder of its lease only (else LeaseLost, nothing written). */
-export async function endJob(
+async function endJob(
   deps: Pick<ExecuteDeps, "db" | "pubsub" | "now">,
   lease: Lease,
   status: "passed" | "failed" | "cancelled" | "unknown",

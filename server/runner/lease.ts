@@ -25,7 +25,8 @@ export class LeaseLost extends Error {
   }
 }
 
-type JobData = Parameters<Db["burnInJob"]["update"]>[0]["data"];
+/** Fields of the job row a fenced write sets with its proof. */
+export type JobData = Parameters<Db["burnInJob"]["update"]>[0]["data"];
 /** A write that is not run yet (prisma.model.updateMany(...) and the like), for one transaction. */
 export type PendingWrite = Prisma.PrismaPromise<unknown>;
 

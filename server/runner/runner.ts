@@ -21,7 +21,6 @@ import { executeJob, type JobEnd } from "./execute.js";
 import { JobControl, type PauseAction } from "./job-control.js";
 import { DEFAULT_LEASE_MS, type Lease } from "./lease.js";
 
-export const LEASE_MS = DEFAULT_LEASE_MS;
 const TICK_MS = 1_000;
 /** Claims of all instances take turns on this PostgreSQL advisory lock (a transaction's). */
 const CLAIM_LOCK_KEY = 0x6b696c6e; // "kiln"

@@ -7,7 +7,7 @@ import type { BurnInJob, Drive, Host, Stage } from "../db/generated/sqlite/clien
 import type { Settings } from "../services/settings.js";
 import { type Transport, TransportError } from "../transport/types.js";
 import type { JobControl } from "./job-control.js";
-import type { PendingWrite } from "./lease.js";
+import type { JobData, PendingWrite } from "./lease.js";
 import type { StageProgress } from "./progress.js";
 
 export interface JobOptions {
@@ -21,14 +21,6 @@ export interface JobOptions {
 }
 
 export type StopReason = "cancel" | "shutdown";
-
-/**
- * Why a running job's signal aborts: the operator cancelled it, Kiln is stopping (the scan goes
- * on for the next start), or another instance took the job over (the scan goes on for it).
- */
-export type AbortReason = "cancel" | "shutdown" | "lease-lost";
-
-type JobData = Parameters<Db["burnInJob"]["update"]>[0]["data"];
 
 export interface StageContext {
   db: Db;
@@ -62,7 +54,9 @@ export type StageOutcome =
 
 export function stopReason(signal: AbortSignal): StopReason | null {
   if (!signal.aborted) return null;
-  // Either way the work on the host goes on: for the next start, or for the new holder.
+  // A job's signal aborts with "cancel" (the operator), "shutdown" (Kiln is stopping) or
+  // "lease-lost" (another instance took the job over). The last two leave the work on the host
+  // going on: for the next start, or for the new holder.
   return signal.reason === "shutdown" || signal.reason === "lease-lost" ? "shutdown" : "cancel";
 }
 

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase } from "../../server/db/client.js";
 import { migrateDatabase } from "../../server/db/migrations.js";
 import { createKilnPubSub } from "../../server/events/pubsub.js";
-import { JobRunner, LEASE_MS } from "../../server/runner/runner.js";
+import { DEFAULT_LEASE_MS as LEASE_MS } from "../../server/runner/lease.js";
+import { JobRunner } from "../../server/runner/runner.js";
 import { HostRegistry } from "../../server/services/host-registry.js";
 import { removeTempDirs, type TempPostgres, tempDir, tempPostgres } from "../helpers/temp-db.js";
 
