@@ -34,7 +34,7 @@ if (mode === "kiln" || mode === "kiln-shared") {
   const admin = await setupAdmin(kiln.database.db, { username: "admin", password: "bench bench bench" });
   const { secret } = await createApiToken(
     kiln.database.db,
-    { actor: "admin", scope: "admin", via: "session", userId: admin.id, credentialId: null },
+    { actor: "admin", label: "user admin (admin)", scope: "admin", via: "session", userId: admin.id, credentialId: null },
     {
       name: "dashboard",
       scope: "read",

@@ -18,6 +18,8 @@ export function allows(have: Scope | null, need: Scope): boolean {
 export interface Viewer {
   /** Who, as the audit log says it. */
   actor: string;
+  /** Who, as a refusal tells the caller: `user vera (viewer)`, `the token "ci" of user admin`. */
+  label: string;
   /** The highest scope; null when nobody is signed in. */
   scope: Scope | null;
   via: "session" | "token" | "auth-off" | "anonymous";
@@ -26,5 +28,19 @@ export interface Viewer {
   credentialId: string | null;
 }
 
-export const ANONYMOUS: Viewer = { actor: "anonymous", scope: null, via: "anonymous", userId: null, credentialId: null };
-export const AUTH_OFF: Viewer = { actor: "local", scope: "admin", via: "auth-off", userId: null, credentialId: null };
+export const ANONYMOUS: Viewer = {
+  actor: "anonymous",
+  label: "nobody signed in",
+  scope: null,
+  via: "anonymous",
+  userId: null,
+  credentialId: null,
+};
+export const AUTH_OFF: Viewer = {
+  actor: "local",
+  label: "local (accounts are off)",
+  scope: "admin",
+  via: "auth-off",
+  userId: null,
+  credentialId: null,
+};

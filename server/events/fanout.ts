@@ -168,8 +168,12 @@ class Group {
 export class FanoutHub {
   private readonly groups = new Map<string, Promise<Group | ExecutionResult>>();
 
-  async subscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
-    const key = `${args.operationName ?? ""}\u0000${print(args.document)}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+  /**
+   * `audience` splits groups by who may see what (the caller's scope): a group's stream is
+   * authorized once, when its first subscriber opens it, so only callers with the same rights join it.
+   */
+  async subscribe(args: ExecutionArgs, audience = ""): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+    const key = `${audience}\u0000${args.operationName ?? ""}\u0000${print(args.document)}\u0000${JSON.stringify(args.variableValues ?? {})}`;
     for (;;) {
       const joined = await this.join(key, args);
       // A group whose last subscriber left while this one waited takes no one: start a new one.

@@ -307,13 +307,21 @@ export async function viewerFor(
     // A token never has more rights than its user has now.
     const userScope = scopeOfRole(token.user.role);
     const scope = allows(userScope, token.scope as Scope) ? (token.scope as Scope) : userScope;
-    return { actor: `token ${token.name} (${token.user.username})`, scope, via: "token", userId: token.userId, credentialId: token.id };
+    return {
+      actor: `token ${token.name} (${token.user.username})`,
+      label: `the token "${token.name}" of user ${token.user.username}`,
+      scope,
+      via: "token",
+      userId: token.userId,
+      credentialId: token.id,
+    };
   }
   if (credentials.session) {
     const session = await db.session.findUnique({ where: { tokenHash: sha256(credentials.session) }, include: { user: true } });
     if (!session || session.revokedAt || session.expiresAt <= now || session.user.disabledAt) return ANONYMOUS;
     return {
       actor: session.user.username,
+      label: `user ${session.user.username} (${session.user.role})`,
       scope: scopeOfRole(session.user.role),
       via: "session",
       userId: session.userId,

@@ -96,7 +96,7 @@ describe("accounts, sessions and API tokens", () => {
     expect((await graphql("{ hosts { id } }", bearer("dashboard"))).status).toBe(200);
     expect(await graphql(start, bearer("dashboard"))).toMatchObject({
       status: 403,
-      errors: [{ message: "startBurnIn needs the operate scope; token dashboard (admin) has read" }],
+      errors: [{ message: 'startBurnIn needs the operate scope; the token "dashboard" of user admin has the read scope' }],
     });
     // operate may start (the drive is not found: the call got past the scope check), not change settings.
     expect((await graphql(start, bearer("ci"))).data).toEqual({ startBurnIn: { __typename: "NotFoundError" } });

@@ -262,7 +262,9 @@ describe("live data over graphql-ws and graphql-sse", () => {
     const start = await collect(
       reader.iterate({ query: `mutation { startBurnIn(driveIds: ["${drives[3]?.id}"], profile: quick) { __typename } }` }),
     );
-    expect(start[0]?.errors?.[0]).toMatchObject({ message: "startBurnIn needs the operate scope; token test-read (admin) has read" });
+    expect(start[0]?.errors?.[0]).toMatchObject({
+      message: 'startBurnIn needs the operate scope; the token "test-read" of user admin has the read scope',
+    });
 
     // Revoking the token ends its open streams.
     const tokens = await gqlAs<{ apiTokens: Array<{ id: string; name: string }> }>(

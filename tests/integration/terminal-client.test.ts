@@ -66,7 +66,7 @@ describe("the terminal client against a real server", () => {
       const serial = serials[0] as string;
       const tooLittle = await kilnCli(["start", "--serial", serial, "--profile", "simulate"], creds.tokens.read);
       expect(tooLittle.code).toBe(1);
-      expect(tooLittle.stderr).toBe("kiln: startBurnIn needs the operate scope; token test-read (admin) has read\n");
+      expect(tooLittle.stderr).toBe('kiln: startBurnIn needs the operate scope; the token "test-read" of user admin has the read scope\n');
       const started = await kilnCli(["start", "--serial", serial, "--profile", "simulate"]);
       expect(started.code).toBe(0);
       const jobId = /^queued job (\S+) \(simulate\) for /.exec(started.stdout)?.[1] as string;
