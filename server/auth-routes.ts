@@ -89,7 +89,8 @@ export async function handleAuthRoute(req: IncomingMessage, res: ServerResponse,
     throw new HttpError(404, "no such route");
   } catch (error) {
     if (error instanceof HttpError) send(res, error.status, { error: error.message });
-    else if (error instanceof AuthError) send(res, error.status, { error: error.message });
+    else if (error instanceof AuthError)
+      send(res, error.status, { error: error.message }, error.retryAfterSeconds ? { "retry-after": String(error.retryAfterSeconds) } : {});
     else if (error instanceof ValidationError) send(res, 400, { error: error.message, field: error.field });
     else throw error;
     return true;

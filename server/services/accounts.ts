@@ -3,7 +3,7 @@
 // address. Every change and every login is audited.
 import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
-import { hashPassword, verifyPassword } from "../auth/passwords.js";
+import { HashingBusyError, hashPassword, verifyPassword } from "../auth/passwords.js";
 import { ANONYMOUS, allows, ROLES, type Role, SCOPES, type Scope, scopeOfRole, type Viewer } from "../auth/viewer.js";
 import type { Db } from "../db/client.js";
 import type { ApiToken, User } from "../db/generated/sqlite/client.js";
@@ -23,6 +23,8 @@ export class AuthError extends Error {
   constructor(
     message: string,
     readonly status: 401 | 403 | 409 | 429 = 401,
+    /** For a 429: when trying again makes sense (the Retry-After header). */
+    readonly retryAfterSeconds: number | null = null,
   ) {
     super(message);
   }
@@ -50,7 +52,7 @@ export async function accountsExist(db: Db): Promise<boolean> {
 /** The first account, an admin: only while there is none. */
 export async function setupAdmin(db: Db, input: unknown): Promise<User> {
   const { username, password } = validCredentials(input);
-  const passwordHash = await hashPassword(password);
+  const passwordHash = await withinHashingLimit(() => hashPassword(password, "bounded"));
   return db.$transaction(async (tx) => {
     if ((await tx.user.count()) > 0) throw new AuthError("Kiln is already set up: sign in", 409);
     const user = await tx.user.create({ data: { username, passwordHash, role: "admin" } });
@@ -169,7 +171,9 @@ export async function changePassword(
   });
 }
 
-// Failed logins per account and per address: 5 in 15 minutes locks that key for the rest of the window.
+// Failed logins per account and per address: 5 in 15 minutes locks that key for the rest of the
+// window. An attempt is counted when it arrives, before its password is checked (and uncounted
+// if it succeeds): 40 attempts sent at once count 40, so at most 5 of them are ever checked.
 const FAILURE_WINDOW_MS = 15 * 60_000;
 const MAX_FAILURES = 5;
 const failures = new Map<string, number[]>();
@@ -178,6 +182,22 @@ function recentFailures(key: string, now: number): number[] {
   const list = (failures.get(key) ?? []).filter((t) => now - t < FAILURE_WINDOW_MS);
   failures.set(key, list);
   return list;
+}
+
+function uncount(key: string, at: number): void {
+  const list = failures.get(key);
+  const i = list?.indexOf(at) ?? -1;
+  if (list && i >= 0) list.splice(i, 1);
+}
+
+/** A 429 when password hashing is saturated (anyone may send sign-ins; the API must still answer). */
+async function withinHashingLimit<T>(hash: () => Promise<T>): Promise<T> {
+  try {
+    return await hash();
+  } catch (error) {
+    if (error instanceof HashingBusyError) throw new AuthError(error.message, 429, error.retryAfterSeconds);
+    throw error;
+  }
 }
 
 export interface LoginResult {
@@ -194,17 +214,28 @@ export async function login(db: Db, input: unknown, address: string | null, now 
   const t = now.getTime();
   const locked = keys.map((k) => recentFailures(k, t)).find((list) => list.length >= MAX_FAILURES);
   if (locked) {
-    const minutes = Math.ceil((FAILURE_WINDOW_MS - (t - (locked[0] ?? t))) / 60_000);
+    const seconds = Math.ceil((FAILURE_WINDOW_MS - (t - (locked[0] ?? t))) / 1000);
     await audit(db, { actor: username || "anonymous", action: "auth.login_locked", details: { username } });
-    throw new AuthError(`too many failed sign-ins: try again in ${minutes} min`, 429);
+    throw new AuthError(`too many failed sign-ins: try again in ${Math.ceil(seconds / 60)} min`, 429, seconds);
   }
-  const user = username ? await db.user.findUnique({ where: { username } }) : null;
-  // The same work whether or not the account exists, so timing does not tell.
+  // Counted now, in the same turn of the event loop as the check above: no other attempt can
+  // pass the check in between.
+  for (const k of keys) recentFailures(k, t).push(t);
+  let user: User | null = null;
   let ok = false;
-  if (user) ok = await verifyPassword(password, user.passwordHash);
-  else await hashPassword(password);
+  try {
+    user = username ? await db.user.findUnique({ where: { username } }) : null;
+    // The same work whether or not the account exists, so timing does not tell.
+    const stored = user?.passwordHash;
+    ok = await withinHashingLimit(() =>
+      stored ? verifyPassword(password, stored, "bounded") : hashPassword(password, "bounded").then(() => false),
+    );
+  } catch (error) {
+    // Not checked (hashing was busy, the database failed): not a failed attempt either.
+    for (const k of keys) uncount(k, t);
+    throw error;
+  }
   if (!user || !ok) {
-    for (const k of keys) recentFailures(k, t).push(t);
     await audit(db, { actor: username || "anonymous", action: "auth.login_failed", details: { username } });
     throw new AuthError("wrong user name or password");
   }

@@ -10,12 +10,27 @@ export interface RawResponse {
 
 export function rawRequest(
   baseUrl: string,
-  options: { method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer; chunked?: boolean },
+  options: {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    chunked?: boolean;
+    /** The address the request comes from (any of 127.0.0.0/8 reaches a loopback listener). */
+    localAddress?: string;
+  },
 ): Promise<RawResponse> {
   const url = new URL(options.path ?? "/graphql", baseUrl);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: url.hostname, port: url.port, path: url.pathname + url.search, method: options.method ?? "POST", headers: options.headers },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method: options.method ?? "POST",
+        headers: options.headers,
+        localAddress: options.localAddress,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
