@@ -14,7 +14,7 @@ import { ValidationError } from "./errors.js";
 import { FanoutHub } from "./events/fanout.js";
 import { handleExport } from "./exports.js";
 import { GRAPHIQL_DOCUMENT, GRAPHIQL_VARIABLES } from "./graphiql-document.js";
-import { hostAllowed, hostName } from "./http-guards.js";
+import { hostAllowed, hostName, originAllowed } from "./http-guards.js";
 import { CSRF_HEADER, useAccessControl } from "./plugins/use-access-control.js";
 import { useNoListCycles } from "./plugins/use-no-list-cycles.js";
 import { useRequestLimits } from "./plugins/use-request-limits.js";
@@ -124,6 +124,15 @@ export function createHttpServer(
       // Before anything is read or run: a request for a name Kiln does not answer to.
       res.writeHead(421, { "content-type": "text/plain; charset=utf-8" });
       res.end(`Kiln does not answer to host "${hostName(req.headers.host) ?? ""}": add it to KILN_ALLOWED_HOSTS`);
+      return;
+    }
+    if (req.headers.cookie !== undefined && !originAllowed(req.headers.origin, req.headers, api)) {
+      // A page of another origin (another site, or another port of this name) would ride the
+      // operator's session cookie: same-site cookies are sent to every port of a name.
+      res.writeHead(403, { "content-type": "application/json; charset=utf-8" });
+      res.end(
+        JSON.stringify({ error: `a page on ${req.headers.origin} may not use Kiln's session: add it to KILN_CORS_ORIGINS if it should` }),
+      );
       return;
     }
     // The client's address is known to everything this request runs (the audit log records it).

@@ -2,8 +2,9 @@
 // same plugins (limits, armor, access control) through yoga.getEnveloped, the same viewer.
 //
 // Who may open a socket: the Host header must be a name Kiln answers to (DNS rebinding), and a
-// browser's Origin must be Kiln itself or an allowed CORS origin (a page on another site cannot
-// ride the operator's session cookie over a WebSocket, which has no CORS). A socket that passed
+// browser's Origin must be Kiln itself (scheme, name and port) or an allowed CORS origin (a page
+// on another site, or on another port of the same name, cannot ride the operator's session cookie
+// over a WebSocket, which has no CORS). A socket that passed
 // the Origin check counts as having sent the CSRF header a cookie session needs. A script sends
 // its token as the connection parameter `authorization: "Bearer kiln_..."` (or the header).
 // Nobody signed in: the socket closes with 4403 before any operation runs.
@@ -16,7 +17,7 @@ import { WebSocketServer } from "ws";
 import type { ApiConfig } from "./config.js";
 import { bearerToken, type Context, cookieValue } from "./context.js";
 import type { Db } from "./db/client.js";
-import { hostAllowed, hostName } from "./http-guards.js";
+import { hostAllowed, originAllowed } from "./http-guards.js";
 import { CSRF_HEADER } from "./plugins/use-access-control.js";
 import { SESSION_COOKIE, viewerFor } from "./services/accounts.js";
 
@@ -24,17 +25,6 @@ import { SESSION_COOKIE, viewerFor } from "./services/accounts.js";
 export const WS_MAX_MESSAGE_BYTES = 1024 * 1024;
 /** Operations one socket may have open at once. */
 export const WS_MAX_OPERATIONS = 50;
-
-/** Is a browser page from `origin` allowed to talk to Kiln? */
-export function originAllowed(origin: string | undefined, api: ApiConfig): boolean {
-  if (!origin) return true; // not a browser: no ambient cookie to abuse
-  if (api.corsOrigins.includes(origin)) return true;
-  try {
-    return api.allowedHosts.includes(hostName(new URL(origin).host) ?? "");
-  } catch {
-    return false;
-  }
-}
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n\r\n${reason}\n`);
@@ -71,7 +61,7 @@ export function attachGraphqlWs(
     const path = new URL(req.url ?? "/", "http://kiln.invalid").pathname;
     if (path !== yoga.graphqlEndpoint) return refuseUpgrade(socket, 404, "Not Found");
     if (!hostAllowed(req.headers.host, api.allowedHosts)) return refuseUpgrade(socket, 421, "Misdirected Request");
-    if (!originAllowed(req.headers.origin, api)) return refuseUpgrade(socket, 403, "Forbidden");
+    if (!originAllowed(req.headers.origin, req.headers, api)) return refuseUpgrade(socket, 403, "Forbidden");
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
 

@@ -72,6 +72,28 @@ describe("accounts, sessions and API tokens", () => {
     expect((await asAdmin("{ me { name scope via } }")).data).toEqual({ me: { name: "admin", scope: "admin", via: "session" } });
   });
 
+  it("refuses the session cookie from a page of another origin, another port or scheme of the same name included", async () => {
+    const own = new URL(kiln.url);
+    const foreign = [`http://localhost:9999`, `https://${own.hostname}`, `http://${own.hostname}:${Number(own.port) + 1}`, "null"];
+    for (const origin of foreign) {
+      const query = await graphql('mutation { setSetting(key: "pollSeconds", value: "9") { __typename } }', {
+        cookie: adminCookie,
+        "x-kiln-csrf": "1",
+        origin,
+      });
+      expect(query.status, origin).toBe(403);
+      const logout = await post("/auth/logout", {}, { cookie: adminCookie, origin });
+      expect(logout.status, origin).toBe(403);
+      const csv = await rawRequest(kiln.url, { method: "GET", path: "/api/jobs.csv", headers: { cookie: adminCookie, origin } });
+      expect(csv.status, origin).toBe(403);
+    }
+    // Nothing ran: the setting is as it was and the session still works; from Kiln's own page it does.
+    const ownPage = { cookie: adminCookie, "x-kiln-csrf": "1", origin: own.origin };
+    expect((await graphql("{ settings { pollSeconds } }", ownPage)).data).toEqual({ settings: { pollSeconds: 2 } });
+    // Without a cookie a foreign page has nothing to ride on: its requests are judged as any other.
+    expect((await graphql("{ me { name } }", { origin: "http://localhost:9999" })).status).toBe(401);
+  });
+
   it("bounds what a token may do by its scope, shows its secret once and records its last use", async () => {
     const create = async (name: string, scope: string, expiresInDays?: number) => {
       const r = await asAdmin(

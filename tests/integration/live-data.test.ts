@@ -247,6 +247,14 @@ describe("live data over graphql-ws and graphql-sse", () => {
     const hostile = new WebSocket(wsUrl, "graphql-transport-ws", { headers: { origin: "http://evil.example", cookie: creds.cookie } });
     const refused = await new Promise<number>((resolve) => hostile.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0)));
     expect(refused).toBe(403);
+    // Nor can another web app on the same name: another port, or https where Kiln is http.
+    for (const origin of ["http://localhost:9999", "https://127.0.0.1", `http://127.0.0.1:${Number(new URL(kiln.url).port) + 1}`]) {
+      const sameName = new WebSocket(wsUrl, "graphql-transport-ws", { headers: { origin, cookie: creds.cookie } });
+      const status = await new Promise<number>((resolve) =>
+        sameName.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0)),
+      );
+      expect(status, origin).toBe(403);
+    }
     // DNS rebinding: a Host header Kiln does not answer to.
     const rebound = new WebSocket(wsUrl, "graphql-transport-ws", { headers: { host: "evil.example" } });
     expect(await new Promise<number>((resolve) => rebound.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0)))).toBe(
