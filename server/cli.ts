@@ -46,6 +46,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
           log: (line) => console.log(line),
           write: (chunk) => process.stdout.write(chunk),
           isTTY: Boolean(process.stdout.isTTY),
+          columns: process.stdout.columns,
         });
       }
       case undefined:

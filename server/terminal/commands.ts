@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { ENDED_JOB_STATUSES, JOB_STATUSES } from "../runner/job-status.js";
 import { formatBytes } from "../units.js";
 import { ApiError, type ApiOptions, download, graphql, printable, subscribe } from "./api.js";
-import { formatDuration, PROGRESS_FIELDS, type Progress, progressLine, stageText, table } from "./format.js";
+import { barLayout, barPayload, formatDuration, PROGRESS_FIELDS, type Progress, progressLine, table } from "./format.js";
 
 export const TERMINAL_USAGE = `  status                      hosts, drives and the jobs that run or wait
   watch [--job ID]            live progress of every job (or one: exits 0 if it passed, 1 if not)
@@ -38,7 +38,7 @@ function apiOptions(values: { url?: string; token?: string }, env: NodeJS.Proces
   return { url: parsed.origin, token };
 }
 
-type Out = { log: (line: string) => void; write: (chunk: Uint8Array | string) => void; isTTY: boolean };
+type Out = { log: (line: string) => void; write: (chunk: Uint8Array | string) => void; isTTY: boolean; columns?: number };
 
 export async function runTerminalCommand(command: string, argv: string[], env: NodeJS.ProcessEnv, out: Out): Promise<number> {
   switch (command) {
@@ -148,7 +148,7 @@ async function watch(argv: string[], env: NodeJS.ProcessEnv, out: Out): Promise<
         controller.signal,
       )
     : subscribe<Progress>(api, `subscription { jobUpdates { ${PROGRESS_FIELDS} } }`, {}, controller.signal);
-  const view = out.isTTY ? await barView() : lineView(out);
+  const view = out.isTTY ? await barView(out.columns ?? 80) : lineView(out);
   let last: Progress | null = null;
   try {
     for await (const event of stream) {
@@ -179,12 +179,16 @@ function lineView(out: Out) {
   };
 }
 
-/** One live bar per job on a terminal. */
-async function barView() {
-  const { MultiBar, Presets } = await import("cli-progress");
+/** One live bar per job on a terminal `columns` wide. */
+async function barView(columns: number) {
+  // A CommonJS package: in the bundle (dist/) only its default export is its module.exports
+  // (the named ones were undefined: `kiln watch` crashed in every terminal).
+  const { MultiBar, Presets } = (await import("cli-progress")).default;
+  const layout = barLayout(columns);
   const bars = new MultiBar(
     {
-      format: " {label} |{bar}| {percentage}% {stage}  {mbps}  {temp}  bad {bad}  ETA {eta}",
+      format: layout.format,
+      barsize: layout.barsize,
       hideCursor: true,
       clearOnComplete: false,
       stopOnComplete: false,
@@ -195,14 +199,7 @@ async function barView() {
   const byJob = new Map<string, ReturnType<typeof bars.create>>();
   return {
     update(label: string, p: Progress) {
-      const payload = {
-        label: label.padEnd(28).slice(0, 28),
-        stage: `${p.status === "running" ? "" : `${p.status} `}${stageText(p)}`.padEnd(38).slice(0, 38),
-        mbps: p.mbps == null ? "-- MB/s" : `${p.mbps.toFixed(1)} MB/s`,
-        temp: p.temperatureC == null ? "--°C" : `${p.temperatureC}°C`,
-        bad: String(p.badBlocks ?? 0),
-        eta: formatDuration(p.etaSeconds),
-      };
+      const payload = barPayload(layout, label, p);
       const bar = byJob.get(p.jobId);
       const value = Math.round(p.progressPct * 10) / 10;
       if (bar) bar.update(value, payload);

@@ -39,6 +39,71 @@ export function stageText(p: Progress): string {
   return `${printable(p.stageName, 40)}${scan}`;
 }
 
+/** "scan 3/8 write #2 41%": the stage in few characters, for a narrow terminal. */
+export function shortStageText(p: Progress): string {
+  if (!p.stageName) return p.status;
+  const name = p.stageName === "surface_validate" ? "scan" : printable(p.stageName, 20);
+  return p.phase ? `${name} ${p.phase}/8 ${p.mode ?? ""} #${p.pattern ?? "?"} ${Math.floor(p.phasePct ?? 0)}%` : name;
+}
+
+/** How `kiln watch` lays a job's bar out in a terminal `columns` wide: every line fits. */
+export interface BarLayout {
+  format: string;
+  barsize: number;
+  labelWidth: number;
+  stageWidth: number;
+  /** Short texts (shortStageText, whole MB/s) for a narrow terminal. */
+  short: boolean;
+}
+
+// `{eta}` is cli-progress's own (seconds at its own rate): Kiln's is `{timeLeft}`.
+const WIDE_FORMAT = " {label} |{bar}| {percentage}% {stage}  {mbps}  {temp}  bad {bad}  ETA {timeLeft}";
+// What the wide line holds besides its label, stage and bar: " |", "| ", "100%", the vitals.
+const WIDE_FIXED = 52;
+const NARROW_FORMAT = "{label} {percentage}% |{bar}| {stage} {mbps} {temp} {bad}ETA {timeLeft}";
+const NARROW_FIXED = 42;
+
+export function barLayout(columns: number): BarLayout {
+  const wide = { labelWidth: 28, stageWidth: 38 };
+  const wideRest = columns - wide.labelWidth - wide.stageWidth - WIDE_FIXED;
+  if (wideRest >= 20) return { format: WIDE_FORMAT, barsize: Math.min(40, wideRest), ...wide, short: false };
+  const labelWidth = columns >= 90 ? 20 : 16;
+  const stageWidth = 22;
+  return {
+    format: NARROW_FORMAT,
+    barsize: Math.max(3, Math.min(40, columns - labelWidth - stageWidth - NARROW_FIXED)),
+    labelWidth,
+    stageWidth,
+    short: true,
+  };
+}
+
+/** The values a bar of `layout` shows for `p` (the label cut from the left: the serial matters most). */
+export function barPayload(layout: BarLayout, label: string, p: Progress): Record<string, string> {
+  const status = p.status === "running" ? "" : `${p.status} `;
+  const fit = (text: string, width: number) => text.padEnd(width).slice(0, width);
+  const shownLabel = label.length > layout.labelWidth ? `…${label.slice(label.length - layout.labelWidth + 1)}` : label;
+  if (!layout.short) {
+    return {
+      label: fit(shownLabel, layout.labelWidth),
+      stage: fit(`${status}${stageText(p)}`, layout.stageWidth),
+      mbps: p.mbps == null ? "-- MB/s" : `${p.mbps.toFixed(1)} MB/s`,
+      temp: p.temperatureC == null ? "--°C" : `${p.temperatureC}°C`,
+      bad: String(p.badBlocks ?? 0),
+      timeLeft: formatDuration(p.etaSeconds),
+    };
+  }
+  return {
+    label: fit(shownLabel, layout.labelWidth),
+    stage: fit(`${status}${shortStageText(p)}`, layout.stageWidth),
+    mbps: `${(p.mbps == null ? "--" : String(Math.round(p.mbps))).padStart(4)} MB/s`,
+    temp: p.temperatureC == null ? "--°C" : `${p.temperatureC}°C`,
+    // Shown once there is one: most scans never have any.
+    bad: p.badBlocks ? `bad ${p.badBlocks} ` : "",
+    timeLeft: formatDuration(p.etaSeconds),
+  };
+}
+
 /** One line per event for logs and pipes. */
 export function progressLine(label: string, p: Progress): string {
   return [

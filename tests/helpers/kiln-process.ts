@@ -1,8 +1,25 @@
 // Runs the real `kiln` command (bin/kiln.js) as a child process.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 
-export const KILN_BIN = path.resolve(import.meta.dirname, "..", "..", "bin", "kiln.js");
+const REPO = path.resolve(import.meta.dirname, "..", "..");
+export const KILN_BIN = path.join(REPO, "bin", "kiln.js");
+/** Runs dist/kiln.js whatever its age (tests that must see the bundle call ensureCompiled first). */
+export const COMPILED_KILN = path.join(REPO, "tests", "helpers", "compiled-kiln.mjs");
+
+/** Builds dist/ (npm run build:server) unless it is at least as new as every file under server/. */
+export function ensureCompiled(): void {
+  const compiled = path.join(REPO, "dist", "kiln.js");
+  const sources = path.join(REPO, "server");
+  const newest = Math.max(
+    ...readdirSync(sources, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => statSync(path.join(e.parentPath, e.name)).mtimeMs),
+  );
+  if (existsSync(compiled) && statSync(compiled).mtimeMs >= newest) return;
+  execFileSync(process.execPath, [path.join(REPO, "tools", "build-server.mjs")], { stdio: "inherit" });
+}
 
 export interface CommandResult {
   code: number | null;

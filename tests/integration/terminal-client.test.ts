@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
 import { type Credentials, gqlAs, setUpAccounts } from "../helpers/accounts.js";
+import { COMPILED_KILN, ensureCompiled } from "../helpers/kiln-process.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
 
 const KILN = path.resolve(import.meta.dirname, "..", "..", "bin", "kiln.js");
@@ -123,6 +124,52 @@ describe("the terminal client against a real server", () => {
       expect((await kilnCli(["jobs", "--status", "exploded"])).stderr).toBe(
         "kiln: jobs: --status exploded is not one of queued, running, passed, failed, cancelled, unknown\n",
       );
+    },
+    CLI_BUDGET_MS,
+  );
+
+  it(
+    "draws live bars in a real terminal (a pseudo-terminal, 160 and 80 columns), from the compiled dist/",
+    async () => {
+      ensureCompiled();
+      const drives = await gqlAs<{ drives: Array<{ id: string; serial: string }> }>(
+        kiln.url,
+        creds.tokens.read,
+        "{ drives { id serial } }",
+      );
+      const drive = drives.data?.drives.find((d) => d.serial === serials[3]);
+      for (const columns of [160, 80]) {
+        const started = await gqlAs<{ startBurnIn: { data: Array<{ id: string }> } }>(
+          kiln.url,
+          creds.tokens.operate,
+          "mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: simulate, options: { simulateSeconds: 3, simulateHz: 4 }) { ... on StartBurnInSuccess { data { id } } } }",
+          { ids: [drive?.id] },
+        );
+        const jobId = started.data?.startBurnIn.data[0]?.id as string;
+        // util-linux `script` runs the command on a new pty: stdout is a TTY, as in an SSH session.
+        const shell = `stty cols ${columns} rows 40; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(COMPILED_KILN)} watch --job ${jobId}`;
+        const run = await new Promise<Run>((resolve) =>
+          execFile(
+            "script",
+            ["--quiet", "--flush", "--return", "--command", shell, "/dev/null"],
+            { env: { ...process.env, KILN_URL: kiln.url, KILN_TOKEN: creds.tokens.read, TERM: "xterm" }, timeout: 120_000 },
+            (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+          ),
+        );
+        expect(run.stdout, `${columns} columns`).not.toMatch(/Cannot read properties|kiln: /);
+        expect(run.code, `${columns} columns`).toBe(0);
+        // A bar (cursor hidden while it draws, shown again at the end), not the lines of a pipe.
+        expect(run.stdout).toContain("\u001b[?25l");
+        expect(run.stdout).toContain("\u001b[?25h");
+        expect(run.stdout).not.toMatch(/ {2}running {2}\d/);
+        // The last drawing of the bar, as the operator sees it: whole, within the terminal's width.
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's escape sequences
+        const drawn = run.stdout.split(/\u001b\[[0-9;?]*[A-Za-z]|\r/).filter((part) => part.includes(serials[3] as string));
+        const last = drawn.at(-1) ?? "";
+        expect(last.trimEnd().length, last).toBeLessThanOrEqual(columns);
+        expect(last, `${columns} columns`).toMatch(/\|\u2588+\| ?100% passed (simulate|\|)|100% \|\u2588+\| passed simulate/);
+        expect(last, `${columns} columns`).toMatch(/ETA \S+\s*$/);
+      }
     },
     CLI_BUDGET_MS,
   );
