@@ -76,8 +76,9 @@ async function serve(argv: string[]): Promise<undefined> {
   const config = loadConfig(argv, process.env);
   const { beforeServerStart, afterServerStart } = await import("./serve-memory.js");
   beforeServerStart();
-  const { startKiln, stopOnSignals } = await import("./main.js");
+  const { keepServingThroughRejections, startKiln, stopOnSignals } = await import("./main.js");
   const kiln = await startKiln(config);
+  keepServingThroughRejections(kiln);
   stopOnSignals(kiln);
   afterServerStart();
   return undefined;

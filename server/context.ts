@@ -2,6 +2,7 @@
 // own context on its own database and nothing imports a database singleton.
 import { AUTH_OFF, type Viewer } from "./auth/viewer.js";
 import type { Db } from "./db/client.js";
+import type { DependencyHealth } from "./dependency-health.js";
 import type { KilnPubSub } from "./events/pubsub.js";
 import type { NotificationDispatcher } from "./notify/dispatcher.js";
 import type { ReportKey } from "./reports/signing.js";
@@ -18,6 +19,10 @@ export interface Deps {
   reportKey: ReportKey;
   /** Sends queued notifications (a channel's test goes out at once). */
   notifications: NotificationDispatcher;
+  /** Outages of the database and Redis (/health, the subscriptions' signal). */
+  health: DependencyHealth;
+  /** Events go through Redis (several instances): subscriptions end, told, while it is away. */
+  sharedEvents: boolean;
 }
 
 export interface Context extends Deps {

@@ -10,12 +10,14 @@ import { handleAuthRoute } from "./auth-routes.js";
 import { type ApiConfig, DEFAULT_CLIENT_DIR } from "./config.js";
 import { type Context, createContext, type Deps } from "./context.js";
 import { databaseReachable } from "./db/client.js";
+import { type DependencyHealth, firstLine, isDatabaseUnreachable } from "./dependency-health.js";
 import { ValidationError } from "./errors.js";
 import { FanoutHub } from "./events/fanout.js";
 import { handleExport } from "./exports.js";
 import { GRAPHIQL_DOCUMENT, GRAPHIQL_VARIABLES } from "./graphiql-document.js";
 import { hostAllowed, hostName, originAllowed } from "./http-guards.js";
 import { CSRF_HEADER, useAccessControl } from "./plugins/use-access-control.js";
+import { useLiveEventsHealth } from "./plugins/use-live-events-health.js";
 import { useNoListCycles } from "./plugins/use-no-list-cycles.js";
 import { useRequestLimits } from "./plugins/use-request-limits.js";
 import { useSharedSseFrames } from "./plugins/use-shared-sse-frames.js";
@@ -84,17 +86,18 @@ export function createYogaServer(deps: Deps, api: ApiConfig = DEFAULT_API): Yoga
       ...armor.protect().plugins,
       ...(api.introspection ? [] : [useDisableIntrospection()]),
       useAccessControl(),
+      ...(deps.sharedEvents ? [useLiveEventsHealth(deps.health)] : []),
       useSharedSubscriptions(new FanoutHub()),
       useSharedSseFrames(),
     ],
     // Unexpected errors reach clients as "Unexpected error." and are logged in full here; a bad
     // cursor is said to be bad without echoing what was sent.
-    maskedErrors: { maskError: maskKilnError },
+    maskedErrors: { maskError: (error, message, isDev) => maskKilnError(deps.health, error, message, isDev) },
     logging: process.env.KILN_LOG_LEVEL === "debug" ? "debug" : "warn",
   });
 }
 
-function maskKilnError(error: unknown, message: string, isDev?: boolean): Error {
+function maskKilnError(health: DependencyHealth, error: unknown, message: string, isDev?: boolean): Error {
   if (error instanceof GraphQLError && /^Invalid cursor/.test(error.message)) {
     return new GraphQLError("Invalid cursor: pass a cursor from an earlier page of the same list", {
       path: error.path,
@@ -104,6 +107,14 @@ function maskKilnError(error: unknown, message: string, isDev?: boolean): Error 
   // Bad input thrown where no error union exists (a history filter, a cursor) is said as it is:
   // it names the field and the reason, and holds nothing but what the caller sent.
   const original = error instanceof GraphQLError ? error.originalError : error;
+  if (isDatabaseUnreachable(original)) {
+    // Told once in the log (not a stack per request), and to the caller as what it is.
+    health.lost("database", firstLine(original));
+    return new GraphQLError("the database is not reachable: try again shortly", {
+      path: error instanceof GraphQLError ? error.path : undefined,
+      extensions: { code: "DATABASE_UNAVAILABLE", http: { status: 503 } },
+    });
+  }
   if (original instanceof ValidationError && error instanceof GraphQLError) {
     return new GraphQLError(original.message, {
       path: error.path,
@@ -137,6 +148,12 @@ export function createHttpServer(
     }
     // The client's address is known to everything this request runs (the audit log records it).
     withRequestScope({ address: req.socket.remoteAddress ?? null }, () => handle(req, res, deps, yoga, api)).catch((error: unknown) => {
+      if (isDatabaseUnreachable(error)) {
+        deps.health.lost("database", firstLine(error));
+        if (!res.headersSent) res.writeHead(503, { "content-type": "application/json; charset=utf-8", "retry-after": "5" });
+        res.end(JSON.stringify({ error: "the database is not reachable: try again shortly" }));
+        return;
+      }
       console.error("kiln: request failed", error);
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
       res.end("internal error");
@@ -153,11 +170,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: Deps, yog
   if (await handleExport(req, res, deps.db, api)) return;
   if (await handleReportRoute(req, res, deps.db, api, deps.reportKey)) return;
   if (url.pathname === "/health" && (req.method === "GET" || req.method === "HEAD")) {
-    const ok = await databaseReachable(deps.db);
-    res.writeHead(ok ? 200 : 503, { "content-type": "application/json", "cache-control": "no-store" });
-    res.end(
-      req.method === "HEAD" ? undefined : JSON.stringify({ status: ok ? "ok" : "unavailable", database: ok ? "reachable" : "unreachable" }),
-    );
+    const body = await healthReport(deps);
+    res.writeHead(body.status === "unavailable" ? 503 : 200, { "content-type": "application/json", "cache-control": "no-store" });
+    res.end(req.method === "HEAD" ? undefined : JSON.stringify(body));
     return;
   }
   if (url.pathname === yoga.graphqlEndpoint || url.pathname.startsWith(`${yoga.graphqlEndpoint}/`)) {
@@ -170,6 +185,23 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: Deps, yog
   }
   res.writeHead(405, { "content-type": "text/plain" });
   res.end("method not allowed");
+}
+
+/**
+ * What /health answers: "unavailable" (503) without the database; "degraded" (200) without
+ * Redis, which only carries live events and commands between instances: this instance still
+ * runs its jobs and answers the API, so a load balancer should keep it.
+ */
+async function healthReport(deps: Deps): Promise<{ status: "ok" | "degraded" | "unavailable"; database: string; redis?: string }> {
+  const database = await databaseReachable(deps.db);
+  if (database) deps.health.reached("database");
+  else deps.health.lost("database", "it does not answer SELECT 1");
+  const redis = deps.sharedEvents ? (deps.health.isDown("Redis") ? "unreachable" : "reachable") : undefined;
+  return {
+    status: !database ? "unavailable" : redis === "unreachable" ? "degraded" : "ok",
+    database: database ? "reachable" : "unreachable",
+    ...(redis ? { redis } : {}),
+  };
 }
 
 /** Files of the built web client; unknown paths get index.html (client-side routes). */

@@ -6,6 +6,7 @@ import { secureDataDir } from "./data-dir.js";
 import type { Database } from "./db/client.js";
 import { openMigratedDatabase } from "./db/startup.js";
 import { redactUrl } from "./db/url.js";
+import { DependencyHealth, firstLine, isDatabaseUnreachable } from "./dependency-health.js";
 import { createKilnPubSub, createSharedPubSub, type KilnPubSub, type SharedPubSub } from "./events/pubsub.js";
 import { createHttpServer } from "./http.js";
 import { NotificationDispatcher } from "./notify/dispatcher.js";
@@ -23,6 +24,8 @@ export interface RunningKiln {
   url: string;
   port: number;
   database: Database;
+  /** Outages of the database and Redis, as /health and the logs tell them. */
+  health: DependencyHealth;
   registry: HostRegistry;
   runner: JobRunner;
   /** Kiln's events (tests and benches publish into it). */
@@ -41,9 +44,12 @@ export async function startKiln(config: Config, log: (line: string) => void = co
   secureDataDir(config.dataDir, config.databaseUrl); // files an older Kiln left with wider modes, the WAL just created
   const registry = new HostRegistry({ dataDir: config.dataDir });
   registry.applySettings(await getSettings(database.db));
+  const health = new DependencyHealth(log);
   let events: SharedPubSub;
   try {
-    events = config.redisUrl ? await createSharedPubSub(config.redisUrl) : { pubsub: createKilnPubSub(), close: async () => {} };
+    events = config.redisUrl
+      ? await createSharedPubSub(config.redisUrl, health)
+      : { pubsub: createKilnPubSub(), shared: false, close: async () => {} };
   } catch (error) {
     await database.close();
     throw error;
@@ -61,11 +67,21 @@ export async function startKiln(config: Config, log: (line: string) => void = co
     leaseMs: config.leaseMs,
     sharedEvents: config.redisUrl !== null,
     log,
+    health,
   });
-  const notifications = new NotificationDispatcher(database.db, log);
-  const deps = { db: database.db, registry, runner, pubsub, reportKey: loadOrCreateReportKey(config.dataDir), notifications };
+  const notifications = new NotificationDispatcher(database.db, log, Date.now, health);
+  const deps = {
+    db: database.db,
+    registry,
+    runner,
+    pubsub,
+    reportKey: loadOrCreateReportKey(config.dataDir),
+    notifications,
+    health,
+    sharedEvents: events.shared,
+  };
   // Listening before the runner re-attaches, so nothing a resumed job does goes untold.
-  const watcher = new NotificationWatcher(database.db, pubsub, notifications, log);
+  const watcher = new NotificationWatcher(database.db, pubsub, notifications, log, health);
   watcher.start();
   await notifications.start();
   if (config.demo) {
@@ -74,9 +90,9 @@ export async function startKiln(config: Config, log: (line: string) => void = co
   }
   // Re-attach to the burn-ins that were running when Kiln last stopped, then take new work.
   await runner.start();
-  const inventory = new InventoryScheduler(deps, config.inventoryIntervalMs, log);
+  const inventory = new InventoryScheduler(deps, config.inventoryIntervalMs, log, health);
   inventory.start();
-  const retention = new RetentionSweeper(database.db, log);
+  const retention = new RetentionSweeper(database.db, log, undefined, undefined, health);
   retention.start();
   // Asked before listening: once "listening on" is printed, start-up is over (a supervisor may
   // signal Kiln at once, and the signal handlers go on right after startKiln returns).
@@ -112,6 +128,7 @@ export async function startKiln(config: Config, log: (line: string) => void = co
     url,
     port,
     database,
+    health,
     registry,
     runner,
     pubsub,
@@ -151,6 +168,26 @@ function listen(server: Server, port: number, host: string): Promise<void> {
     server.once("error", onError);
     server.once("listening", onListening);
     server.listen(port, host);
+  });
+}
+
+/**
+ * A promise nobody awaited failed: logged (an outage as the outage, told once; anything else with
+ * its stack, the same message at most once a minute) and Kiln keeps serving. Node's default ends
+ * the process, which took down every instance of a cluster when PostgreSQL restarted.
+ */
+export function keepServingThroughRejections(kiln: Pick<RunningKiln, "health">, log: (line: string) => void = console.error): void {
+  const lastLogged = new Map<string, number>();
+  process.on("unhandledRejection", (reason: unknown) => {
+    if (isDatabaseUnreachable(reason)) {
+      kiln.health.lost("database", firstLine(reason));
+      return;
+    }
+    const line = firstLine(reason);
+    const now = Date.now();
+    if (now - (lastLogged.get(line) ?? 0) < 60_000) return;
+    lastLogged.set(line, now);
+    log(`kiln: unexpected error (kept serving): ${reason instanceof Error ? (reason.stack ?? line) : line}`);
   });
 }
 

@@ -3,6 +3,7 @@
 // processes share work.
 import { createPubSub } from "graphql-yoga";
 import { redactUrl } from "../db/url.js";
+import type { DependencyHealth } from "../dependency-health.js";
 import type { JobCommand, JobCommandReply } from "../runner/commands.js";
 
 export interface JobEvent {
@@ -77,6 +78,8 @@ export function publishJobEvent(pubsub: KilnPubSub, event: JobEvent): void {
 
 export interface SharedPubSub {
   pubsub: KilnPubSub;
+  /** Shared mode: events go through Redis (whose outages are told to the DependencyHealth given). */
+  shared: boolean;
   close(): Promise<void>;
 }
 
@@ -87,8 +90,14 @@ const CHANNEL_PREFIX = "kiln:";
  * Events through Redis, for several Kiln instances: a subscriber on any instance gets every
  * instance's events. One publishing connection keeps each publisher's events in order, so the
  * events of a job (run by one instance) arrive in order. Refuses to start when Redis does not answer.
+ *
+ * Later outages are told to `health` (one line lost, one line back). While Redis is away, what
+ * is published is dropped, not queued: nobody on another instance could get it in time, and a
+ * queue of every progress event of every scan would grow for as long as the outage lasts. Open
+ * subscriptions are told and ended (plugins/use-live-events-health.ts); commands between
+ * instances fail at once (runner/commands.ts).
  */
-export async function createSharedPubSub(redisUrl: string): Promise<SharedPubSub> {
+export async function createSharedPubSub(redisUrl: string, health: DependencyHealth): Promise<SharedPubSub> {
   const [ioredis, { createRedisEventTarget }] = await Promise.all([import("ioredis"), import("@graphql-yoga/redis-event-target")]);
   // A CommonJS package: bundled (dist/), its class is the default export.
   const Redis = ioredis.Redis ?? (ioredis as unknown as { default: typeof ioredis.Redis }).default;
@@ -111,6 +120,18 @@ export async function createSharedPubSub(redisUrl: string): Promise<SharedPubSub
   } catch (error) {
     publishClient.disconnect();
     throw error;
+  }
+  // Up when both connections are ready; the first one to drop marks Redis lost.
+  let lastError = "connection closed";
+  let closing = false;
+  for (const client of [publishClient, subscribeClient]) {
+    client.on("error", (error: Error) => {
+      lastError = error.message || lastError;
+    });
+    client.on("close", () => closing || health.lost("Redis", lastError));
+    client.on("ready", () => {
+      if (publishClient.status === "ready" && subscribeClient.status === "ready") health.reached("Redis");
+    });
   }
   // A message that is not JSON (anyone who can publish on this Redis can send one) is dropped:
   // thrown in the message handler, it would end the process.
@@ -146,11 +167,13 @@ export async function createSharedPubSub(redisUrl: string): Promise<SharedPubSub
     addEventListener: (topic: string, listener: Listener) => redis.addEventListener(CHANNEL_PREFIX + topic, dropNull(listener)),
     removeEventListener: (topic: string, listener: Listener) => redis.removeEventListener(CHANNEL_PREFIX + topic, dropNull(listener)),
     dispatchEvent: (event: Event & { detail?: unknown }) =>
-      redis.dispatchEvent(new CustomEvent(CHANNEL_PREFIX + event.type, { detail: event.detail })),
+      health.isDown("Redis") || redis.dispatchEvent(new CustomEvent(CHANNEL_PREFIX + event.type, { detail: event.detail })),
   } as never);
   return {
     pubsub,
+    shared: true,
     async close() {
+      closing = true;
       await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
     },
   };

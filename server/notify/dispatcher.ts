@@ -5,6 +5,7 @@
 // claimed (pending -> sending) before it is sent, so two dispatchers never send it twice; one left
 // "sending" by a crash is taken up again after a while.
 import type { Db } from "../db/client.js";
+import { DependencyHealth, outageBackoffMs } from "../dependency-health.js";
 import { getSettings } from "../services/settings.js";
 import type { ChannelConfig, ChannelKind, NotificationEvent } from "./channels.js";
 import { type NotificationMessage, sendMessage } from "./senders.js";
@@ -48,11 +49,14 @@ export class NotificationDispatcher {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  /** Failed rounds in a row (the database away): the next waits longer, up to a few seconds. */
+  private failures = 0;
 
   constructor(
     private readonly db: Db,
     private readonly log: (line: string) => void = () => {},
     private readonly now: () => number = Date.now,
+    private readonly health: DependencyHealth = new DependencyHealth(log, now),
   ) {}
 
   async start(): Promise<void> {
@@ -74,13 +78,20 @@ export class NotificationDispatcher {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.running = this.runDue()
-      .catch((error: unknown) => this.log(`kiln: notifications: ${error instanceof Error ? error.message : String(error)}`))
+      .then(() => {
+        this.failures = 0;
+        this.health.reached("database");
+      })
+      .catch((error: unknown) => {
+        this.failures += 1;
+        this.health.failed("notifications", error);
+      })
       .finally(() => {
         this.running = null;
         if (this.again) {
           this.again = false;
           this.wake();
-        } else void this.scheduleNext();
+        } else this.scheduleNext();
       });
   }
 
@@ -101,17 +112,29 @@ export class NotificationDispatcher {
     }
   }
 
-  private async scheduleNext(): Promise<void> {
+  /** Wakes when the next pending delivery is due; a round that failed is tried again soon. */
+  private scheduleNext(): void {
     if (this.stopped) return;
-    const next = await this.db.notificationDelivery.findFirst({
-      where: { status: "pending" },
-      orderBy: { nextAttemptAt: "asc" },
-      select: { nextAttemptAt: true },
-    });
-    const wait = next ? Math.max(0, next.nextAttemptAt.getTime() - this.now()) : IDLE_CHECK_MS;
-    if (this.stopped || this.running) return;
-    this.timer = setTimeout(() => this.wake(), Math.min(wait, IDLE_CHECK_MS));
-    this.timer.unref();
+    const setTimer = (ms: number) => {
+      if (this.stopped || this.running) return;
+      this.timer = setTimeout(() => this.wake(), ms);
+      this.timer.unref();
+    };
+    if (this.failures > 0) {
+      setTimer(outageBackoffMs(this.failures));
+      return;
+    }
+    this.db.notificationDelivery
+      .findFirst({ where: { status: "pending" }, orderBy: { nextAttemptAt: "asc" }, select: { nextAttemptAt: true } })
+      .then(
+        (next) => setTimer(Math.min(next ? Math.max(0, next.nextAttemptAt.getTime() - this.now()) : IDLE_CHECK_MS, IDLE_CHECK_MS)),
+        // The database went away between the round and this look: the next round finds out.
+        (error: unknown) => {
+          this.failures += 1;
+          this.health.failed("notifications", error);
+          setTimer(outageBackoffMs(this.failures));
+        },
+      );
   }
 
   private async runDue(): Promise<void> {

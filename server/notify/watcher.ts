@@ -5,6 +5,7 @@
 // is stored (NotificationCondition) until it clears (the drive cools, the host answers), so a
 // restart or a repeated event does not tell it again.
 import type { Db } from "../db/client.js";
+import { DependencyHealth } from "../dependency-health.js";
 import type { HostEvent, JobEvent, KilnPubSub } from "../events/pubsub.js";
 import { ENDED_JOB_STATUSES } from "../runner/job-status.js";
 import type { Verdict } from "../runner/verdict.js";
@@ -49,7 +50,8 @@ export class NotificationWatcher {
     private readonly db: Db,
     private readonly pubsub: KilnPubSub,
     private readonly dispatcher: NotificationDispatcher,
-    private readonly log: (line: string) => void = () => {},
+    log: (line: string) => void = () => {},
+    private readonly health: DependencyHealth = new DependencyHealth(log),
   ) {}
 
   start(): void {
@@ -70,11 +72,9 @@ export class NotificationWatcher {
       for (;;) {
         const next = await iterator.next();
         if (next.done) return;
-        this.queue = this.queue.then(() =>
-          handle(next.value).catch((error: unknown) =>
-            this.log(`kiln: notifications: ${error instanceof Error ? error.message : String(error)}`),
-          ),
-        );
+        // While the database is away an event's condition cannot be kept: it is told once
+        // (dependency-health.ts), the event is not.
+        this.queue = this.queue.then(() => handle(next.value).catch((error: unknown) => void this.health.failed("notifications", error)));
       }
     })();
   }

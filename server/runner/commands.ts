@@ -7,6 +7,7 @@
 // Trust: whoever can publish on the Redis Kiln uses can send these (and fake any event): Redis
 // must be as private as the database. The API checked the caller's scope before sending.
 import { randomUUID } from "node:crypto";
+import type { DependencyHealth } from "../dependency-health.js";
 import type { KilnPubSub } from "../events/pubsub.js";
 import type { PauseAction } from "./job-control.js";
 
@@ -28,6 +29,14 @@ export interface JobCommandReply {
 
 /** How long a sender waits for the holder's answer (a cancel waits for the process to be gone). */
 export const COMMAND_TIMEOUT_MS = 30_000;
+
+/** Redis is away: no command can reach another instance (said at once, not after the timeout). */
+export class EventBusDown extends Error {
+  override name = "EventBusDown";
+  constructor() {
+    super("Redis is not reachable");
+  }
+}
 
 /** Listen for commands to `instanceId`; `handle` answers each. Returns a function that stops listening. */
 export function serveCommands(
@@ -56,27 +65,38 @@ export function serveCommands(
   };
 }
 
-/** Send a command to the instance holding the job; null when it did not answer in time. */
+/**
+ * Send a command to the instance holding the job; null when it did not answer in time.
+ * EventBusDown when Redis is away, before sending or while waiting for the answer.
+ */
 export async function sendCommand(
   pubsub: KilnPubSub,
   holder: string,
   command: Omit<JobCommand, "id">,
+  health: DependencyHealth,
   timeoutMs = COMMAND_TIMEOUT_MS,
 ): Promise<JobCommandReply | null> {
+  if (health.isDown("Redis")) throw new EventBusDown();
   const id = randomUUID();
   // Listening for the answer before the command goes out.
   const replies = pubsub.subscribe("commandReply", id)[Symbol.asyncIterator]();
   const answer = replies.next();
   let timer: NodeJS.Timeout | undefined;
+  let unwatch = () => {};
   try {
     pubsub.publish("command", holder, { ...command, id });
     const timeout = new Promise<null>((resolve) => {
       timer = setTimeout(() => resolve(null), timeoutMs);
     });
-    const result = await Promise.race([answer, timeout]);
+    const busLost = new Promise<"down">((resolve) => {
+      unwatch = health.onChange((dependency, up) => dependency === "Redis" && !up && resolve("down"));
+    });
+    const result = await Promise.race([answer, timeout, busLost]);
+    if (result === "down") throw new EventBusDown();
     return result && !result.done ? result.value : null;
   } finally {
     clearTimeout(timer);
+    unwatch();
     await replies.return?.();
   }
 }

@@ -1,6 +1,8 @@
 // Runs one claimed job: its stages in order, each to an outcome, and the job to its end state.
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Db } from "../db/client.js";
 import type { Stage } from "../db/generated/sqlite/client.js";
+import { type DependencyHealth, firstLine, isDatabaseUnreachable, outageBackoffMs, throughOutages } from "../dependency-health.js";
 import { publishJobState } from "../events/job-state.js";
 import type { KilnPubSub } from "../events/pubsub.js";
 import type { HostRegistry } from "../services/host-registry.js";
@@ -33,6 +35,8 @@ export interface ExecuteDeps {
   instanceId: string;
   now: () => number;
   log: (line: string) => void;
+  /** Database outages are waited out: the job's writes and its stages carry on once it is back. */
+  health: DependencyHealth;
 }
 
 /**
@@ -61,17 +65,22 @@ export async function executeJob(deps: ExecuteDeps, jobId: string, following: Fo
 }
 
 async function runStages(deps: ExecuteDeps, jobId: string, following: Following): Promise<JobEnd> {
-  const { db } = deps;
+  const { db, health } = deps;
   const { signal, lease } = following;
   const control = following.control ?? new JobControl();
-  const write: StageContext["write"] = (writes, job) => fencedWrite(db, lease, writes, job);
-  const job = await db.burnInJob.findUniqueOrThrow({
-    where: { id: jobId },
-    include: { drive: { include: { host: true } }, stages: { orderBy: { position: "asc" } } },
-  });
+  // Kiln stopping while the database is away gives up waiting: the job stays as stored.
+  const stopping = () => signal.aborted && signal.reason === "shutdown";
+  const waitOut = <T>(work: () => Promise<T>) => throughOutages(health, work, stopping);
+  const write: StageContext["write"] = (writes, job) => waitOut(() => fencedWrite(db, lease, writes, job));
+  const job = await waitOut(() =>
+    db.burnInJob.findUniqueOrThrow({
+      where: { id: jobId },
+      include: { drive: { include: { host: true } }, stages: { orderBy: { position: "asc" } } },
+    }),
+  );
   const { drive, stages } = job;
   const { host } = drive;
-  const settings = await getSettings(db);
+  const settings = await waitOut(() => getSettings(db));
   const options = JSON.parse(job.options) as JobOptions;
   const transport = deps.registry.transportFor(host);
   const views = stages.map((s) => ({ ...s }));
@@ -82,7 +91,7 @@ async function runStages(deps: ExecuteDeps, jobId: string, following: Following)
     if (signal.aborted) {
       if (signal.reason === "lease-lost") return "lost";
       if (signal.reason === "shutdown") return "detached";
-      await endJob(deps, lease, "cancelled", "cancelled by the operator", job.progressPct);
+      await endJob(deps, lease, waitOut, "cancelled", "cancelled by the operator", job.progressPct);
       return "cancelled";
     }
     const view = views.find((v) => v.id === stage.id) as Stage;
@@ -91,6 +100,8 @@ async function runStages(deps: ExecuteDeps, jobId: string, following: Following)
       onLeaseLost: following.onLeaseLost,
       now: deps.now,
       writeIntervalMs: settings.progressWriteSeconds * 1000,
+      health,
+      stopWaiting: stopping,
     });
     if (stage.status === "pending") {
       const startedAt = new Date(deps.now());
@@ -98,33 +109,44 @@ async function runStages(deps: ExecuteDeps, jobId: string, following: Following)
       stage.startedAt = startedAt;
       stage.status = "running";
     }
-    let outcome: StageOutcome;
-    try {
-      outcome = await STAGES[stage.name as StageName]({
-        db,
-        job,
-        stage,
-        stages,
-        drive,
-        host,
-        transport,
-        settings,
-        options,
-        signal,
-        control,
-        progress,
-        write,
-        now: deps.now,
-      });
-    } catch (error) {
-      if (error instanceof LeaseLost) throw error;
-      if (error instanceof DetachRequested) {
-        await progress.flush();
-        return "detached";
+    let outcome: StageOutcome | null = null;
+    for (let attempt = 0; outcome === null; attempt++) {
+      try {
+        outcome = await STAGES[stage.name as StageName]({
+          db,
+          job,
+          stage,
+          stages,
+          drive,
+          host,
+          transport,
+          settings,
+          options,
+          signal,
+          control,
+          progress,
+          write,
+          now: deps.now,
+        });
+      } catch (error) {
+        if (error instanceof LeaseLost) throw error;
+        if (error instanceof DetachRequested) {
+          await progress.flush();
+          return "detached";
+        }
+        if (isDatabaseUnreachable(error) && !stopping()) {
+          // A read of the stage's own (peers' speeds, a grant) found the database away: the drive
+          // told nothing. The stage runs again once it answers; each stage can be entered again
+          // (a scan re-attaches to its process, a self-test follows the one running).
+          health.lost("database", firstLine(error));
+          progress.log(`the database is away (${firstLine(error)}): ${stage.name} goes on once it is back`);
+          await sleep(outageBackoffMs(attempt), undefined, { signal }).catch(() => {});
+          continue;
+        }
+        // Kiln did not see the drive fail: it lost sight of the work. That is unknown, not failed.
+        deps.log(`kiln: job ${job.id} stage ${stage.name}: ${(error as Error).stack ?? error}`);
+        outcome = { status: "unknown", error: `${stage.name}: ${(error as Error).message}` };
       }
-      // Kiln did not see the drive fail: it lost sight of the work. That is unknown, not failed.
-      deps.log(`kiln: job ${job.id} stage ${stage.name}: ${(error as Error).stack ?? error}`);
-      outcome = { status: "unknown", error: `${stage.name}: ${(error as Error).message}` };
     }
     if (outcome.status === "detached") {
       await progress.flush();
@@ -141,29 +163,37 @@ async function runStages(deps: ExecuteDeps, jobId: string, following: Following)
     progress.update({ status: outcome.status, finishedAt, errorText: outcome.error }, { immediate: true });
     await progress.flush();
     if (progress.lost) return "lost";
-    await endJob(deps, lease, outcome.status, outcome.error, progress.jobProgressPct);
+    const { status, error } = outcome;
+    await endJob(deps, lease, waitOut, status, error, progress.jobProgressPct);
     return outcome.status;
   }
-  await endJob(deps, lease, "passed", null, 100);
+  await endJob(deps, lease, waitOut, "passed", null, 100);
   return "passed";
 }
 
-/** The job's end, written by the holder of its lease only (else LeaseLost, nothing written). */
+/**
+ * The job's end, written by the holder of its lease only (else LeaseLost, nothing written), then
+ * published. Each step waits out a database outage on its own: the end is written once.
+ */
 async function endJob(
   deps: Pick<ExecuteDeps, "db" | "pubsub" | "now">,
   lease: Lease,
+  waitOut: <T>(work: () => Promise<T>) => Promise<T>,
   status: "passed" | "failed" | "cancelled" | "unknown",
   error: string | null,
   progressPct: number,
 ): Promise<void> {
   const { db } = deps;
-  await fencedWrite(db, lease, [db.stage.updateMany({ where: { jobId: lease.jobId, status: "pending" }, data: { status: "skipped" } })], {
-    status,
-    errorText: error,
-    finishedAt: new Date(deps.now()),
-    lockedBy: null,
-    lockedAt: null,
-    progressPct: status === "passed" ? 100 : progressPct,
-  });
-  await publishJobState(db, deps.pubsub, lease.jobId);
+  const finishedAt = new Date(deps.now());
+  await waitOut(() =>
+    fencedWrite(db, lease, [db.stage.updateMany({ where: { jobId: lease.jobId, status: "pending" }, data: { status: "skipped" } })], {
+      status,
+      errorText: error,
+      finishedAt,
+      lockedBy: null,
+      lockedAt: null,
+      progressPct: status === "passed" ? 100 : progressPct,
+    }),
+  );
+  await waitOut(() => publishJobState(db, deps.pubsub, lease.jobId));
 }

@@ -8,6 +8,7 @@
 // the job runs (at most one reading a minute).
 import type { Db } from "../db/client.js";
 import type { Stage } from "../db/generated/sqlite/client.js";
+import { type DependencyHealth, firstLine, throughOutages } from "../dependency-health.js";
 import { type KilnPubSub, publishJobEvent } from "../events/pubsub.js";
 import { fencedWrite, type Lease, LeaseLost } from "./lease.js";
 import { jobPercent } from "./profiles.js";
@@ -91,6 +92,10 @@ export interface ProgressOptions {
   onLeaseLost?: (error: LeaseLost) => void;
   now?: () => number;
   writeIntervalMs?: number;
+  /** Writes wait out a database outage (told here once); without it they are retried with the next update. */
+  health?: DependencyHealth;
+  /** True once Kiln is stopping: a write stops waiting for the database (the next start re-reads the host). */
+  stopWaiting?: () => boolean;
 }
 
 export class StageProgress {
@@ -111,6 +116,8 @@ export class StageProgress {
   private readonly onLeaseLost: (error: LeaseLost) => void;
   private readonly now: () => number;
   private readonly writeIntervalMs: number;
+  private readonly health: DependencyHealth | undefined;
+  private readonly stopWaiting: () => boolean;
 
   constructor(
     private readonly db: Db,
@@ -133,6 +140,8 @@ export class StageProgress {
     this.onLeaseLost = options.onLeaseLost ?? (() => {});
     this.now = options.now ?? Date.now;
     this.writeIntervalMs = options.writeIntervalMs ?? MIN_WRITE_INTERVAL_MS;
+    this.health = options.health;
+    this.stopWaiting = options.stopWaiting ?? (() => false);
   }
 
   /** Another instance took the job over: this one writes and publishes nothing more for it. */
@@ -240,16 +249,15 @@ export class StageProgress {
       try {
         // updateMany: nothing is read back. An update returns the whole row, the stage's log
         // included, which cost a progress write 2.4x the CPU (BENCHMARKS.md, issue 12).
-        await fencedWrite(
-          this.db,
-          this.lease,
-          [
-            this.db.stage.updateMany({ where: { id: this.stage.id }, data: { ...fields, ...(log !== undefined ? { log } : {}) } }),
-            ...(samples.length ? [this.db.stageSample.createMany({ data: samples })] : []),
-            ...(temperatures.length ? [this.db.driveTemperature.createMany({ data: temperatures })] : []),
-          ],
-          { progressPct: this.jobPct },
-        );
+        const writes = [
+          this.db.stage.updateMany({ where: { id: this.stage.id }, data: { ...fields, ...(log !== undefined ? { log } : {}) } }),
+          ...(samples.length ? [this.db.stageSample.createMany({ data: samples })] : []),
+          ...(temperatures.length ? [this.db.driveTemperature.createMany({ data: temperatures })] : []),
+        ];
+        const jobPct = this.jobPct;
+        const fenced = () => fencedWrite(this.db, this.lease, writes, { progressPct: jobPct });
+        // Through an outage the newest values pile up in `pending` and go with the next write.
+        await (this.health ? throughOutages(this.health, fenced, this.stopWaiting) : fenced());
         if (log !== undefined) this.stage.log = log;
       } catch (error) {
         if (error instanceof LeaseLost) {
@@ -265,9 +273,10 @@ export class StageProgress {
         this.pendingLog = [...lines, ...this.pendingLog];
         this.pendingSamples = [...samples, ...this.pendingSamples];
         this.pendingTemperatures = [...temperatures, ...this.pendingTemperatures];
+        if (this.stopWaiting()) return;
         this.writeErrors += 1;
         if (this.writeErrors === 1 || this.writeErrors % 100 === 0) {
-          console.error(`kiln: writing progress of stage ${this.stage.id} failed (${this.writeErrors}x): ${(error as Error).message}`);
+          console.error(`kiln: writing progress of stage ${this.stage.id} failed (${this.writeErrors}x): ${firstLine(error)}`);
         }
         this.schedule(false);
       }

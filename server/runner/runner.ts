@@ -12,6 +12,7 @@
 // - every write of a running job proves holder and version (lease.ts): an instance that lost a
 //   job writes nothing more and stops following it at once.
 import type { Db } from "../db/client.js";
+import { DependencyHealth, firstLine, isDatabaseUnreachable } from "../dependency-health.js";
 import { publishJobState } from "../events/job-state.js";
 import type { KilnPubSub } from "../events/pubsub.js";
 import type { HostRegistry } from "../services/host-registry.js";
@@ -38,6 +39,8 @@ export interface RunnerDeps {
   sharedEvents?: boolean;
   now?: () => number;
   log?: (line: string) => void;
+  /** Where outages of the database are told (once each) and waited out. */
+  health?: DependencyHealth;
 }
 
 interface ActiveJob {
@@ -58,11 +61,13 @@ export class JobRunner {
   private stopCommands: (() => Promise<void>) | null = null;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
+  private readonly health: DependencyHealth;
   readonly leaseMs: number;
 
   constructor(private readonly deps: RunnerDeps) {
     this.now = deps.now ?? Date.now;
     this.log = deps.log ?? console.log;
+    this.health = deps.health ?? new DependencyHealth(this.log, this.now);
     this.leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
   }
 
@@ -76,7 +81,7 @@ export class JobRunner {
       void this.renewLeases();
       // With several Kiln processes, a dead one's jobs are taken over once their lease expired.
       if (!this.deps.singleInstance && !this.stopping)
-        void this.recover({ atStart: false }).catch((error: unknown) => this.log(`kiln: runner: ${(error as Error).message}`));
+        void this.recover({ atStart: false }).catch((error: unknown) => this.health.failed("runner: taking over jobs", error));
     }, this.leaseMs / 4);
     this.heartbeat.unref();
     this.wake();
@@ -90,7 +95,9 @@ export class JobRunner {
       return;
     }
     this.ticking = this.claim()
-      .catch((error: unknown) => this.log(`kiln: runner: ${(error as Error).message}`))
+      // Once a second while the database is away: told once (dependency-health.ts), tried again next tick.
+      .then(() => this.health.reached("database"))
+      .catch((error: unknown) => void this.health.failed("runner: claiming jobs", error))
       .finally(() => {
         this.ticking = null;
         if (this.again) {
@@ -125,7 +132,7 @@ export class JobRunner {
    */
   async commandHolder(holder: string, jobId: string, action: CommandAction, actor: string): Promise<JobCommandReply | null | undefined> {
     if (!this.deps.sharedEvents) return undefined;
-    return sendCommand(this.deps.pubsub, holder, { jobId, action, actor });
+    return sendCommand(this.deps.pubsub, holder, { jobId, action, actor }, this.health);
   }
 
   /** A command another instance sent for a job this one runs. */
@@ -256,11 +263,18 @@ export class JobRunner {
         instanceId: this.deps.instanceId,
         now: this.now,
         log: this.log,
+        health: this.health,
       },
       jobId,
       { signal: controller.signal, control, lease, onLeaseLost },
     )
       .catch(async (error: unknown) => {
+        if (isDatabaseUnreachable(error)) {
+          // Stopping while the database is away: nothing could be written; the next start (or
+          // another instance, once the lease expired) takes the job up from what was stored.
+          this.log(`kiln: job ${jobId}: left running on its host, the database being away (${firstLine(error)})`);
+          return "detached" as JobEnd;
+        }
         this.log(`kiln: job ${jobId} crashed: ${(error as Error).stack ?? error}`);
         await this.deps.db.burnInJob
           .updateMany({
@@ -320,6 +334,7 @@ export class JobRunner {
         where: { OR: held.map((l) => ({ id: l.jobId, lockedBy: instanceId, leaseVersion: l.version })) },
         data: { lockedAt: new Date(this.now()) },
       });
+      this.health.reached("database");
       if (count === held.length) return;
       const still = await db.burnInJob.findMany({
         where: { OR: held.map((l) => ({ id: l.jobId, lockedBy: instanceId, leaseVersion: l.version })) },
@@ -332,7 +347,7 @@ export class JobRunner {
         if (!kept.has(lease.jobId) && job?.lease === lease && !job.controller.signal.aborted) job.controller.abort("lease-lost");
       }
     } catch (error) {
-      this.log(`kiln: renewing job leases: ${(error as Error).message}`);
+      this.health.failed("runner: renewing job leases", error);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { DependencyHealth } from "../dependency-health.js";
 import { type InventoryDeps, refreshInventory } from "./inventory.js";
 
 export class InventoryScheduler {
@@ -8,14 +9,17 @@ export class InventoryScheduler {
     private readonly deps: InventoryDeps,
     private readonly intervalMs: number,
     private readonly log: (line: string) => void = console.log,
+    private readonly health: DependencyHealth = new DependencyHealth(log),
   ) {}
 
   start(): void {
     if (this.timer || this.intervalMs <= 0) return;
     this.timer = setInterval(() => {
-      this.running ??= this.sweep().finally(() => {
-        this.running = null;
-      });
+      this.running ??= this.sweep()
+        .catch((error: unknown) => void this.health.failed("inventory", error))
+        .finally(() => {
+          this.running = null;
+        });
     }, this.intervalMs);
     this.timer.unref();
   }
@@ -36,7 +40,8 @@ export class InventoryScheduler {
       try {
         await refreshInventory(this.deps, host.id);
       } catch (error) {
-        this.log(`kiln: inventory of ${host.name} failed: ${(error as Error).message}`);
+        // The database away: the rest of the hosts wait for the next round.
+        if (this.health.failed(`inventory of ${host.name}`, error)) return;
       }
     }
   }

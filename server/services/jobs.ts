@@ -20,7 +20,7 @@ import {
 import { publishJobState } from "../events/job-state.js";
 import type { KilnPubSub } from "../events/pubsub.js";
 import { STANDARD_PATTERNS } from "../parsers/badblocks.js";
-import { COMMAND_TIMEOUT_MS } from "../runner/commands.js";
+import { COMMAND_TIMEOUT_MS, EventBusDown } from "../runner/commands.js";
 import { chooseGeometry } from "../runner/geometry.js";
 import type { PauseAction } from "../runner/job-control.js";
 import { PROFILE_NAMES, PROFILES, type ProfileName, type StagePlan } from "../runner/profiles.js";
@@ -248,7 +248,13 @@ async function viaHolder(
 ): Promise<string | null> {
   const holder = job.lockedBy;
   if (!holder) return `job is between two Kiln instances (its lease is being taken over): try again in a minute`;
-  const reply = await deps.runner.commandHolder(holder, job.id, action, actor);
+  let reply: Awaited<ReturnType<JobDeps["runner"]["commandHolder"]>>;
+  try {
+    reply = await deps.runner.commandHolder(holder, job.id, action, actor);
+  } catch (error) {
+    if (!(error instanceof EventBusDown)) throw error;
+    return `Redis is not reachable: the Kiln instance running the job (${holder}) cannot be asked to ${action} it; try again once Redis is back`;
+  }
   if (reply === undefined) return `job is running under another Kiln process (${holder}): ${action} it there (or set REDIS_URL on both)`;
   if (reply === null) return `the Kiln instance running the job (${holder}) did not answer within ${COMMAND_TIMEOUT_MS / 1000} s`;
   if (!reply.handled) return `the Kiln instance ${holder} no longer runs the job (it ended or is being taken over): try again`;

@@ -6,6 +6,7 @@
 // yields between jobs, so the runner's writes are never held up for long.
 import { setImmediate as yieldToOthers } from "node:timers/promises";
 import type { Db } from "../db/client.js";
+import { DependencyHealth } from "../dependency-health.js";
 import { keepReport } from "../reports/build.js";
 import { getSettings } from "./settings.js";
 
@@ -65,6 +66,7 @@ export class RetentionSweeper {
     private readonly log: (line: string) => void = () => {},
     private readonly intervalMs = DAY_MS,
     private readonly firstDelayMs = 60_000,
+    private readonly health: DependencyHealth = new DependencyHealth(log),
   ) {}
 
   start(): void {
@@ -80,7 +82,10 @@ export class RetentionSweeper {
           if (r.jobs) this.log(`kiln: retention: removed the raw data of ${r.jobs} finished job(s); their reports are kept`);
           if (r.jobs === JOBS_PER_RUN) next = this.firstDelayMs;
         })
-        .catch((error: unknown) => this.log(`kiln: retention: ${error instanceof Error ? error.message : String(error)}`))
+        .catch((error: unknown) => {
+          // The database away: tried again a minute later, not a day.
+          if (this.health.failed("retention", error)) next = this.firstDelayMs;
+        })
         .finally(() => {
           this.running = null;
           this.schedule(next);
