@@ -12,7 +12,7 @@ export interface JobFilter {
   hostId?: string | null;
   driveId?: string | null;
   serial?: string | null;
-  /** Part of the drive's model (case-sensitive on PostgreSQL, not for ASCII on SQLite). */
+  /** Part of the drive's model, any case; `%` and `_` are characters like any other. */
   model?: string | null;
   createdAfter?: Date | null;
   createdBefore?: Date | null;
@@ -35,8 +35,30 @@ function checkRange(after: Date | null | undefined, before: Date | null | undefi
   if (after && before && after > before) throw new ValidationError(`${name}After`, `is later than ${name}Before`);
 }
 
+/** Drives a model filter may name by id (the job index on driveId); past it, by their models. */
+const MAX_MODEL_DRIVE_IDS = 500;
+
+/**
+ * The jobs of drives whose model contains `part` (any case). Matched against the distinct models
+ * first (a few hundred at most, however long the history): a part no model has costs one small
+ * query instead of a walk over every job, and no LIKE pattern is built from what the caller sent.
+ */
+async function modelCondition(db: Db, part: string): Promise<Prisma.BurnInJobWhereInput> {
+  const wanted = part.toLowerCase();
+  const models = (await db.drive.findMany({ distinct: ["model"], select: { model: true }, where: { model: { not: null } } }))
+    .map((d) => d.model as string)
+    .filter((m) => m.toLowerCase().includes(wanted));
+  if (!models.length) return { id: { in: [] } };
+  const drives = await db.drive.findMany({ where: { model: { in: models } }, select: { id: true }, take: MAX_MODEL_DRIVE_IDS + 1 });
+  return drives.length <= MAX_MODEL_DRIVE_IDS ? { driveId: { in: drives.map((d) => d.id) } } : { drive: { model: { in: models } } };
+}
+
 /** The Prisma condition for a filter; bad combinations are refused naming the field. */
-export function jobWhere(filter: JobFilter | null | undefined, order: JobOrder = DEFAULT_ORDER): Prisma.BurnInJobWhereInput {
+export async function jobWhere(
+  db: Db,
+  filter: JobFilter | null | undefined,
+  order: JobOrder = DEFAULT_ORDER,
+): Promise<Prisma.BurnInJobWhereInput> {
   const f = filter ?? {};
   for (const key of ["serial", "model"] as const) {
     const value = f[key];
@@ -52,7 +74,7 @@ export function jobWhere(filter: JobFilter | null | undefined, order: JobOrder =
   if (f.driveId) and.push({ driveId: f.driveId });
   if (f.hostId) and.push({ drive: { hostId: f.hostId } });
   if (f.serial) and.push({ serial: f.serial });
-  if (f.model) and.push({ drive: { model: { contains: f.model } } });
+  if (f.model) and.push(await modelCondition(db, f.model));
   if (f.createdAfter) and.push({ createdAt: { gte: f.createdAfter } });
   if (f.createdBefore) and.push({ createdAt: { lt: f.createdBefore } });
   if (f.finishedAfter) and.push({ finishedAt: { gte: f.finishedAfter } });
@@ -111,7 +133,7 @@ export async function pageOfJobs<T extends { id: string; createdAt: Date; finish
   const order = args.orderBy ?? DEFAULT_ORDER;
   const first = args.first ?? 50;
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw new ValidationError("first", `must be 1-${MAX_PAGE}`);
-  const where = jobWhere(args.filter, order);
+  const where = await jobWhere(db, args.filter, order);
   const conditions = [where, ...(args.after ? [afterCursor(order, decodeCursor(order, args.after))] : [])];
   // A select that Pothos built must still carry what the cursor needs.
   const select = (query as { select?: Record<string, unknown> }).select;

@@ -129,6 +129,15 @@ describe("job history and exports", () => {
       expect(expected.length, JSON.stringify(filter)).toBeGreaterThan(0);
       expect(await all({ filter }), JSON.stringify(filter)).toEqual(expected);
     }
+    // A model's part in any case; % and _ are plain characters (they matched everything as LIKE
+    // wildcards), and a part no model has is answered without walking the history.
+    expect(await all({ filter: { model: "st4000nm" } })).toEqual(
+      jobs
+        .filter((j) => j.model.includes("ST4000"))
+        .sort(byCreatedDesc)
+        .map((j) => j.id),
+    );
+    for (const model of ["%", "_", "ST%", "WD_0", "no such model"]) expect(await all({ filter: { model } }), model).toEqual([]);
   });
 
   it("refuses bad input naming the field", async () => {
