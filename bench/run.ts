@@ -1,11 +1,12 @@
 // `npm run bench`: Kiln's performance figures, each against a baseline measured in the same run.
 //   npm run bench                 everything
-//   npm run bench -- parser       one part (startup | parser | runner | history | export | fanout | claims | ui)
+//   npm run bench -- parser       one part (startup | parser | runner | history | export | heavy | fanout | claims | ui)
 import os from "node:os";
 import { benchBadblocksParser, benchOverlongLog } from "./badblocks-parser.js";
 import { benchClaims } from "./claims.js";
 import { benchExportMemory } from "./export-memory.js";
 import { benchFanout } from "./fanout.js";
+import { benchHeavy } from "./heavy.js";
 import { benchHistory } from "./history.js";
 import { benchRunnerCost } from "./runner-cost-all.js";
 import { benchStartup } from "./startup.js";
@@ -141,6 +142,18 @@ if (!only || only === "claims") {
     );
   }
   console.log("  ceiling: 30 running jobs of about 1 s each, 30 jobs/s\n");
+}
+if (!only || only === "heavy") {
+  const heavy = await benchHeavy();
+  console.log("/health while report zips are made (500 full burn-ins with 3,200 samples each, SQLite, 10 /health a second):");
+  const idle = heavy[0];
+  for (const f of heavy) {
+    const ratio = idle && f !== idle ? ` | p50 ${(f.health.p50 / idle.health.p50).toFixed(2)}x idle` : "";
+    console.log(
+      `  ${f.name.padEnd(20)} /health p50 ${f.health.p50.toFixed(1)} ms, p99 ${f.health.p99.toFixed(1)} ms, max ${f.health.max.toFixed(1)} ms (n ${f.health.n})${f.zipSeconds ? `, zips done in ${f.zipSeconds.toFixed(1)} s` : ""}${ratio}`,
+    );
+  }
+  console.log("  target: /health within 100 ms while zips are made; a 5th zip at once gets 429 (checked)\n");
 }
 if (!only || only === "ui") {
   const ui = benchUiBundle();

@@ -6,9 +6,12 @@
 // A drive's model or serial comes from the host, which Kiln does not trust: a CSV cell that a
 // spreadsheet would run as a formula (= + - @, tab, CR) is prefixed with an apostrophe.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { setImmediate as yieldToOthers } from "node:timers/promises";
+import { actorShownTo, type Viewer } from "./auth/viewer.js";
 import type { ApiConfig } from "./config.js";
 import type { Db } from "./db/client.js";
 import { ValidationError } from "./errors.js";
+import { type HeavyWork, inHeavySlot } from "./heavy-work.js";
 import { authorizeRead, sendJson } from "./http-auth.js";
 import { JOB_STATUSES, VERDICT_OUTCOMES } from "./runner/job-status.js";
 import { PROFILE_NAMES } from "./runner/profiles.js";
@@ -187,7 +190,7 @@ export function write(res: ServerResponse, chunk: string | Uint8Array): Promise<
 }
 
 /** Handles /api/jobs.csv and /api/jobs.ndjson; false for any other path. */
-export async function handleExport(req: IncomingMessage, res: ServerResponse, db: Db, api: ApiConfig): Promise<boolean> {
+export async function handleExport(req: IncomingMessage, res: ServerResponse, db: Db, api: ApiConfig, heavy: HeavyWork): Promise<boolean> {
   const url = new URL(req.url ?? "/", "http://kiln.invalid");
   const format = url.pathname === "/api/jobs.csv" ? "csv" : url.pathname === "/api/jobs.ndjson" ? "ndjson" : null;
   if (!format) return false;
@@ -195,7 +198,8 @@ export async function handleExport(req: IncomingMessage, res: ServerResponse, db
     sendJson(res, 405, { error: "use GET" });
     return true;
   }
-  if (!(await authorizeRead(req, res, db, api, "exports"))) return true;
+  const viewer = await authorizeRead(req, res, db, api, "exports");
+  if (!viewer) return true;
   let query: ReturnType<typeof exportQuery>;
   try {
     query = exportQuery(url.searchParams);
@@ -204,6 +208,17 @@ export async function handleExport(req: IncomingMessage, res: ServerResponse, db
     sendJson(res, 400, { error: error.message, field: error.field });
     return true;
   }
+  await inHeavySlot(heavy, viewer, req, res, () => streamExport(res, db, format, query, viewer));
+  return true;
+}
+
+async function streamExport(
+  res: ServerResponse,
+  db: Db,
+  format: "csv" | "ndjson",
+  query: ReturnType<typeof exportQuery>,
+  viewer: Viewer,
+): Promise<void> {
   res.writeHead(200, {
     "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8",
     "content-disposition": `attachment; filename="kiln-jobs.${format}"`,
@@ -213,11 +228,14 @@ export async function handleExport(req: IncomingMessage, res: ServerResponse, db
   try {
     if (format === "csv") await write(res, `${EXPORT_COLUMNS.join(",")}\r\n`);
     for await (const rows of exportRows(db, query.filter, query.orderBy)) {
+      for (const row of rows) row.createdBy = actorShownTo(viewer, row.createdBy as string | null);
       const text =
         format === "csv"
           ? rows.map((r) => `${EXPORT_COLUMNS.map((c) => csvCell(r[c])).join(",")}\r\n`).join("")
           : rows.map((r) => `${JSON.stringify(r)}\n`).join("");
       if (text) await write(res, text);
+      // Other requests get their turn between pages.
+      await yieldToOthers();
     }
     res.end();
   } catch (error) {
@@ -225,5 +243,4 @@ export async function handleExport(req: IncomingMessage, res: ServerResponse, db
     if ((error as Error).message !== "client went away") console.error("kiln: export failed", error);
     res.destroy();
   }
-  return true;
 }

@@ -15,6 +15,7 @@ import { ValidationError } from "./errors.js";
 import { FanoutHub } from "./events/fanout.js";
 import { handleExport } from "./exports.js";
 import { GRAPHIQL_DOCUMENT, GRAPHIQL_VARIABLES } from "./graphiql-document.js";
+import { HeavyWork } from "./heavy-work.js";
 import { hostAllowed, hostName, originAllowed } from "./http-guards.js";
 import { CSRF_HEADER, useAccessControl } from "./plugins/use-access-control.js";
 import { useLiveEventsHealth } from "./plugins/use-live-events-health.js";
@@ -147,28 +148,38 @@ export function createHttpServer(
       return;
     }
     // The client's address is known to everything this request runs (the audit log records it).
-    withRequestScope({ address: req.socket.remoteAddress ?? null }, () => handle(req, res, deps, yoga, api)).catch((error: unknown) => {
-      if (isDatabaseUnreachable(error)) {
-        deps.health.lost("database", firstLine(error));
-        if (!res.headersSent) res.writeHead(503, { "content-type": "application/json; charset=utf-8", "retry-after": "5" });
-        res.end(JSON.stringify({ error: "the database is not reachable: try again shortly" }));
-        return;
-      }
-      console.error("kiln: request failed", error);
-      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
-      res.end("internal error");
-    });
+    withRequestScope({ address: req.socket.remoteAddress ?? null }, () => handle(req, res, deps, yoga, api, heavy)).catch(
+      (error: unknown) => {
+        if (isDatabaseUnreachable(error)) {
+          deps.health.lost("database", firstLine(error));
+          if (!res.headersSent) res.writeHead(503, { "content-type": "application/json; charset=utf-8", "retry-after": "5" });
+          res.end(JSON.stringify({ error: "the database is not reachable: try again shortly" }));
+          return;
+        }
+        console.error("kiln: request failed", error);
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+        res.end("internal error");
+      },
+    );
   });
   // graphql-ws on the same port and path as SSE.
   const sockets = attachGraphqlWs(server, yoga, deps.db, api);
+  const heavy = new HeavyWork();
   return { server, yoga, closeSockets: sockets.close };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, deps: Deps, yoga: ReturnType<typeof createYogaServer>, api: ApiConfig) {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: Deps,
+  yoga: ReturnType<typeof createYogaServer>,
+  api: ApiConfig,
+  heavy: HeavyWork,
+) {
   const url = new URL(req.url ?? "/", "http://kiln.invalid");
   if (await handleAuthRoute(req, res, deps.db, { auth: api.auth })) return;
-  if (await handleExport(req, res, deps.db, api)) return;
-  if (await handleReportRoute(req, res, deps.db, api, deps.reportKey)) return;
+  if (await handleExport(req, res, deps.db, api, heavy)) return;
+  if (await handleReportRoute(req, res, deps.db, api, deps.reportKey, heavy)) return;
   if (url.pathname === "/health" && (req.method === "GET" || req.method === "HEAD")) {
     const body = await healthReport(deps);
     res.writeHead(body.status === "unavailable" ? 503 : 200, { "content-type": "application/json", "cache-control": "no-store" });

@@ -44,3 +44,13 @@ export const AUTH_OFF: Viewer = {
   userId: null,
   credentialId: null,
 };
+
+/**
+ * An actor as `viewer` may see it: admins see who exactly (`token ci (alice)`); everyone else sees
+ * the person behind a token (`alice (token)`), not the names other people gave their tokens.
+ */
+export function actorShownTo(viewer: Pick<Viewer, "scope">, actor: string | null): string | null {
+  if (actor === null || viewer.scope === "admin") return actor;
+  const token = /^token .* \(([^()]+)\)$/.exec(actor);
+  return token ? `${token[1]} (token)` : actor;
+}

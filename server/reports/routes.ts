@@ -7,10 +7,12 @@
 // and, for anyone, /.well-known/kiln-report-key: the public key that checks this Kiln's reports
 // (public by nature; it holds nothing else).
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { setImmediate as yieldToOthers } from "node:timers/promises";
 import type { ApiConfig } from "../config.js";
 import type { Db } from "../db/client.js";
 import { JobStateError, NotFoundError, ValidationError } from "../errors.js";
 import { exportQuery, write } from "../exports.js";
+import { type HeavyWork, inHeavySlot } from "../heavy-work.js";
 import { authorizeRead, sendJson } from "../http-auth.js";
 import { MAX_PAGE, pageOfJobs } from "../services/job-history.js";
 import { type BurnInReport, buildReport } from "./build.js";
@@ -123,13 +125,19 @@ async function sendZip(req: IncomingMessage, res: ServerResponse, db: Db, key: R
         }
         throw error;
       }
+      // Each step (reading the report, drawing its PDF, compressing) about 10 ms of this thread;
+      // other requests get their turn between them, so /health stays quick while a zip is made.
+      await yieldToOthers();
       const json = reportFileName(signed, "json");
       const pdf = reportFileName(signed, "pdf");
       add(json, Buffer.from(`${JSON.stringify(signed, null, 2)}\n`));
-      add(pdf, await renderPdf(signed));
+      const drawn = await renderPdf(signed);
+      await yieldToOthers();
+      add(pdf, drawn);
       names.push(json, pdf);
       await pending;
       if (failed) throw failed;
+      await yieldToOthers();
     }
     add("kiln-report-key.pem", Buffer.from(key.publicKeyPem));
     add("README.txt", Buffer.from(readmeText(key, names, skipped)));
@@ -154,6 +162,7 @@ export async function handleReportRoute(
   db: Db,
   api: ApiConfig,
   key: ReportKey,
+  heavy: HeavyWork,
 ): Promise<boolean> {
   const url = new URL(req.url ?? "/", "http://kiln.invalid");
   if (url.pathname === REPORT_KEY_PATH) {
@@ -166,9 +175,10 @@ export async function handleReportRoute(
   const match = /^\/reports\/([^/]+?)(\.json|\.pdf)?$/.exec(url.pathname);
   if (!zip && !match) return false;
   if (req.method !== "GET") return refuse(res, 405, { error: "use GET" });
-  if (!(await authorizeRead(req, res, db, api, "reports"))) return true;
+  const viewer = await authorizeRead(req, res, db, api, "reports");
+  if (!viewer) return true;
   if (zip) {
-    await sendZip(req, res, db, key, url);
+    await inHeavySlot(heavy, viewer, req, res, () => sendZip(req, res, db, key, url));
     return true;
   }
   const [, id = "", ext] = match as RegExpExecArray;
@@ -189,13 +199,15 @@ export async function handleReportRoute(
     });
     res.end(`${JSON.stringify(signed, null, 2)}\n`);
   } else if (ext === ".pdf") {
-    const pdf = await renderPdf(signed);
-    res.writeHead(200, {
-      "content-type": "application/pdf",
-      "content-disposition": `inline; filename="${reportFileName(signed, "pdf")}"`,
-      "cache-control": "no-store",
+    await inHeavySlot(heavy, viewer, req, res, async () => {
+      const pdf = await renderPdf(signed);
+      res.writeHead(200, {
+        "content-type": "application/pdf",
+        "content-disposition": `inline; filename="${reportFileName(signed, "pdf")}"`,
+        "cache-control": "no-store",
+      });
+      res.end(pdf);
     });
-    res.end(pdf);
   } else {
     res.writeHead(200, {
       "content-type": "text/html; charset=utf-8",

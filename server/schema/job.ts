@@ -1,4 +1,5 @@
 import { queryFromInfo } from "@pothos/plugin-prisma";
+import { actorShownTo } from "../auth/viewer.js";
 import type { BurnInJob } from "../db/generated/sqlite/client.js";
 import {
   DriveBusyError,
@@ -123,7 +124,11 @@ export const BurnInJobRef = builder.prismaObject("BurnInJob", {
       resolve: (job) => parseStoredJson<JobOptions>(job.options) ?? {},
     }),
     attempts: t.int({ resolve: (row) => row.attempts }),
-    createdBy: t.string({ nullable: true, resolve: (row) => row.createdBy }),
+    createdBy: t.string({
+      nullable: true,
+      description: "Who started it. An admin sees the token it came from; others see the person behind a token.",
+      resolve: (row, _args, ctx) => actorShownTo(ctx.viewer, row.createdBy),
+    }),
     createdAt: t.field({ type: "DateTime", resolve: (row) => row.createdAt }),
     startedAt: t.field({ type: "DateTime", nullable: true, resolve: (row) => row.startedAt }),
     finishedAt: t.field({ type: "DateTime", nullable: true, resolve: (row) => row.finishedAt }),
