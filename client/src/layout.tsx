@@ -9,7 +9,7 @@ export interface Account {
 }
 
 export function Layout({ user, onSignOut }: { user: Account | null; onSignOut: () => void }) {
-  const { online } = useConnection();
+  const { online, outage } = useConnection();
   return (
     <>
       <a href="#content" className="skip">
@@ -41,7 +41,9 @@ export function Layout({ user, onSignOut }: { user: Account | null; onSignOut: (
       </header>
       {online ? null : (
         <div className="banner" role="alert">
-          Connection to Kiln lost. Retrying… the page comes back by itself when Kiln answers.
+          {outage === "events"
+            ? "Live updates paused: Kiln's event bus (Redis) is not reachable, so figures shown may be old. They resume by themselves when it is back."
+            : "Connection to Kiln lost. Retrying… the page comes back by itself when Kiln answers."}
         </div>
       )}
       <main id="content">

@@ -1,9 +1,12 @@
 // The API client of the web UI: one normalised cache (graphcache), so a mutation's answer or a
 // subscription's event updates every view that shows the same job or drive, without refetching.
-// Subscriptions go over fetch (SSE), which carries the session cookie and the CSRF header a
-// cookie session must send (a browser's EventSource could not add it).
+// Every subscription of a tab goes over one WebSocket (graphql-ws): a browser allows 6 HTTP/1.1
+// connections per host, and three SSE streams per tab left a second tab's requests waiting
+// forever. The socket carries the session cookie; Kiln checks its Origin (server/ws.ts), which
+// stands for the CSRF header. Queries and mutations stay plain fetches.
 import { type Cache, cacheExchange, type Data, type Entity } from "@urql/exchange-graphcache";
-import { Client, fetchExchange, mapExchange } from "urql";
+import { createClient as createSocketClient } from "graphql-ws";
+import { Client, fetchExchange, mapExchange, subscriptionExchange } from "urql";
 import { graphql } from "./gql";
 import schema from "./gql/introspection";
 
@@ -51,10 +54,26 @@ const EMBEDDED = [
   "QueryAuditEventsConnectionEdge",
 ];
 
+/** The socket closes with 4403 when the session is gone (signed out elsewhere, expired). */
+const SOCKET_FORBIDDEN = 4403;
+
 export function createClient(onUnauthenticated: () => void): Client {
+  const socket = createSocketClient({
+    url: `${window.location.protocol === "https:" ? "wss" : "ws"}://${window.location.host}/graphql`,
+    // Opened with the first subscription, closed a moment after the last one ends.
+    lazy: true,
+    lazyCloseTimeout: 3000,
+    // A dropped socket ends the tab's streams: the live feed shows the banner and opens them
+    // again once Kiln answers (live.tsx), so views also fetch what they missed.
+    retryAttempts: 0,
+    on: {
+      closed: (event) => {
+        if ((event as CloseEvent | undefined)?.code === SOCKET_FORBIDDEN) onUnauthenticated();
+      },
+    },
+  });
   return new Client({
     url: "/graphql",
-    fetchSubscriptions: true,
     exchanges: [
       mapExchange({
         onError(error) {
@@ -91,7 +110,9 @@ export function createClient(onUnauthenticated: () => void): Client {
             },
             // Rare (an add, a change, a removal, an inventory that may have found drives): every
             // list of hosts and their drives is read again.
-            hostUpdated(_result, _args, cache) {
+            hostUpdated(result: Data, _args, cache) {
+              // An inventory's steps change nothing stored; its end (and any other change) does.
+              if ((result.hostUpdated as { inventory?: { running?: boolean } | null } | undefined)?.inventory?.running) return;
               invalidateField(cache, "Query", "hosts");
               invalidateField(cache, "Query", "drives");
             },
@@ -125,6 +146,11 @@ export function createClient(onUnauthenticated: () => void): Client {
         },
       }),
       fetchExchange,
+      subscriptionExchange({
+        forwardSubscription: (request) => ({
+          subscribe: (sink) => ({ unsubscribe: socket.subscribe({ ...request, query: request.query ?? "" }, sink) }),
+        }),
+      }),
     ],
     fetchOptions: { credentials: "same-origin", headers: { "x-kiln-csrf": "1" } },
   });
