@@ -9,6 +9,7 @@ import type { ReportKey } from "./reports/signing.js";
 import type { JobRunner } from "./runner/runner.js";
 import { SESSION_COOKIE, viewerFor } from "./services/accounts.js";
 import type { HostRegistry } from "./services/host-registry.js";
+import type { InventoryRuns } from "./services/inventory-runs.js";
 
 export interface Deps {
   db: Db;
@@ -23,6 +24,8 @@ export interface Deps {
   health: DependencyHealth;
   /** Events go through Redis (several instances): subscriptions end, told, while it is away. */
   sharedEvents: boolean;
+  /** Inventories running in the background, one per host at a time. */
+  inventory: InventoryRuns;
 }
 
 export interface Context extends Deps {

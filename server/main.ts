@@ -16,6 +16,7 @@ import { JobRunner } from "./runner/runner.js";
 import { accountsExist } from "./services/accounts.js";
 import { ensureDemoHost } from "./services/demo-host.js";
 import { HostRegistry } from "./services/host-registry.js";
+import { InventoryRuns } from "./services/inventory-runs.js";
 import { InventoryScheduler } from "./services/inventory-scheduler.js";
 import { RetentionSweeper } from "./services/retention.js";
 import { getSettings } from "./services/settings.js";
@@ -70,6 +71,7 @@ export async function startKiln(config: Config, log: (line: string) => void = co
     health,
   });
   const notifications = new NotificationDispatcher(database.db, log, Date.now, health);
+  const inventoryRuns = new InventoryRuns({ db: database.db, registry, pubsub });
   const deps = {
     db: database.db,
     registry,
@@ -79,6 +81,7 @@ export async function startKiln(config: Config, log: (line: string) => void = co
     notifications,
     health,
     sharedEvents: events.shared,
+    inventory: inventoryRuns,
   };
   // Listening before the runner re-attaches, so nothing a resumed job does goes untold.
   const watcher = new NotificationWatcher(database.db, pubsub, notifications, log, health);
@@ -90,7 +93,7 @@ export async function startKiln(config: Config, log: (line: string) => void = co
   }
   // Re-attach to the burn-ins that were running when Kiln last stopped, then take new work.
   await runner.start();
-  const inventory = new InventoryScheduler(deps, config.inventoryIntervalMs, log, health);
+  const inventory = new InventoryScheduler(deps, inventoryRuns, config.inventoryIntervalMs, log, health);
   inventory.start();
   const retention = new RetentionSweeper(database.db, log, undefined, undefined, health);
   retention.start();

@@ -39,6 +39,7 @@ export const ROOT_FIELD_SCOPES: Record<"Query" | "Mutation" | "Subscription", Re
     createUser: "admin",
     updateUser: "admin",
     changePassword: "read",
+    signOutEverywhere: "read",
     addNotificationChannel: "admin",
     updateNotificationChannel: "admin",
     removeNotificationChannel: "admin",

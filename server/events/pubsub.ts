@@ -48,6 +48,22 @@ export interface HostEvent {
   hostId: string;
   /** The host (and its drives) are gone. */
   removed: boolean;
+  /** An inventory's progress, from its start to its end (services/inventory-runs.ts). */
+  inventory?: InventoryProgress;
+}
+
+export interface InventoryProgress {
+  running: boolean;
+  /** When it began (ms since the epoch). */
+  startedAt: number;
+  /** What it does now ("SMART of /dev/sdc (3 of 12)"), "done" or "failed". */
+  step: string;
+  done: number;
+  total: number;
+  /** At the end: drives found and gone missing, or why it failed. */
+  found?: number;
+  missing?: number;
+  error?: string;
 }
 
 type KilnTopics = {

@@ -48,6 +48,11 @@ export const PROFILES: Record<ProfileName, readonly StagePlan[]> = {
   simulate: [{ name: "simulate", weight: 1 }],
 };
 
+/** Does the profile write to the drive (a badblocks -w scan)? The others only read and self-test. */
+export function profileWrites(profile: ProfileName): boolean {
+  return PROFILES[profile].some((s) => s.name === "surface_validate");
+}
+
 /** Overall percent of a job from its stages' percents, by weight. */
 export function jobPercent(stages: ReadonlyArray<{ weight: number; progressPct: number; status: string }>): number {
   const total = stages.reduce((sum, s) => sum + s.weight, 0);

@@ -70,7 +70,8 @@ export class HostLostError extends Error {
   override name = "HostLostError";
 }
 
-const CONNECTIVITY = new Set(["refused", "timeout", "unreachable"]);
+/** Waited out: connection trouble, and a slow host whose command ran past its timeout. */
+const CONNECTIVITY = new Set(["refused", "timeout", "unreachable", "command_timeout"]);
 
 /**
  * Run something on the host, waiting out connection trouble: the job stays running but

@@ -2,7 +2,7 @@
 // Signing in and the first setup are plain HTTP (server/auth-routes.ts): they need no token.
 import { ROLES, SCOPES } from "../auth/viewer.js";
 import { NotFoundError, ValidationError } from "../errors.js";
-import { changePassword, createApiToken, createUser, revokeApiToken, updateUser } from "../services/accounts.js";
+import { changePassword, createApiToken, createUser, revokeApiToken, signOutEverywhere, updateUser } from "../services/accounts.js";
 import { builder } from "./builder.js";
 import { oneOf } from "./enums.js";
 import { connectionComplexity } from "./field-helpers.js";
@@ -142,13 +142,31 @@ builder.mutationField("updateUser", (t) =>
 builder.mutationField("changePassword", (t) =>
   t.field({
     type: UserRef,
-    description: "Change your own password (signed in, not with a token). Your other sessions end.",
+    description:
+      "Change your own password (signed in, not with a token). Your other sessions end; your API tokens keep working unless revokeTokens is true (signOutEverywhere ends all of it).",
     args: {
       currentPassword: t.arg.string({ required: true }),
       newPassword: t.arg.string({ required: true }),
+      revokeTokens: t.arg.boolean({ required: false, defaultValue: false }),
     },
     errors: { types: [ValidationError] },
     resolve: (_root, args, ctx) => changePassword(ctx.db, ctx.viewer, args),
+  }),
+);
+
+const SignedOutRef = builder.objectRef<{ sessionsEnded: number; tokensRevoked: number }>("SignedOutEverywhere").implement({
+  fields: (t) => ({
+    sessionsEnded: t.exposeInt("sessionsEnded"),
+    tokensRevoked: t.exposeInt("tokensRevoked"),
+  }),
+});
+
+builder.mutationField("signOutEverywhere", (t) =>
+  t.field({
+    type: SignedOutRef,
+    description: "End every session of yours (this one too) and revoke every API token of yours: after a leak, or a lost laptop.",
+    errors: { types: [ValidationError] },
+    resolve: (_root, _args, ctx) => signOutEverywhere(ctx.db, ctx.viewer),
   }),
 );
 

@@ -7,7 +7,8 @@ import { builder } from "./builder.js";
 
 export { JOB_STATUSES, VERDICT_OUTCOMES };
 export const STAGE_STATUSES = ["pending", "running", "passed", "failed", "cancelled", "unknown", "skipped"] as const;
-export const HOST_STATUSES = ["unknown", "ok", "untrusted", "unreachable", "key_mismatch", "error"] as const;
+/** slow: the host answers, but a command ran past its timeout (settings host*Seconds): busy, not gone. */
+export const HOST_STATUSES = ["unknown", "ok", "slow", "untrusted", "unreachable", "key_mismatch", "error"] as const;
 export const HOST_TRANSPORTS = ["local", "ssh", "demo"] as const;
 export const SMART_HEALTHS = ["passed", "failed", "unknown"] as const;
 

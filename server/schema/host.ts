@@ -7,12 +7,26 @@ import {
   NotFoundError,
   ValidationError,
 } from "../errors.js";
+import type { InventoryProgress } from "../events/pubsub.js";
 import { addHost, removeHost, trustHostKey, updateHost } from "../services/hosts.js";
-import { refreshInventory } from "../services/inventory.js";
 import { uploadSshKey } from "../services/ssh-keys.js";
 import { builder } from "./builder.js";
 import { HOST_STATUSES, HOST_TRANSPORTS, HostStatusRef, HostTransportRef, oneOf } from "./enums.js";
 import { boundedFirst, parseStoredJson } from "./field-helpers.js";
+
+export const InventoryProgressRef = builder.objectRef<InventoryProgress>("InventoryProgress").implement({
+  description: "An inventory of a host: where it is, and at its end what it found or why it failed.",
+  fields: (t) => ({
+    running: t.exposeBoolean("running"),
+    startedAt: t.field({ type: "DateTime", resolve: (p) => new Date(p.startedAt) }),
+    step: t.exposeString("step", { description: 'What it does now ("SMART of /dev/sdc (3 of 12)"), "done" or "failed".' }),
+    done: t.exposeInt("done", { description: "Steps done (listing disks, pools, links, data at rest, then one per disk)." }),
+    total: t.exposeInt("total"),
+    found: t.exposeInt("found", { nullable: true, description: "At the end: drives seen." }),
+    missing: t.exposeInt("missing", { nullable: true, description: "At the end: drives newly marked missing." }),
+    error: t.exposeString("error", { nullable: true, description: "At the end: why it failed (the host's status says it too)." }),
+  }),
+});
 
 export const HostRef = builder.prismaObject("Host", {
   // Select mode: a query loads only the columns its fields ask for (a stage's log stays on disk
@@ -51,6 +65,13 @@ export const HostRef = builder.prismaObject("Host", {
       },
     }),
     lastSeenAt: t.expose("lastSeenAt", { type: "DateTime", nullable: true }),
+    inventory: t.field({
+      type: InventoryProgressRef,
+      nullable: true,
+      description: "The inventory running now on the Kiln instance that answers (others push theirs through hostUpdated).",
+      select: { id: true },
+      resolve: (host, _args, ctx) => ctx.inventory.current(host.id),
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     drives: t.relation("drives", {
       description: "The host's drives by device path (at most `first`, 1-1000).",
@@ -99,12 +120,26 @@ const HostUpdateRef = builder.inputType("HostUpdate", {
   }),
 });
 
-const InventoryResultRef = builder.objectRef<{ host: Host; found: number; missing: number; skipped: string[] }>("Inventory").implement({
+interface InventoryAnswer {
+  host: Host;
+  progress: InventoryProgress;
+  joined: boolean;
+  outcome: { found: number; missing: number; skipped: string[] } | null;
+}
+
+const InventoryResultRef = builder.objectRef<InventoryAnswer>("Inventory").implement({
+  description: "An inventory started (or joined), or with wait: true its outcome.",
   fields: (t) => ({
     host: t.field({ type: HostRef, resolve: (r) => r.host }),
-    found: t.exposeInt("found", { description: "Drives seen now." }),
-    missing: t.exposeInt("missing", { description: "Drives newly marked missing." }),
-    skipped: t.exposeStringList("skipped", { description: "Disks seen but not inventoried, with the reason." }),
+    progress: t.field({ type: InventoryProgressRef, resolve: (r) => r.progress }),
+    joined: t.exposeBoolean("joined", { description: "One was running already: this request joined it." }),
+    found: t.int({ nullable: true, description: "With wait: drives seen now.", resolve: (r) => r.outcome?.found ?? null }),
+    missing: t.int({ nullable: true, description: "With wait: drives newly marked missing.", resolve: (r) => r.outcome?.missing ?? null }),
+    skipped: t.stringList({
+      nullable: true,
+      description: "With wait: disks seen but not inventoried, with the reason.",
+      resolve: (r) => r.outcome?.skipped ?? null,
+    }),
   }),
 });
 
@@ -167,13 +202,19 @@ builder.mutationField("trustHostKey", (t) =>
 builder.mutationField("refreshInventory", (t) =>
   t.field({
     type: InventoryResultRef,
-    description: "Read the host's drives now (lsblk, smartctl, zpool).",
-    args: { hostId: t.arg.id({ required: true }) },
+    description:
+      "Read the host's drives (lsblk, zpool, wipefs/partx, smartctl). Returns at once with the inventory running; its steps and end come through hostUpdated. wait: true answers with the outcome (or the host's typed error) instead.",
+    args: { hostId: t.arg.id({ required: true }), wait: t.arg.boolean({ required: false, defaultValue: false }) },
     errors: { types: [NotFoundError, HostUnreachableError, HostKeyUntrustedError, HostKeyMismatchError] },
-    resolve: async (_root, { hostId }, ctx) => {
-      const outcome = await refreshInventory(ctx, String(hostId), { operator: true });
-      const host = await ctx.db.host.findUniqueOrThrow({ where: { id: outcome.hostId } });
-      return { host, found: outcome.found, missing: outcome.missing, skipped: outcome.skipped };
+    resolve: async (_root, { hostId, wait }, ctx) => {
+      const id = String(hostId);
+      if (!(await ctx.db.host.findUnique({ where: { id }, select: { id: true } }))) throw new NotFoundError("host", id);
+      const run = ctx.inventory.start(id, { operator: true });
+      // Not waited for: its failure is written on the host and told through hostUpdated.
+      if (!wait) run.done.catch(() => {});
+      const outcome = wait ? await run.done : null;
+      const host = await ctx.db.host.findUniqueOrThrow({ where: { id } });
+      return { host, progress: { ...run.progress }, joined: run.joined, outcome };
     },
   }),
 );

@@ -261,6 +261,11 @@ builder.mutationField("startBurnIn", (t) =>
       profile: t.arg({ type: ProfileRef, required: true }),
       options: t.arg({ type: JobOptionsInput, required: false }),
       idempotencyKey: t.arg.string({ required: false }),
+      confirmSsdWrite: t.arg.boolean({
+        required: false,
+        description:
+          "A writing profile (full) on drives that report themselves as SSDs is refused unless this is true: it wears the flash.",
+      }),
     },
     errors: { types: START_ERRORS },
     resolve: (_root, args, ctx) =>
@@ -271,6 +276,7 @@ builder.mutationField("startBurnIn", (t) =>
           profile: args.profile,
           options: withoutNulls(args.options),
           idempotencyKey: args.idempotencyKey,
+          confirmSsdWrite: args.confirmSsdWrite,
         },
         ctx.actor,
       ),

@@ -10,7 +10,7 @@ import { STAGE_NAMES } from "../runner/profiles.js";
 import { builder } from "./builder.js";
 import { DriveRef } from "./drive.js";
 import { JOB_STATUSES, JobStatusRef, oneOf, STAGE_STATUSES, StageNameRef, StageStatusRef } from "./enums.js";
-import { HostRef } from "./host.js";
+import { HostRef, InventoryProgressRef } from "./host.js";
 
 /** Below this overall percent an ETA is mostly noise: none is given. */
 export const ETA_MIN_PCT = 0.5;
@@ -181,6 +181,12 @@ const HostEventRef = builder.objectRef<HostEvent>("HostEvent").implement({
   fields: (t) => ({
     hostId: t.exposeString("hostId"),
     removed: t.exposeBoolean("removed"),
+    inventory: t.field({
+      type: InventoryProgressRef,
+      nullable: true,
+      description: "An inventory's step or end, when that is what changed.",
+      resolve: (e) => e.inventory ?? null,
+    }),
     host: t.field({
       type: HostRef,
       nullable: true,

@@ -53,6 +53,15 @@ const SettingsRef = builder.objectRef<Settings>("Settings").implement({
     sshMaxConnectionMinutes: t.exposeFloat("sshMaxConnectionMinutes", {
       description: "A pooled SSH connection older than this is replaced, so a changed host key is noticed within this time.",
     }),
+    hostListSeconds: t.exposeFloat("hostListSeconds", {
+      description: "Longest wait for a host's disk and pool listing (lsblk, zpool); past it the host is slow, not unreachable.",
+    }),
+    hostSmartSeconds: t.exposeFloat("hostSmartSeconds", {
+      description: "Longest wait for one disk's SMART report or data-at-rest probe (smartctl -x, wipefs, partx).",
+    }),
+    hostControlSeconds: t.exposeFloat("hostControlSeconds", {
+      description: "Longest wait for starting, polling or signalling a scan on a host, and any other command there.",
+    }),
   }),
 });
 

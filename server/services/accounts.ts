@@ -142,11 +142,20 @@ export async function updateUser(db: Db, viewer: Viewer, userId: string, change:
   });
 }
 
-/** A signed-in user changes their own password; their other sessions end, this one stays. */
+/** Revokes every live token of a user; how many. */
+async function revokeTokens(tx: Pick<Db, "apiToken">, userId: string, now: Date): Promise<number> {
+  const { count } = await tx.apiToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } });
+  return count;
+}
+
+/**
+ * A signed-in user changes their own password; their other sessions end, this one stays. Their
+ * API tokens are credentials of their own (scripts) and keep working unless `revokeTokens`.
+ */
 export async function changePassword(
   db: Db,
   viewer: Viewer,
-  input: { currentPassword: string; newPassword: string },
+  input: { currentPassword: string; newPassword: string; revokeTokens?: boolean | null },
   now = new Date(),
 ): Promise<User> {
   if (viewer.via !== "session" || !viewer.userId)
@@ -160,14 +169,41 @@ export async function changePassword(
   return db.$transaction(async (tx) => {
     const updated = await tx.user.update({ where: { id: user.id }, data: { passwordHash } });
     const ended = await endSessions(tx, user.id, now, viewer.credentialId);
+    const revoked = input.revokeTokens ? await revokeTokens(tx, user.id, now) : 0;
     await audit(tx, {
       actor: viewer.actor,
       action: "user.password",
       subjectType: "user",
       subjectId: user.id,
-      details: { sessionsEnded: ended },
+      details: { sessionsEnded: ended, tokensRevoked: revoked },
     });
     return updated;
+  });
+}
+
+/**
+ * Sign out everywhere: every session of the signed-in user ends (this one too) and every API
+ * token of theirs is revoked; open subscriptions of those end within seconds.
+ */
+export async function signOutEverywhere(
+  db: Db,
+  viewer: Viewer,
+  now = new Date(),
+): Promise<{ sessionsEnded: number; tokensRevoked: number }> {
+  if (viewer.via !== "session" || !viewer.userId)
+    throw new ValidationError("user", "signing out everywhere is done by the signed-in user, not by a token");
+  const userId = viewer.userId;
+  return db.$transaction(async (tx) => {
+    const sessionsEnded = await endSessions(tx, userId, now);
+    const tokensRevoked = await revokeTokens(tx, userId, now);
+    await audit(tx, {
+      actor: viewer.actor,
+      action: "auth.sign_out_everywhere",
+      subjectType: "user",
+      subjectId: userId,
+      details: { sessionsEnded, tokensRevoked },
+    });
+    return { sessionsEnded, tokensRevoked };
   });
 }
 

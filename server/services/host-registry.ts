@@ -5,7 +5,7 @@ import { DemoTransport } from "../transport/demo.js";
 import { LocalHost } from "../transport/local.js";
 import { PosixHost } from "../transport/posix-host.js";
 import { SshRunner } from "../transport/ssh.js";
-import type { Transport } from "../transport/types.js";
+import type { CommandTimeouts, Transport } from "../transport/types.js";
 import { DEFAULT_SETTINGS, type Settings } from "./settings.js";
 import { keysDirOf } from "./ssh-keys.js";
 
@@ -34,6 +34,9 @@ export class HostRegistry {
   private readonly entries = new Map<string, Entry>();
   /** From the sshMaxConnectionMinutes setting (applySettings); read by every SSH connection at use. */
   private sshMaxConnectionMs = DEFAULT_SETTINGS.sshMaxConnectionMinutes * 60_000;
+  /** From the host*Seconds settings; read by every host's commands at use. */
+  private timeouts: CommandTimeouts = timeoutsOf(DEFAULT_SETTINGS);
+  private readonly currentTimeouts = () => this.timeouts;
 
   constructor(private readonly options: { dataDir: string; env?: NodeJS.ProcessEnv }) {}
 
@@ -63,8 +66,9 @@ export class HostRegistry {
   }
 
   /** Take up changed settings (at start and after every setSetting). */
-  applySettings(settings: Pick<Settings, "sshMaxConnectionMinutes">): void {
+  applySettings(settings: Pick<Settings, "sshMaxConnectionMinutes" | "hostListSeconds" | "hostSmartSeconds" | "hostControlSeconds">): void {
     this.sshMaxConnectionMs = settings.sshMaxConnectionMinutes * 60_000;
+    this.timeouts = timeoutsOf(settings);
   }
 
   /** An operator asked: retry a failing SSH host now instead of after its backoff. */
@@ -87,9 +91,9 @@ export class HostRegistry {
   private create(host: HostRecord, key: string): Entry {
     switch (host.transport) {
       case "local":
-        return { key, transport: new LocalHost({ kind: "local", sudo: host.useSudo }), ssh: null };
+        return { key, transport: new LocalHost({ kind: "local", sudo: host.useSudo, timeouts: this.currentTimeouts }), ssh: null };
       case "demo":
-        return { key, transport: new DemoTransport(this.options.dataDir), ssh: null };
+        return { key, transport: new DemoTransport(this.options.dataDir, Date.now, this.currentTimeouts), ssh: null };
       case "ssh": {
         const env = this.options.env ?? process.env;
         const ssh = new SshRunner({
@@ -103,10 +107,18 @@ export class HostRegistry {
           pinnedFingerprint: host.trusted ? host.fingerprint : null,
           maxConnectionAgeMs: () => this.sshMaxConnectionMs,
         });
-        return { key, transport: new PosixHost(ssh, { kind: "ssh", sudo: host.useSudo }), ssh };
+        return { key, transport: new PosixHost(ssh, { kind: "ssh", sudo: host.useSudo, timeouts: this.currentTimeouts }), ssh };
       }
       default:
         throw new Error(`host ${host.id} has an unknown transport "${host.transport}"`);
     }
   }
+}
+
+function timeoutsOf(settings: Pick<Settings, "hostListSeconds" | "hostSmartSeconds" | "hostControlSeconds">): CommandTimeouts {
+  return {
+    listMs: settings.hostListSeconds * 1000,
+    smartMs: settings.hostSmartSeconds * 1000,
+    controlMs: settings.hostControlSeconds * 1000,
+  };
 }

@@ -1,5 +1,6 @@
 import { DependencyHealth } from "../dependency-health.js";
-import { type InventoryDeps, refreshInventory } from "./inventory.js";
+import type { InventoryDeps } from "./inventory.js";
+import type { InventoryRuns } from "./inventory-runs.js";
 
 export class InventoryScheduler {
   private timer: NodeJS.Timeout | null = null;
@@ -7,6 +8,7 @@ export class InventoryScheduler {
 
   constructor(
     private readonly deps: InventoryDeps,
+    private readonly runs: InventoryRuns,
     private readonly intervalMs: number,
     private readonly log: (line: string) => void = console.log,
     private readonly health: DependencyHealth = new DependencyHealth(log),
@@ -38,7 +40,8 @@ export class InventoryScheduler {
     });
     for (const host of hosts) {
       try {
-        await refreshInventory(this.deps, host.id);
+        // Through the runs an operator's refresh also uses: its steps are shown, never two at once.
+        await this.runs.start(host.id).done;
       } catch (error) {
         // The database away: the rest of the hosts wait for the next round.
         if (this.health.failed(`inventory of ${host.name}`, error)) return;

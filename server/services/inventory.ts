@@ -13,6 +13,7 @@ import { parseZpoolStatus, type Zpool } from "../parsers/zpool.js";
 import { checkDevicePath, checkPartitionPath } from "../transport/shell.js";
 import { type ExecResult, type Transport, TransportError, UnsafeArgumentError } from "../transport/types.js";
 import type { HostRegistry } from "./host-registry.js";
+import { getSettings } from "./settings.js";
 
 export interface FoundDrive {
   serial: string;
@@ -32,6 +33,13 @@ export interface FoundDrive {
   smartHealth: "passed" | "failed" | "unknown";
   usage: LsblkDisk["usage"];
   smart: SmartReport | null;
+}
+
+/** Where an inventory is: a step of `total` (listing, pools, links, data at rest, then each disk's SMART). */
+export interface InventoryStep {
+  step: string;
+  done: number;
+  total: number;
 }
 
 export interface CollectedInventory {
@@ -57,13 +65,21 @@ const LIMITS = {
  */
 export async function collectInventory(
   transport: Transport,
-  options: { needsSmart?: (disk: LsblkDisk) => boolean; device?: string } = {},
+  options: { needsSmart?: (disk: LsblkDisk) => boolean; device?: string; onStep?: (step: InventoryStep) => void } = {},
 ): Promise<CollectedInventory> {
   const demoDir = transport.demoDriveDir;
   const only = options.device === undefined ? [] : [checkDevicePath(options.device, { demoDir })];
-  const lsblk = await transport.exec(["lsblk", "-J", "-b", "-O", ...only], { timeoutMs: 30_000, maxStdoutBytes: LIMITS.lsblk });
+  let total = 4;
+  const step = (name: string, done: number) => options.onStep?.({ step: name, done, total });
+  step("listing disks (lsblk)", 0);
+  const lsblk = await transport.exec(["lsblk", "-J", "-b", "-O", ...only], {
+    timeoutMs: transport.commandTimeouts().listMs,
+    maxStdoutBytes: LIMITS.lsblk,
+  });
   if (lsblk.code !== 0) throw new TransportError("failed", `lsblk failed (exit ${lsblk.code}): ${lsblk.stderr.trim().slice(0, 500)}`);
+  step("listing pools (zpool)", 1);
   const pools = [...(await zpools(transport, ["zpool", "status", "-P"], false)), ...(await zpools(transport, ["zpool", "import"], true))];
+  step("listing /dev/disk/by-id", 2);
   const byId = await byIdLinks(transport);
   const drives: FoundDrive[] = [];
   const skipped: string[] = [];
@@ -77,10 +93,13 @@ export async function collectInventory(
       skipped.push(`${disk.path}: not a device path Kiln will test`);
     }
   }
+  total = 4 + disks.length;
+  step("data at rest (wipefs, partx)", 3);
   const atRest = await probeSignatures(transport, disks);
   const ambiguous = new Set<string>();
-  for (const { disk, devicePath } of disks) {
+  for (const [i, { disk, devicePath }] of disks.entries()) {
     let smart: SmartReport | null = null;
+    step(`SMART of ${devicePath} (${i + 1} of ${disks.length})`, 4 + i);
     if (options.needsSmart?.(disk) ?? true) {
       try {
         smart = await smartReport(transport, devicePath);
@@ -157,7 +176,7 @@ async function probeSignatures(
   let failure: string | null = null;
   try {
     const result = await transport.exec(["sh", "-c", SIGNATURE_PROBE_SCRIPT, "kiln-probe", ...owner.keys()], {
-      timeoutMs: 60_000,
+      timeoutMs: transport.commandTimeouts().smartMs,
       maxStdoutBytes: LIMITS.probe,
     });
     probed = parseSignatureProbe(result.stdout.toString());
@@ -179,7 +198,7 @@ async function probeSignatures(
 
 async function zpools(transport: Transport, argv: string[], importable: boolean): Promise<Zpool[]> {
   try {
-    const result = await transport.exec(argv, { timeoutMs: 30_000, maxStdoutBytes: LIMITS.zpool });
+    const result = await transport.exec(argv, { timeoutMs: transport.commandTimeouts().listMs, maxStdoutBytes: LIMITS.zpool });
     // "no pools available" exits 0 or 1 depending on the command; either way there are none.
     return parseZpoolStatus(result.stdout.toString(), { importable });
   } catch (error) {
@@ -190,7 +209,10 @@ async function zpools(transport: Transport, argv: string[], importable: boolean)
 
 async function byIdLinks(transport: Transport): Promise<Map<string, string>> {
   const result = await transport
-    .exec(["find", "/dev/disk/by-id", "-maxdepth", "1", "-type", "l", "-printf", "%f %l\\n"], { maxStdoutBytes: LIMITS.byId })
+    .exec(["find", "/dev/disk/by-id", "-maxdepth", "1", "-type", "l", "-printf", "%f %l\\n"], {
+      timeoutMs: transport.commandTimeouts().listMs,
+      maxStdoutBytes: LIMITS.byId,
+    })
     .catch(() => null);
   const links = new Map<string, string>();
   for (const line of result?.stdout.toString().split("\n") ?? []) {
@@ -241,7 +263,7 @@ async function smartReport(transport: Transport, devicePath: string, polled = fa
   try {
     result = polled
       ? await transport.execPolled(argv, LIMITS.smartctl)
-      : await transport.exec(argv, { timeoutMs: 60_000, maxStdoutBytes: LIMITS.smartctl });
+      : await transport.exec(argv, { timeoutMs: transport.commandTimeouts().smartMs, maxStdoutBytes: LIMITS.smartctl });
   } catch (error) {
     if (error instanceof TransportError && error.reason !== "command_missing") throw error;
     return null; // no smartctl: inventory from lsblk alone
@@ -290,16 +312,18 @@ export interface InventoryDeps {
 export async function refreshInventory(
   deps: InventoryDeps,
   hostId: string,
-  options: { operator?: boolean } = {},
+  options: { operator?: boolean; onStep?: (step: InventoryStep) => void } = {},
 ): Promise<InventoryOutcome> {
   const { db, registry } = deps;
   const now = deps.now?.() ?? new Date();
   const host = await db.host.findUnique({ where: { id: hostId } });
   if (!host) throw new NotFoundError("host", hostId);
   if (options.operator) registry.retryNow(host.id);
+  // Another instance may have changed the command timeouts: this one takes them up now.
+  registry.applySettings(await getSettings(db));
   let collected: CollectedInventory;
   try {
-    collected = await collectInventory(registry.transportFor(host));
+    collected = await collectInventory(registry.transportFor(host), { onStep: options.onStep });
   } catch (error) {
     const failure = await recordFailure(db, host, error);
     deps.pubsub.publish("hosts", { hostId: host.id, removed: false });
@@ -318,6 +342,14 @@ export async function refreshInventory(
 
 /** Losing the connection or being refused at login: the host is unreachable. Anything else it did wrong is an error. */
 const UNREACHABLE = new Set(["refused", "timeout", "unreachable", "auth_failed"]);
+/** Which setting bounds each command of an inventory, to say which one to raise for a slow host. */
+const TIMEOUT_SETTING: Record<string, string> = {
+  lsblk: "hostListSeconds",
+  zpool: "hostListSeconds",
+  find: "hostListSeconds",
+  smartctl: "hostSmartSeconds",
+  sh: "hostSmartSeconds",
+};
 
 /** Write what a host's failure means for it, and turn it into the error the API returns. */
 async function recordFailure(db: Db, host: Host, error: unknown): Promise<Error> {
@@ -342,6 +374,14 @@ async function recordFailure(db: Db, host: Host, error: unknown): Promise<Error>
       data: { status: "key_mismatch", statusReason: error.message, offeredFingerprint: offered },
     });
     return new HostKeyMismatchError(host.id, host.fingerprint ?? "none", offered);
+  }
+  if (error.reason === "command_timeout") {
+    // It answered the connection and is working on it: slow (busy, a scrub), not unreachable.
+    const command = /^(\S+):/.exec(error.message)?.[1] ?? "";
+    const setting = TIMEOUT_SETTING[command] ?? "hostControlSeconds";
+    const message = `${error.message} (the limit is the ${setting} setting)`;
+    await db.host.update({ where: { id: host.id }, data: { status: "slow", statusReason: `command_timeout: ${message}` } });
+    return new HostUnreachableError(host.id, error.reason, message);
   }
   const status = UNREACHABLE.has(error.reason) ? "unreachable" : "error";
   await db.host.update({ where: { id: host.id }, data: { status, statusReason: `${error.reason}: ${error.message}` } });

@@ -23,7 +23,7 @@ import { STANDARD_PATTERNS } from "../parsers/badblocks.js";
 import { COMMAND_TIMEOUT_MS, EventBusDown } from "../runner/commands.js";
 import { chooseGeometry } from "../runner/geometry.js";
 import type { PauseAction } from "../runner/job-control.js";
-import { PROFILE_NAMES, PROFILES, type ProfileName, type StagePlan } from "../runner/profiles.js";
+import { PROFILE_NAMES, PROFILES, type ProfileName, profileWrites, type StagePlan } from "../runner/profiles.js";
 import type { JobRunner } from "../runner/runner.js";
 import type { JobOptions } from "../runner/stage-context.js";
 import { audit } from "./audit.js";
@@ -73,6 +73,8 @@ export interface StartInput {
   profile: string;
   options?: unknown;
   idempotencyKey?: string | null;
+  /** A write scan on drives that report themselves as SSDs: done only when the caller says so. */
+  confirmSsdWrite?: boolean | null;
 }
 
 type DriveWithHost = Drive & { host: Host };
@@ -119,6 +121,14 @@ export async function startBurnIn(deps: JobDeps, input: StartInput, actor: strin
     await assertStartable(db, drive, profile, options, now);
     drives.push(drive);
   }
+  // 8 full passes wear flash and tell little about it: the ssd and nvme profiles are meant for it.
+  const flash = profileWrites(profile) && !input.confirmSsdWrite ? drives.filter(isFlash) : [];
+  if (flash.length) {
+    throw new ValidationError(
+      "confirmSsdWrite",
+      `${flash.map((d) => d.serial).join(", ")} ${flash.length === 1 ? "reports itself as an SSD" : "report themselves as SSDs"}: a ${profile} scan writes every block 4 times and wears the flash; use the ssd or nvme profile, or set confirmSsdWrite to write anyway`,
+    );
+  }
   const plan = PROFILES[profile];
   // Drives started together are one batch: notifications sum them up when the last one ends.
   const batchId = drives.length > 1 ? `batch_${randomUUID()}` : null;
@@ -155,6 +165,11 @@ export async function startBurnIn(deps: JobDeps, input: StartInput, actor: strin
   return jobs;
 }
 
+/** A drive that reports no rotation (SMART's 0 rpm: solid state) or is NVMe. */
+function isFlash(drive: Drive): boolean {
+  return drive.rotationRate === 0 || drive.busType === "nvme";
+}
+
 async function assertStartable(db: Db, drive: DriveWithHost, profile: ProfileName, options: JobOptions, now: Date): Promise<void> {
   const active = await db.burnInJob.findFirst({ where: { driveId: drive.id, status: { in: ["queued", "running"] } } });
   if (active) throw new DriveBusyError(drive.id, active.id);
@@ -173,15 +188,15 @@ async function assertStartable(db: Db, drive: DriveWithHost, profile: ProfileNam
       `host ${host.name} is ${host.status}: ${host.statusReason ?? "no reason recorded"}`,
     );
   }
-  // A scan's geometry is checked now, not found wrong hours later by a running job.
-  if (PROFILES[profile].some((s) => s.name === "surface_validate")) {
-    chooseGeometry(Number(drive.sizeBytes ?? 0), {
-      physicalSectorSize: drive.physicalSectorSize,
-      logicalSectorSize: drive.logicalSectorSize,
-      blockSize: options.blockSize,
-      blocksAtOnce: options.blocksAtOnce,
-    });
-  }
+  // Self-tests and SMART reads only: a drive holding data, or used by its host, is safe to test
+  // (smartd does the same on live pools). Only a profile that writes needs it empty or unlocked.
+  if (!profileWrites(profile)) return;
+  chooseGeometry(Number(drive.sizeBytes ?? 0), {
+    physicalSectorSize: drive.physicalSectorSize,
+    logicalSectorSize: drive.logicalSectorSize,
+    blockSize: options.blockSize,
+    blocksAtOnce: options.blocksAtOnce,
+  });
   const usage = parseUsage(drive.usage);
   const inActiveUse = activeUsage(usage);
   // No grant can make this safe: the host is using the drive. Checked before any grant.

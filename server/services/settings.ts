@@ -36,6 +36,12 @@ const SCHEMAS = {
     }, 'must be a plain absolute path: no "." or ".." parts, no "//", not "/"'),
   /** A pooled SSH connection older than this is replaced, so a changed host key is noticed. */
   sshMaxConnectionMinutes: z.number().min(0.05).max(10_080),
+  /** Longest wait for a host's disk and pool listing (lsblk, zpool): past it the host is "slow", not unreachable. */
+  hostListSeconds: z.number().min(1).max(3600),
+  /** Longest wait for one disk's SMART report or data-at-rest probe (smartctl -x, wipefs, partx). */
+  hostSmartSeconds: z.number().min(1).max(3600),
+  /** Longest wait for starting, polling or signalling a scan on a host, and any other command. */
+  hostControlSeconds: z.number().min(1).max(3600),
   /** The UI shows a drive warm from this temperature (°C)... */
   temperatureWarmC: z.number().int().min(20).max(99),
   /** ...and hot from this one (above warm). */
@@ -85,6 +91,9 @@ export const DEFAULT_SETTINGS: Settings = {
   // Only root can create it: no other user of the host can prepare it for Kiln.
   remoteWorkDir: "/var/lib/kiln",
   sshMaxConnectionMinutes: 60,
+  hostListSeconds: 60,
+  hostSmartSeconds: 120,
+  hostControlSeconds: 60,
   temperatureWarmC: 42,
   temperatureHotC: 48,
   badblocksBlocksAtOnce: 0,

@@ -8,6 +8,8 @@ import { activeUsage, parseUsage } from "./drive-usage.js";
 
 type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 
+/** The longest reason an unlock grant keeps. */
+export const MAX_REASON = 500;
 export const MAX_UNLOCK_MINUTES = 24 * 60;
 
 export async function grantUnlock(
@@ -31,6 +33,8 @@ export async function grantUnlock(
   if (active.length > 0) throw new DriveInActiveUseError(drive.id, drive.serial, active);
   const reason = input.reason.trim();
   if (reason.length < 3) throw new ValidationError("reason", "say why the drive may be written although it is in use");
+  // Kept in the grant, the audit log and every log line that uses it: a sentence, not a file.
+  if (reason.length > MAX_REASON) throw new ValidationError("reason", `must be at most ${MAX_REASON} characters (it was ${reason.length})`);
   if (!Number.isInteger(input.minutes) || input.minutes < 1 || input.minutes > MAX_UNLOCK_MINUTES) {
     throw new ValidationError("minutes", `must be a whole number from 1 to ${MAX_UNLOCK_MINUTES}`);
   }

@@ -14,7 +14,7 @@ import {
 } from "./demo-drives.js";
 import { LocalHost } from "./local.js";
 import { checkDevicePath } from "./shell.js";
-import type { DetachedProcess, ExecOptions, ExecResult } from "./types.js";
+import type { CommandTimeouts, DetachedProcess, ExecOptions, ExecResult } from "./types.js";
 import type { RunLocation } from "./work-dir.js";
 
 const ok = (stdout: string, code = 0): ExecResult => ({ code, signal: null, stdout: Buffer.from(stdout), stderr: "" });
@@ -26,8 +26,9 @@ export class DemoTransport extends LocalHost {
   constructor(
     private readonly dataDir: string,
     private readonly now: () => number = Date.now,
+    timeouts?: () => CommandTimeouts,
   ) {
-    super({ kind: "demo" });
+    super({ kind: "demo", timeouts });
   }
 
   /**

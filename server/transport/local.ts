@@ -4,6 +4,9 @@ import { type FileHandle, open, readFile } from "node:fs/promises";
 import { BoundedOutput } from "./bounded-output.js";
 import { PosixHost } from "./posix-host.js";
 import {
+  type CommandTimeouts,
+  commandTimedOut,
+  DEFAULT_COMMAND_TIMEOUTS,
   type DetachedProcess,
   type ExecOptions,
   type ExecResult,
@@ -31,8 +34,8 @@ export class LocalRunner implements ShellRunner {
           // already gone
         }
       };
-      const timeoutMs = options.timeoutMs ?? 60_000;
-      const timer = setTimeout(() => abandon(new TransportError("timeout", `command timed out after ${timeoutMs} ms`)), timeoutMs);
+      const timeoutMs = options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUTS.controlMs;
+      const timer = setTimeout(() => abandon(commandTimedOut(timeoutMs)), timeoutMs);
       child.stdout.on("data", (chunk: Buffer) => {
         if (!output.stdout(chunk)) abandon(output.tooLarge());
       });
@@ -61,8 +64,8 @@ export class LocalHost extends PosixHost {
   private readonly direct: boolean;
   private readonly logs = new OpenLogs();
 
-  constructor(options: { kind?: "local" | "demo"; sudo?: boolean } = {}) {
-    super(new LocalRunner(), { kind: options.kind ?? "local", sudo: options.sudo });
+  constructor(options: { kind?: "local" | "demo"; sudo?: boolean; timeouts?: () => CommandTimeouts } = {}) {
+    super(new LocalRunner(), { kind: options.kind ?? "local", sudo: options.sudo, timeouts: options.timeouts });
     // Through sudo the files may not be readable by Kiln itself: then go through the shell.
     this.direct = !options.sudo;
   }

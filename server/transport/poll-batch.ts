@@ -70,7 +70,8 @@ export class PollBatcher {
     if (this.pending.length > 0) this.timer = setTimeout(() => this.flush(), 0);
     this.scripts += 1;
     const maxStdoutBytes = batch.reduce((sum, r) => sum + (r.kind === "state" ? 0 : r.maxBytes) + 200, 0);
-    this.run(batchScript(batch), { maxStdoutBytes, timeoutMs: 60_000 }).then(
+    // The host's control timeout (hostControlSeconds), as for any command of its own.
+    this.run(batchScript(batch), { maxStdoutBytes }).then(
       (result) => {
         let answers: Answer[];
         try {

@@ -5,6 +5,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { PollBatcher } from "./poll-batch.js";
 import { shellCommand, shellQuote } from "./shell.js";
 import {
+  type CommandTimeouts,
+  DEFAULT_COMMAND_TIMEOUTS,
   type DetachedProcess,
   type ExecOptions,
   type ExecResult,
@@ -26,11 +28,14 @@ export interface PosixHostOptions {
   kind: Transport["kind"];
   /** Prefix privileged commands with `sudo -n` (TrueNAS SCALE has no root login by default). */
   sudo?: boolean;
+  /** The command timeouts now (settings); read at every command. */
+  timeouts?: () => CommandTimeouts;
 }
 
 export class PosixHost implements Transport {
   readonly kind: Transport["kind"];
   private readonly sudo: boolean;
+  readonly commandTimeouts: () => CommandTimeouts;
 
   constructor(
     private readonly runner: ShellRunner,
@@ -38,11 +43,13 @@ export class PosixHost implements Transport {
   ) {
     this.kind = options.kind;
     this.sudo = options.sudo ?? false;
+    this.commandTimeouts = options.timeouts ?? (() => DEFAULT_COMMAND_TIMEOUTS);
   }
 
-  /** Run a script, as root through `sudo -n` when the host wants it. */
-  protected script(script: string, options?: ExecOptions): Promise<ExecResult> {
-    return this.runner.run(this.sudo ? `sudo -n sh -c ${shellQuote(script)}` : script, options);
+  /** Run a script, as root through `sudo -n` when the host wants it; the control timeout unless told. */
+  protected script(script: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const timed = { ...options, timeoutMs: options.timeoutMs ?? this.commandTimeouts().controlMs };
+    return this.runner.run(this.sudo ? `sudo -n sh -c ${shellQuote(script)}` : script, timed);
   }
 
   async exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
@@ -50,8 +57,8 @@ export class PosixHost implements Transport {
     try {
       result = await this.script(shellCommand(argv), options);
     } catch (error) {
-      if (error instanceof TransportError && error.reason === "output_too_large") {
-        throw new TransportError("output_too_large", `${argv[0]}: ${error.message}`);
+      if (error instanceof TransportError && (error.reason === "output_too_large" || error.reason === "command_timeout")) {
+        throw new TransportError(error.reason, `${argv[0]}: ${error.message}`);
       }
       throw error;
     }
@@ -98,7 +105,7 @@ export class PosixHost implements Transport {
       "i=0; while [ ! -s identity ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done",
       'if [ -s identity ]; then echo "$(cat pgid) $(cat identity)"; else cat wrapper.err >&2; exit 3; fi',
     ].join("\n");
-    const result = await this.script(start, { timeoutMs: 30_000 });
+    const result = await this.script(start);
     if (result.code === 4) throw new TransportError("unsafe_work_dir", `${result.stderr.trim()}; nothing was started`);
     const fields = result.stdout.toString().trim().split(/\s+/);
     if (result.code !== 0 || fields.length !== 4) {

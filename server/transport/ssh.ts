@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { Client, ClientChannel, ConnectConfig } from "ssh2";
 import { BoundedOutput } from "./bounded-output.js";
-import { type ExecOptions, type ExecResult, type ShellRunner, TransportError } from "./types.js";
+import { commandTimedOut, DEFAULT_COMMAND_TIMEOUTS, type ExecOptions, type ExecResult, type ShellRunner, TransportError } from "./types.js";
 
 export interface SshTarget {
   host: string;
@@ -252,8 +252,8 @@ export class SshRunner implements ShellRunner {
           reject(reason);
           stream.close();
         };
-        const timeoutMs = options.timeoutMs ?? 60_000;
-        const timer = setTimeout(() => abandon(new TransportError("timeout", `command timed out after ${timeoutMs} ms`)), timeoutMs);
+        const timeoutMs = options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUTS.controlMs;
+        const timer = setTimeout(() => abandon(commandTimedOut(timeoutMs)), timeoutMs);
         stream.on("data", (chunk: Buffer) => {
           if (!output.stdout(chunk)) abandon(output.tooLarge());
         });

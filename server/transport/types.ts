@@ -11,7 +11,10 @@ export interface ExecResult {
 }
 
 export interface ExecOptions {
-  /** Fail with TransportError("timeout") after this long; the command is abandoned. Default 60 s. */
+  /**
+   * Fail with TransportError("command_timeout") after this long; the command is abandoned.
+   * Default: the host's control timeout (CommandTimeouts.controlMs).
+   */
   timeoutMs?: number;
   /** Called with each chunk of standard output as it arrives. */
   onStdout?: (chunk: Buffer) => void;
@@ -21,6 +24,21 @@ export interface ExecOptions {
    */
   maxStdoutBytes?: number;
 }
+
+/**
+ * How long Kiln waits for a host's commands, by kind (settings hostListSeconds, hostSmartSeconds,
+ * hostControlSeconds): a busy NAS answers slowly, and a timeout says the host is slow, not gone.
+ */
+export interface CommandTimeouts {
+  /** Listing disks and pools: lsblk, zpool, /dev/disk/by-id. */
+  listMs: number;
+  /** Per-disk reads: smartctl -x, the data-at-rest probe (wipefs, partx), self-test commands. */
+  smartMs: number;
+  /** Starting, polling, signalling and removing detached runs; anything else. */
+  controlMs: number;
+}
+
+export const DEFAULT_COMMAND_TIMEOUTS: CommandTimeouts = { listMs: 60_000, smartMs: 120_000, controlMs: 60_000 };
 
 /** What a command may print unless its caller allows more (inventory, logs). */
 export const DEFAULT_MAX_STDOUT = 1 << 20;
@@ -64,6 +82,8 @@ export interface Transport {
   readonly kind: "local" | "ssh" | "demo";
   /** Demo host only: the directory whose files are its drives (allowed as device paths). */
   readonly demoDriveDir?: string;
+  /** The timeouts its commands get, as the settings say now. */
+  commandTimeouts(): CommandTimeouts;
   /** Run a program with arguments (each quoted; never pasted into a shell unchecked). */
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   /**
@@ -92,6 +112,8 @@ export interface Transport {
 export type TransportErrorReason =
   | "refused"
   | "timeout"
+  /** The host answered the connection, but a command did not finish in time (a slow host). */
+  | "command_timeout"
   | "auth_failed"
   | "host_key_untrusted"
   | "host_key_changed"
@@ -111,6 +133,11 @@ export class TransportError extends Error {
   ) {
     super(message);
   }
+}
+
+/** A command that ran past its timeout: the host is slow (it answered the connection), not gone. */
+export function commandTimedOut(timeoutMs: number): TransportError {
+  return new TransportError("command_timeout", `a command did not finish within ${Math.round(timeoutMs / 1000)} s`);
 }
 
 /** An argument Kiln refused before running anything. */

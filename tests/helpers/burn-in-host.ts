@@ -120,7 +120,7 @@ export async function registerHost(
   });
   const refreshed = await gql<{ refreshInventory: { __typename: string } }>(
     kilnUrl,
-    "mutation($id: ID!) { refreshInventory(hostId: $id) { __typename ... on Error { message } } }",
+    "mutation($id: ID!) { refreshInventory(hostId: $id, wait: true) { __typename ... on Error { message } } }",
     { id: hostId },
   );
   expect(refreshed.data?.refreshInventory.__typename, JSON.stringify(refreshed)).toBe("RefreshInventorySuccess");
@@ -171,18 +171,24 @@ export interface JobView {
 export const JOB_FIELDS =
   "id status progressPct errorText verdict { outcome reasons warnings } resumedFromId stages { name status errorText log surfaceScan { phase phasePct badBlocks badBlockList history { phase startedAt } } }";
 
+/**
+ * Queue a job. `confirmSsdWrite`: two of the recorded SATA drives are SSDs (smart-ata2, the
+ * scrutiny one); a test's scan writes to their loop devices like any other (start-rules.test.ts
+ * checks that Kiln asks first).
+ */
 export async function startJob(
   kilnUrl: string,
   driveIds: string[],
   profile: string,
   options: Record<string, number> = {},
+  confirmSsdWrite = true,
 ): Promise<{ __typename: string; data?: JobView[]; message?: string } & Record<string, unknown>> {
   const r = await gql<{ startBurnIn: { __typename: string; data?: JobView[] } }>(
     kilnUrl,
-    `mutation($ids: [ID!]!, $profile: Profile!, $options: BurnInOptions) { startBurnIn(driveIds: $ids, profile: $profile, options: $options) { __typename
+    `mutation($ids: [ID!]!, $profile: Profile!, $options: BurnInOptions, $ssd: Boolean) { startBurnIn(driveIds: $ids, profile: $profile, options: $options, confirmSsdWrite: $ssd) { __typename
       ... on StartBurnInSuccess { data { ${JOB_FIELDS} } } ... on Error { message }
       ... on DriveInUseError { usage { kind name } } ... on UnlockRequiredError { reason } ... on ValidationError { field } } }`,
-    { ids: driveIds, profile, options },
+    { ids: driveIds, profile, options, ssd: confirmSsdWrite },
   );
   expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
   return r.data?.startBurnIn as { __typename: string; data?: JobView[] };

@@ -242,6 +242,74 @@ describe("accounts, sessions and API tokens", () => {
     });
   }, 30_000);
 
+  it("keeps a user's tokens through a password change unless asked, and signs out everywhere", async () => {
+    await asAdmin('mutation { createUser(username: "bob", password: "bob long secret 1", role: operator) { __typename } }');
+    const login = async (password: string) => cookieOf((await post("/auth/login", { username: "bob", password })).headers["set-cookie"]);
+    const as = (cookie: string, query: string) => graphql(query, { cookie, "x-kiln-csrf": "1" });
+    const token = async (cookie: string, name: string) => {
+      const r = await as(
+        cookie,
+        `mutation { createApiToken(name: "${name}", scope: operate) { ... on CreateApiTokenSuccess { data { secret } } } }`,
+      );
+      return (r.data as { createApiToken: { data: { secret: string } } }).createApiToken.data.secret;
+    };
+    const works = async (secret: string) => (await graphql("{ me { name } }", { authorization: `Bearer ${secret}` })).status;
+    let session = await login("bob long secret 1");
+    const ci = await token(session, "bob-ci");
+    const change = (cookie: string, from: string, to: string, revoke: boolean) =>
+      as(cookie, `mutation { changePassword(currentPassword: "${from}", newPassword: "${to}", revokeTokens: ${revoke}) { __typename } }`);
+    expect((await change(session, "bob long secret 1", "bob long secret 2", false)).data).toEqual({
+      changePassword: { __typename: "ChangePasswordSuccess" },
+    });
+    // Said in the API: tokens are credentials of their own and stay...
+    expect(await works(ci)).toBe(200);
+    // ...unless the change revokes them.
+    expect((await change(session, "bob long secret 2", "bob long secret 3", true)).data).toEqual({
+      changePassword: { __typename: "ChangePasswordSuccess" },
+    });
+    expect(await works(ci)).toBe(401);
+    // Sign out everywhere: every session (this one, the one the changes were made in, another) and every token.
+    session = await login("bob long secret 3");
+    const other = await login("bob long secret 3");
+    const second = await token(session, "bob-2");
+    expect((await graphql("mutation { signOutEverywhere { __typename } }", { authorization: `Bearer ${second}` })).data).toEqual({
+      signOutEverywhere: { __typename: "ValidationError" },
+    });
+    expect(
+      (await as(session, "mutation { signOutEverywhere { ... on SignOutEverywhereSuccess { data { sessionsEnded tokensRevoked } } } }"))
+        .data,
+    ).toEqual({
+      signOutEverywhere: { data: { sessionsEnded: 3, tokensRevoked: 1 } },
+    });
+    expect((await as(session, "{ me { name } }")).status).toBe(401);
+    expect((await as(other, "{ me { name } }")).status).toBe(401);
+    expect(await works(second)).toBe(401);
+    expect(await kiln.database.db.auditEvent.count({ where: { action: "auth.sign_out_everywhere", actor: "bob" } })).toBe(1);
+  });
+
+  it("shows who started a job: admins see the token, everyone else the person behind it", async () => {
+    const db = kiln.database.db;
+    const host = await db.host.create({ data: { name: "rack-9", transport: "local" } });
+    const drive = await db.drive.create({ data: { hostId: host.id, serial: "CREATED-BY-1", model: "M" } });
+    const job = await db.burnInJob.create({
+      data: { driveId: drive.id, serial: drive.serial, profile: "quick", status: "passed", createdBy: "token nightly-secret-ci (admin)" },
+    });
+    const made = await asAdmin(
+      'mutation { createApiToken(name: "wallboard", scope: read) { ... on CreateApiTokenSuccess { data { secret } } } }',
+    );
+    const read = (made.data as { createApiToken: { data: { secret: string } } }).createApiToken.data.secret;
+    const query = `{ job(id: "${job.id}") { createdBy } }`;
+    expect((await asAdmin(query)).data).toEqual({ job: { createdBy: "token nightly-secret-ci (admin)" } });
+    expect((await graphql(query, { authorization: `Bearer ${read}` })).data).toEqual({ job: { createdBy: "admin (token)" } });
+    const csv = await rawRequest(kiln.url, {
+      method: "GET",
+      path: "/api/jobs.csv?serial=CREATED-BY-1",
+      headers: { authorization: `Bearer ${read}` },
+    });
+    expect(csv.body).toContain(",admin (token),");
+    expect(csv.body).not.toContain("nightly-secret-ci");
+  });
+
   it("rate-limits failed sign-ins and never says which part was wrong; logout ends the session", async () => {
     await asAdmin('mutation { createUser(username: "ops", password: "another long secret", role: operator) { __typename } }');
     const wrongUser = await post("/auth/login", { username: "nobody", password: "whatever whatever" });

@@ -31,7 +31,11 @@ interface Credential {
   token?: string;
 }
 
-const calls = rootCalls(schema);
+const allCalls = rootCalls(schema);
+/** Fields that end the caller's own credentials when allowed: run last, each with a fresh session. */
+const ENDS_CREDENTIALS = new Set(["signOutEverywhere"]);
+const calls = allCalls.filter((c) => !ENDS_CREDENTIALS.has(c.field.name));
+const endingCalls = allCalls.filter((c) => ENDS_CREDENTIALS.has(c.field.name));
 const REFUSALS = new Set(["FORBIDDEN", "UNAUTHENTICATED"]);
 
 /** Runs `work` over `items`, `width` at a time. */
@@ -242,13 +246,13 @@ describe("authorization of every root field in every shape", () => {
     for (const root of ["Query", "Mutation"] as const) {
       const fields = Object.keys(ROOT_FIELD_SCOPES[root]);
       for (const field of fields) {
-        const shapes = calls.filter((c) => c.root === root && c.field.name === field).map((c) => c.shape);
+        const shapes = allCalls.filter((c) => c.root === root && c.field.name === field).map((c) => c.shape);
         expect(shapes, `${root}.${field}`).toEqual([...SHAPES]);
       }
     }
     // graphql-js refuses directives on a subscription's root selection; every other shape runs.
     for (const field of Object.keys(ROOT_FIELD_SCOPES.Subscription)) {
-      const shapes = calls.filter((c) => c.root === "Subscription" && c.field.name === field).map((c) => c.shape);
+      const shapes = allCalls.filter((c) => c.root === "Subscription" && c.field.name === field).map((c) => c.shape);
       expect(shapes, `Subscription.${field}`).toEqual(expect.arrayContaining(["plain", "aliased", "inline", "spread", "nested"]));
     }
   });
@@ -312,5 +316,37 @@ describe("authorization of every root field in every shape", () => {
       jobs: await kiln.database.db.burnInJob.count(),
       settings: await kiln.database.db.setting.count(),
     }).toEqual(before);
+  });
+  it("checks the fields that end the caller's own credentials too, each call with a fresh session, over HTTP and graphql-ws", async () => {
+    expect(endingCalls.length).toBeGreaterThan(0);
+    const tokens = credentials.filter((c) => c.token);
+    // Tokens first: their calls leave every credential as it is (a token cannot sign out).
+    for (const credential of tokens) {
+      const client = wsClientFor(credential);
+      for (const call of endingCalls) {
+        expectVerdict(call, credential, await graphql(call.document, credential.headers), "HTTP");
+        expectVerdict(call, credential, await overWs(client, call), "WS");
+      }
+    }
+    for (const [username, scope] of [
+      ["vera", "read"],
+      ["oscar", "operate"],
+      ["admin", "admin"],
+    ] as const) {
+      const password = username === "admin" ? "correct horse battery" : "a long enough secret";
+      for (const call of endingCalls) {
+        const http = await session(username, password);
+        const viaHttp: Credential = {
+          name: `${username}'s fresh session`,
+          scope,
+          cookie: http,
+          headers: { cookie: http, "x-kiln-csrf": "1" },
+        };
+        expectVerdict(call, viaHttp, await graphql(call.document, viaHttp.headers), "HTTP");
+        const ws = await session(username, password);
+        const viaWs: Credential = { name: `${username}'s fresh session`, scope, cookie: ws, headers: {} };
+        expectVerdict(call, viaWs, await overWs(wsClientFor(viaWs), call), "WS");
+      }
+    }
   });
 });

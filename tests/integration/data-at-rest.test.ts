@@ -111,4 +111,39 @@ describe.runIf(fixtures !== null)("data at rest on drives over SSH", () => {
     expect(start.__typename).toBe("DriveInActiveUseError");
     expect(await rig.kiln.database.db.burnInJob.count({ where: { driveId: mounted.id } })).toBe(0);
   });
+
+  it(
+    "runs the quick profile (SMART only, never writes) on a drive holding data and on a mounted one, with no grant",
+    async () => {
+      for (const drive of [
+        byDevice.get(made.get("xfs")?.device as string),
+        byDevice.get(rig.host.loops[0]?.device as string),
+      ] as DriveView[]) {
+        expect(drive.inUse).toBe(true);
+        const started = await startJob(rig.kiln.url, [drive.id], "quick");
+        expect(started.__typename, JSON.stringify(started)).toBe("StartBurnInSuccess");
+        const job = await waitForJob(rig.kiln.url, started.data?.[0]?.id as string, ended);
+        expect(job.status, JSON.stringify(job)).toBe("passed");
+        const precheck = await rig.kiln.database.db.stage.findFirstOrThrow({ where: { jobId: job.id, name: "precheck" } });
+        expect(precheck.log).toMatch(/drive is used or holds data \(.*\): this profile never writes to it/);
+      }
+      expect(await rig.kiln.database.db.unlockGrant.count({ where: { consumedByJobId: { not: null } } })).toBe(0);
+    },
+    waitsBudget(2),
+  );
+
+  it("keeps an unlock's reason to a sentence: 100 kB is refused naming the field, and nothing is granted", async () => {
+    const drive = byDevice.get(made.get("ext4")?.device as string) as DriveView;
+    const r = await gql<{ grantUnlock: { __typename: string; field?: string; message?: string } }>(
+      rig.kiln.url,
+      "mutation($d: ID!, $s: String!, $r: String!) { grantUnlock(driveId: $d, confirmSerial: $s, reason: $r, minutes: 30) { __typename ... on ValidationError { field message } } }",
+      { d: drive.id, s: drive.serial, r: "x".repeat(100_000) },
+    );
+    expect(r.data?.grantUnlock).toEqual({
+      __typename: "ValidationError",
+      field: "reason",
+      message: "reason: must be at most 500 characters (it was 100000)",
+    });
+    expect(await rig.kiln.database.db.unlockGrant.count({ where: { driveId: drive.id } })).toBe(0);
+  });
 });

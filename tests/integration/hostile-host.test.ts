@@ -1,6 +1,8 @@
 // A host that answers with too much, or with something Kiln cannot use, over a real sshd: Kiln's
 // memory stays bounded, the command is abandoned, the host is marked with the reason, and its
 // drives keep their last known state. A by-id name from the host passes the device-path check.
+// A busy host whose command outlasts its timeout (a setting) is slow, not unreachable; an
+// inventory runs in the background and tells its steps through hostUpdated.
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,8 +10,10 @@ import { type BurnInRig, SATA_FIXTURES, startBurnInRig } from "../helpers/burn-i
 import { gql } from "../helpers/graphql.js";
 import { attachLoop, detachLoop } from "../helpers/loop-devices.js";
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
+import { subscribe } from "../helpers/sse.js";
 import { installHostileStandIns, mapSmartctl } from "../helpers/stand-ins.js";
 import { tempDir } from "../helpers/temp-db.js";
+import { until } from "../helpers/wait.js";
 
 const fixtures = smartctlFixtureDir();
 const MiB = 1024 * 1024;
@@ -22,7 +26,7 @@ describe.runIf(fixtures !== null)("a hostile host", () => {
   const refresh = () =>
     gql<{ refreshInventory: { __typename: string; reason?: string; message?: string } }>(
       rig.kiln.url,
-      "mutation($id: ID!) { refreshInventory(hostId: $id) { __typename ... on Error { message } ... on HostUnreachableError { reason } } }",
+      "mutation($id: ID!) { refreshInventory(hostId: $id, wait: true) { __typename ... on Error { message } ... on HostUnreachableError { reason } } }",
       { id: rig.hostId },
     ).then((r) => r.data?.refreshInventory);
   const state = () =>
@@ -101,6 +105,68 @@ describe.runIf(fixtures !== null)("a hostile host", () => {
     }
     expect((await refresh())?.__typename).toBe("RefreshInventorySuccess");
     expect((await state()).drives).toEqual([expect.objectContaining({ missing: false })]);
+  });
+
+  it("calls a host slow, not unreachable, when a command outlasts its setting; refreshes in the background with its steps told", async () => {
+    const setSetting = (key: string, value: string) =>
+      gql(rig.kiln.url, "mutation($k: String!, $v: String!) { setSetting(key: $k, value: $v) { __typename } }", { k: key, v: value });
+    await setSetting("hostListSeconds", "1");
+    writeFileSync(control("lsblk.sleep"), "3");
+    try {
+      // Waited for: the typed answer says which setting bounds the command.
+      const slow = await refresh();
+      expect(slow).toMatchObject({
+        __typename: "HostUnreachableError",
+        reason: "command_timeout",
+        message: "lsblk: a command did not finish within 1 s (the limit is the hostListSeconds setting)",
+      });
+      const { host: h, drives } = await state();
+      expect(h).toMatchObject({ status: "slow", statusReason: expect.stringMatching(/^command_timeout: lsblk: /) });
+      expect(drives).toEqual([expect.objectContaining({ missing: false })]);
+
+      // A busy host given the time it needs answers; the mutation does not wait for it.
+      await setSetting("hostListSeconds", "30");
+      const events = subscribe<{
+        hostId: string;
+        inventory: { running: boolean; step: string; done: number; total: number; found: number | null } | null;
+      }>(rig.kiln.url, "subscription { hostUpdated { hostId inventory { running step done total found } } }");
+      // Open once it carries an event: one published until it arrives.
+      await until("the subscription open", () => {
+        rig.kiln.pubsub.publish("hosts", { hostId: "probe", removed: true });
+        return events.events.some((e) => e.hostId === "probe");
+      });
+      const started = await gql<{ refreshInventory: { __typename: string; data: { joined: boolean; progress: { running: boolean } } } }>(
+        rig.kiln.url,
+        "mutation($id: ID!) { refreshInventory(hostId: $id) { __typename ... on RefreshInventorySuccess { data { joined progress { running } } } } }",
+        { id: rig.hostId },
+      );
+      // At once, while lsblk still sleeps on the host.
+      expect(started.data?.refreshInventory).toEqual({
+        __typename: "RefreshInventorySuccess",
+        data: { joined: false, progress: { running: true } },
+      });
+      const again = await gql<{ refreshInventory: { data: { joined: boolean } } }>(
+        rig.kiln.url,
+        "mutation($id: ID!) { refreshInventory(hostId: $id) { ... on RefreshInventorySuccess { data { joined } } } }",
+        { id: rig.hostId },
+      );
+      expect(again.data?.refreshInventory.data.joined).toBe(true);
+      const end = await events.until((e) => e.hostId === rig.hostId && e.inventory?.running === false, 120_000);
+      events.close();
+      expect(end.inventory).toMatchObject({ step: "done", found: 1 });
+      // Steps as they came (a dashboard's stream keeps the newest per host twice a second: quick
+      // steps may be folded into later ones); the slow lsblk is seen.
+      const steps = events.events.filter((e) => e.hostId === rig.hostId && e.inventory?.running).map((e) => e.inventory?.step ?? "");
+      expect(steps[0]).toBe("listing disks (lsblk)");
+      for (const step of steps)
+        expect(step).toMatch(
+          /^(starting|listing disks \(lsblk\)|listing pools \(zpool\)|listing \/dev\/disk\/by-id|data at rest \(wipefs, partx\)|SMART of \S+ \(1 of 1\))$/,
+        );
+      expect((await state()).host).toMatchObject({ status: "ok", statusReason: null });
+    } finally {
+      rmSync(control("lsblk.sleep"), { force: true });
+      await setSetting("hostListSeconds", "60");
+    }
   });
 
   it("keeps only by-id names that pass the device-path check", async () => {

@@ -48,7 +48,7 @@ describe.runIf(fixtures !== null)("SSH hosts against a real sshd", () => {
   const refresh = () =>
     gql<{ refreshInventory: Record<string, unknown> & { __typename: string } }>(
       kiln.url,
-      `mutation($id: ID!) { refreshInventory(hostId: $id) { __typename
+      `mutation($id: ID!) { refreshInventory(hostId: $id, wait: true) { __typename
         ... on RefreshInventorySuccess { data { found missing host { ${HOST_FIELDS} } } }
         ... on Error { message }
         ... on HostKeyMismatchError { expectedFingerprint offeredFingerprint }

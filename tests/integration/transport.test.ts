@@ -79,7 +79,7 @@ describe.each([
   });
 
   it("times a hung command out", async () => {
-    await expect(transport.exec(["sleep", "5"], { timeoutMs: 300 })).rejects.toMatchObject({ reason: "timeout" });
+    await expect(transport.exec(["sleep", "5"], { timeoutMs: 300 })).rejects.toMatchObject({ reason: "command_timeout" });
   });
 
   it("abandons a command whose output passes its limit, and the command ends", async () => {

@@ -7,9 +7,12 @@ import { graphql } from "../gql";
 import type { Profile } from "../gql/graphql";
 
 const StartBurnIn_Mutation = graphql(`
-  mutation StartBurnIn($driveIds: [ID!]!, $profile: Profile!, $options: BurnInOptions) {
-    startBurnIn(driveIds: $driveIds, profile: $profile, options: $options) {
+  mutation StartBurnIn($driveIds: [ID!]!, $profile: Profile!, $options: BurnInOptions, $confirmSsdWrite: Boolean) {
+    startBurnIn(driveIds: $driveIds, profile: $profile, options: $options, confirmSsdWrite: $confirmSsdWrite) {
       __typename
+      ... on ValidationError {
+        field
+      }
       ... on StartBurnInSuccess {
         data {
           id
@@ -74,6 +77,9 @@ export function StartDialog({
   const [profile, setProfile] = useState<Profile>("full");
   const [values, setValues] = useState<Record<string, string>>({});
   const [problem, setProblem] = useState<string | null>(null);
+  // Kiln refused a write scan on SSDs until confirmed: the dialog asks.
+  const [ssdRefused, setSsdRefused] = useState(false);
+  const [confirmSsdWrite, setConfirmSsdWrite] = useState(false);
   const [{ fetching }, start] = useMutation(StartBurnIn_Mutation);
   const [{ data: defaults }] = useQuery({ query: StartDefaults_Query });
 
@@ -90,11 +96,12 @@ export function StartDialog({
       }
       options[key] = n;
     }
-    const result = await start({ driveIds: drives.map((d) => d.id), profile, options });
+    const result = await start({ driveIds: drives.map((d) => d.id), profile, options, confirmSsdWrite });
     const answer = result.data?.startBurnIn;
     const failure = failureText(result.error, answer);
     if (failure) {
       setProblem(failure);
+      if (answer?.__typename === "ValidationError" && answer.field === "confirmSsdWrite") setSsdRefused(true);
       return;
     }
     onClose(true);
@@ -133,6 +140,12 @@ export function StartDialog({
           ))}
         </details>
         {problem ? <p role="alert">{problem}</p> : null}
+        {ssdRefused && profile === "full" ? (
+          <label>
+            <input type="checkbox" checked={confirmSsdWrite} onChange={(e) => setConfirmSsdWrite(e.target.checked)} /> Write to the SSDs
+            anyway (it wears their flash)
+          </label>
+        ) : null}
         <div className="actions">
           <button type="button" className="secondary" onClick={() => onClose(false)}>
             Close

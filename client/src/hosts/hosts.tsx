@@ -4,7 +4,7 @@ import { type FormEvent, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { failureText, formatTime } from "../format";
 import { graphql } from "../gql";
-import { useRefetchOnReconnect } from "../live";
+import { type LiveInventory, useLiveInventory, useRefetchOnReconnect } from "../live";
 import { LoadState } from "../parts";
 
 const Hosts_Query = graphql(`
@@ -84,11 +84,11 @@ const RefreshHost_Mutation = graphql(`
       __typename
       ... on RefreshInventorySuccess {
         data {
+          joined
           host {
             id
             status
             statusReason
-            lastSeenAt
           }
         }
       }
@@ -161,9 +161,10 @@ export function Hosts() {
                   type="button"
                   className="secondary"
                   onClick={async () => {
-                    say(h.id, "reading drives…");
+                    say(h.id, null);
                     const r = await refresh({ hostId: h.id });
-                    say(h.id, failureText(r.error, r.data?.refreshInventory) ?? "drives read again");
+                    // Started: its steps and end show below as the host tells them.
+                    say(h.id, failureText(r.error, r.data?.refreshInventory));
                   }}
                 >
                   Refresh inventory
@@ -180,6 +181,7 @@ export function Hosts() {
                   Remove
                 </button>
                 {messages[h.id] ? <span role="status">{messages[h.id]}</span> : null}
+                <InventoryStatus hostId={h.id} />
               </div>
             </article>
           );
@@ -302,5 +304,23 @@ function AddHostForm() {
         </button>
       </div>
     </form>
+  );
+}
+
+function inventoryText(inventory: LiveInventory): string {
+  if (inventory.running)
+    return `reading drives: ${inventory.step}${inventory.total ? ` (step ${inventory.done + 1} of ${inventory.total})` : ""}`;
+  if (inventory.error) return `inventory failed: ${inventory.error}`;
+  return `drives read again: ${inventory.found ?? 0} found${inventory.missing ? `, ${inventory.missing} now missing` : ""}`;
+}
+
+/** What the host's inventory is doing now, or how its last one ended (live, from hostUpdated). */
+function InventoryStatus({ hostId }: { hostId: string }) {
+  const inventory = useLiveInventory(hostId);
+  if (!inventory) return null;
+  return (
+    <span role="status" aria-label="Inventory" className={inventory.error ? "warn-text" : "hint"}>
+      {inventoryText(inventory)}
+    </span>
   );
 }

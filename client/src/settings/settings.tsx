@@ -26,6 +26,9 @@ const SettingsPage_settings = graphql(`
     badblocksPasses
     badblocksMaxBadBlocks
     sshMaxConnectionMinutes
+    hostListSeconds
+    hostSmartSeconds
+    hostControlSeconds
     remoteWorkDir
     notificationRetrySeconds
     publicUrl
@@ -129,6 +132,9 @@ const FIELDS: Array<{ key: string; label: string; unit: string }> = [
   { key: "smartPollSeconds", label: "Check self-tests every", unit: "s" },
   { key: "temperaturePollSeconds", label: "Read temperatures every", unit: "s" },
   { key: "sshMaxConnectionMinutes", label: "Renew SSH connections after", unit: "min" },
+  { key: "hostListSeconds", label: "Wait for a host's disk listing (lsblk, zpool) at most", unit: "s" },
+  { key: "hostSmartSeconds", label: "Wait for one disk's SMART report at most", unit: "s" },
+  { key: "hostControlSeconds", label: "Wait for other host commands (starting, polling scans) at most", unit: "s" },
   { key: "badblocksBlocksAtOnce", label: "badblocks -c by default (0: about 1 MiB per request)", unit: "blocks" },
   { key: "badblocksPasses", label: "badblocks -p by default (0: one pass)", unit: "" },
   { key: "badblocksMaxBadBlocks", label: "badblocks -e by default (0: never stop early)", unit: "" },

@@ -38,13 +38,17 @@ export async function precheckStage(ctx: StageContext): Promise<StageOutcome> {
   ctx.progress.update({ progressPct: 30 });
   const usage = seen.usage;
   const active = activeUsage(usage);
-  if (active.length > 0) {
+  const writes = ctx.stages.some((s) => s.name === "surface_validate");
+  if (!writes && usage.length > 0) {
+    // Self-tests and SMART reads only: nothing to unlock, nothing at risk.
+    ctx.progress.log(`drive is used or holds data (${describeUsage(usage)}): this profile never writes to it`);
+  } else if (active.length > 0) {
     return {
       status: "unknown",
       error: `drive is in active use (${describeUsage(active)}): unmount / export it first; aborted before any write`,
     };
   }
-  if (usage.length > 0) {
+  if (writes && usage.length > 0) {
     const what = describeUsage(usage);
     // A precheck re-run after a restart finds the grant it already used.
     const alreadyUsed = await grantUsedBy(db, job.id, job.serial);
