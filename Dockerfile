@@ -16,7 +16,10 @@ COPY server ./server
 COPY client ./client
 COPY bin ./bin
 # Debian's node image keeps Node headers in /usr/local/include/node, not /usr/include/node.
-RUN npm_config_nodedir=/usr/local npm ci --no-audit --no-fund \
+# A build secret "ca" (npm run image:check passes the machine's CA bundle) is trusted by npm, for
+# networks whose TLS proxy signs the registry's certificates; without it Node warns and goes on.
+RUN --mount=type=secret,id=ca \
+    NODE_EXTRA_CA_CERTS=/run/secrets/ca npm_config_nodedir=/usr/local npm ci --no-audit --no-fund \
  && npm run build:client \
  && npm run build:server \
  && node tools/runtime-packages.mjs --copy /runtime

@@ -13,10 +13,13 @@ export default defineConfig({
   },
   test: {
     include: ["tests/**/*.test.ts"],
-    // Integration tests start real servers and processes; each file gets its own database.
+    // Integration tests start real servers and processes; each file gets its own database, data
+    // directory, ports, loop devices and sshd. Most of their time is spent waiting (paced scans,
+    // self-test stand-ins, outages held on purpose), so 3 files run at once on 2 cores.
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    maxWorkers: 3,
     reporters: process.env.CI ? ["default"] : ["default"],
   },
 });

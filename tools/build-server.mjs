@@ -8,7 +8,10 @@ import { build } from "esbuild";
 import { RUNTIME_ROOTS } from "./runtime-packages.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
-const outdir = path.join(root, "dist");
+// `--outdir DIR` builds elsewhere (a test that lays out the image's file set must not replace the
+// dist/ other tests are running).
+const at = process.argv.indexOf("--outdir");
+const outdir = at > 0 && process.argv[at + 1] ? path.resolve(process.argv[at + 1]) : path.join(root, "dist");
 rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints: { kiln: path.join(root, "server", "cli.ts") },

@@ -11,11 +11,22 @@ export interface LoopDevice {
 const attached: LoopDevice[] = [];
 const mounts: string[] = [];
 
+/** `losetup -f --show FILE`; tried again when another test took the same free device first. */
+function setUpLoop(file: string): string {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return execFileSync("losetup", ["-f", "--show", file], { stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
+    } catch (error) {
+      if (attempt >= 20) throw error;
+      execFileSync("sleep", ["0.1"]);
+    }
+  }
+}
+
 export function attachLoop(dir: string, name: string, sizeBytes: number): LoopDevice {
   const file = path.join(dir, `${name}.img`);
   execFileSync("truncate", ["-s", String(sizeBytes), file]);
-  const device = execFileSync("losetup", ["-f", "--show", file]).toString().trim();
-  const loop = { device, file };
+  const loop = { device: setUpLoop(file), file };
   attached.push(loop);
   return loop;
 }
@@ -27,7 +38,7 @@ export function detachLoop(loop: LoopDevice): void {
 
 /** Re-attach a file under whatever loop number is free (a disk that moved to another name). */
 export function reattachLoop(loop: LoopDevice): LoopDevice {
-  const device = execFileSync("losetup", ["-f", "--show", loop.file]).toString().trim();
+  const device = setUpLoop(loop.file);
   const moved = { device, file: loop.file };
   attached.push(moved);
   return moved;

@@ -14,10 +14,11 @@ afterAll(removeTempDirs);
 
 describe("the image's file set", () => {
   it("starts Kiln from dist/ and the runtime packages alone", async () => {
-    execFileSync(process.execPath, [path.join(REPO, "tools", "build-server.mjs")]);
     const app = tempDir("kiln-image-");
+    // Built into the file set itself: the repository's dist/ may be in use by other tests.
+    execFileSync(process.execPath, [path.join(REPO, "tools", "build-server.mjs"), "--outdir", path.join(app, "dist")]);
     execFileSync(process.execPath, [path.join(REPO, "tools", "runtime-packages.mjs"), "--copy", app]);
-    for (const entry of ["package.json", "schema.prisma", "prisma", "bin", "dist"]) {
+    for (const entry of ["package.json", "schema.prisma", "prisma", "bin"]) {
       cpSync(path.join(REPO, entry), path.join(app, entry), { recursive: true });
     }
     expect(existsSync(path.join(app, "node_modules", "tsx"))).toBe(false);
