@@ -1,8 +1,10 @@
 // What every resolver gets. Built per request from long-lived dependencies, so a test builds its
 // own context on its own database and nothing imports a database singleton.
+
+import { GraphQLError } from "graphql";
 import { AUTH_OFF, type Viewer } from "./auth/viewer.js";
 import type { Db } from "./db/client.js";
-import type { DependencyHealth } from "./dependency-health.js";
+import { DATABASE_UNAVAILABLE_MESSAGE, type DependencyHealth, firstLine, isDatabaseUnreachable } from "./dependency-health.js";
 import type { KilnPubSub } from "./events/pubsub.js";
 import type { NotificationDispatcher } from "./notify/dispatcher.js";
 import type { ReportKey } from "./reports/signing.js";
@@ -55,8 +57,22 @@ export function createContext(deps: Deps, options: { auth: boolean }): (initial:
       ? await viewerFor(deps.db, {
           session: cookieValue(request.headers.get("cookie"), SESSION_COOKIE),
           bearer: bearerToken(request.headers.get("authorization")),
+        }).catch((error: unknown) => {
+          // Credentials live in the database: while it is away nobody is let in, and the caller
+          // is told why (a GraphQLError yoga passes on as it is, without a stack in the log).
+          if (!isDatabaseUnreachable(error)) throw error;
+          deps.health.lost("database", firstLine(error));
+          throw databaseUnavailable();
         })
       : AUTH_OFF;
     return { ...deps, viewer, actor: viewer.actor };
   };
+}
+
+/** The answer to a request that needs the database while it is not reachable: 503, try again. */
+export function databaseUnavailable(path?: ReadonlyArray<string | number>): GraphQLError {
+  return new GraphQLError(DATABASE_UNAVAILABLE_MESSAGE, {
+    path,
+    extensions: { code: "DATABASE_UNAVAILABLE", http: { status: 503, headers: { "retry-after": "5" } } },
+  });
 }

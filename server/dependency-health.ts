@@ -7,6 +7,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 export type Dependency = "database" | "Redis";
 
+/** What a caller is told while the database is away: every route says it the same way. */
+export const DATABASE_UNAVAILABLE_MESSAGE = "the database is not reachable: try again shortly";
+
 /** Prisma's connection-level error codes: cannot reach, timed out, closed, no free connection. */
 const UNREACHABLE_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
 /** The driver adapters' error kinds for the same (adapter-pg's socket and server errors). */

@@ -8,9 +8,9 @@ import { GraphQLError } from "graphql";
 import { createYoga, maskError, type YogaServerInstance } from "graphql-yoga";
 import { handleAuthRoute } from "./auth-routes.js";
 import { type ApiConfig, DEFAULT_CLIENT_DIR } from "./config.js";
-import { type Context, createContext, type Deps } from "./context.js";
+import { type Context, createContext, type Deps, databaseUnavailable } from "./context.js";
 import { databaseReachable } from "./db/client.js";
-import { type DependencyHealth, firstLine, isDatabaseUnreachable } from "./dependency-health.js";
+import { DATABASE_UNAVAILABLE_MESSAGE, type DependencyHealth, firstLine, isDatabaseUnreachable } from "./dependency-health.js";
 import { ValidationError } from "./errors.js";
 import { FanoutHub } from "./events/fanout.js";
 import { handleExport } from "./exports.js";
@@ -111,10 +111,7 @@ function maskKilnError(health: DependencyHealth, error: unknown, message: string
   if (isDatabaseUnreachable(original)) {
     // Told once in the log (not a stack per request), and to the caller as what it is.
     health.lost("database", firstLine(original));
-    return new GraphQLError("the database is not reachable: try again shortly", {
-      path: error instanceof GraphQLError ? error.path : undefined,
-      extensions: { code: "DATABASE_UNAVAILABLE", http: { status: 503 } },
-    });
+    return databaseUnavailable(error instanceof GraphQLError ? error.path : undefined);
   }
   if (original instanceof ValidationError && error instanceof GraphQLError) {
     return new GraphQLError(original.message, {
@@ -153,7 +150,7 @@ export function createHttpServer(
         if (isDatabaseUnreachable(error)) {
           deps.health.lost("database", firstLine(error));
           if (!res.headersSent) res.writeHead(503, { "content-type": "application/json; charset=utf-8", "retry-after": "5" });
-          res.end(JSON.stringify({ error: "the database is not reachable: try again shortly" }));
+          res.end(JSON.stringify({ error: DATABASE_UNAVAILABLE_MESSAGE }));
           return;
         }
         console.error("kiln: request failed", error);
@@ -163,7 +160,7 @@ export function createHttpServer(
     );
   });
   // graphql-ws on the same port and path as SSE.
-  const sockets = attachGraphqlWs(server, yoga, deps.db, api);
+  const sockets = attachGraphqlWs(server, yoga, deps.db, api, deps.health);
   const heavy = new HeavyWork();
   return { server, yoga, closeSockets: sockets.close };
 }

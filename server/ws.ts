@@ -17,6 +17,7 @@ import { WebSocketServer } from "ws";
 import type { ApiConfig } from "./config.js";
 import { bearerToken, type Context, cookieValue } from "./context.js";
 import type { Db } from "./db/client.js";
+import { DATABASE_UNAVAILABLE_MESSAGE, type DependencyHealth, firstLine, isDatabaseUnreachable } from "./dependency-health.js";
 import { hostAllowed, originAllowed } from "./http-guards.js";
 import { CSRF_HEADER } from "./plugins/use-access-control.js";
 import { SESSION_COOKIE, viewerFor } from "./services/accounts.js";
@@ -54,6 +55,7 @@ export function attachGraphqlWs(
   yoga: YogaServerInstance<Record<string, unknown>, Context>,
   db: Db,
   api: ApiConfig,
+  health: DependencyHealth,
 ): { close(): Promise<void> } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_MESSAGE_BYTES });
 
@@ -90,9 +92,16 @@ export function attachGraphqlWs(
         const viewer = await viewerFor(db, {
           session: cookieValue(headers.get("cookie"), SESSION_COOKIE),
           bearer: bearerToken(headers.get("authorization")),
+        }).catch((error: unknown) => {
+          if (!isDatabaseUnreachable(error)) throw error;
+          // 1013 Try Again Later: the credential could not be checked, which is not a refusal
+          // (4403 signs a browser tab out) and not a stack in the log.
+          health.lost("database", firstLine(error));
+          ctx.extra.socket.close(1013, DATABASE_UNAVAILABLE_MESSAGE);
+          return null;
         });
         // false closes the socket with 4403 Forbidden.
-        return viewer.scope !== null;
+        return viewer !== null && viewer.scope !== null;
       },
       onSubscribe: async (ctx, id, payload) => {
         ctx.extra.open ??= new Set();

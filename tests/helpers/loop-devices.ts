@@ -15,7 +15,9 @@ const mounts: string[] = [];
 function setUpLoop(file: string): string {
   for (let attempt = 1; ; attempt++) {
     try {
-      return execFileSync("losetup", ["-f", "--show", file], { stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
+      return execFileSync("losetup", ["-f", "--show", file], { stdio: ["ignore", "pipe", "pipe"] })
+        .toString()
+        .trim();
     } catch (error) {
       if (attempt >= 20) throw error;
       execFileSync("sleep", ["0.1"]);

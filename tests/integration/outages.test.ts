@@ -51,7 +51,7 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
       const result = await gqlAs<{ startBurnIn: { data?: Array<{ id: string }> } }>(
         url(on),
         creds.tokens.operate,
-        "mutation($d: [ID!]!) { startBurnIn(driveIds: $d, profile: full) { ... on StartBurnInSuccess { data { id } } ... on Error { message } } }",
+        "mutation($d: [ID!]!) { startBurnIn(driveIds: $d, profile: full, confirmSsdWrite: true) { ... on StartBurnInSuccess { data { id } } ... on Error { message } } }",
         { d: [driveId] },
       );
       const jobId = result.data?.startBurnIn.data?.[0]?.id;
@@ -135,6 +135,25 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
         return h?.status === 503 && h.body.database === "unreachable" && h.body.status === "unavailable";
       });
     }
+    // The API says what is wrong, and lets nothing through unchecked (credentials live in the database).
+    for (const name of NAMES) {
+      const answer = await gqlAs(url(name), creds.tokens.read, "{ hosts { id } }");
+      expect(answer.status, name).toBe(503);
+      expect(answer.errors?.[0]).toMatchObject({
+        message: "the database is not reachable: try again shortly",
+        extensions: { code: "DATABASE_UNAVAILABLE" },
+      });
+    }
+    // A socket that cannot have its credential checked is told to try again later (1013), not
+    // refused (4403 signs a browser tab out).
+    const socket = new WebSocket(`${url("kiln-a").replace(/^http/, "ws")}/graphql`, "graphql-transport-ws");
+    socket.on("open", () =>
+      socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${creds.tokens.read}` } })),
+    );
+    const closed = await new Promise<{ code: number; reason: string }>((resolve) =>
+      socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+    expect(closed).toEqual({ code: 1013, reason: "the database is not reachable: try again shortly" });
     // The outage lasts its 30 s (a fault held on purpose, not a wait for an event).
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, OUTAGE_MS - (Date.now() - stoppedAt))));
     for (const name of NAMES) expect(instances.get(name)?.child.exitCode, `${name} still running`).toBeNull();
