@@ -74,12 +74,15 @@ export class PosixHost implements Transport {
     // group that survives the connection; it records the command's identity, waits for it and
     // writes its exit status. Every file is created with O_EXCL (set -C) and written as tmp + mv
     // so a reader never sees half.
+    // The command records its own identity before it becomes the command (exec keeps its pid
+    // and start time): read from the wrapper, a command that ends at once (badblocks refusing a
+    // device) could be reaped by the wrapper's shell before its /proc entry was read.
+    const recordSelf = `set -C; echo "$$ $(${START_TIME("$$")}) $(${BOOT_ID})" > identity.tmp && mv identity.tmp identity && exec "$@"`;
     const wrapper = [
       "set -C",
       "echo $$ > pgid.tmp && mv pgid.tmp pgid",
-      `${shellCommand(argv)} > log 2>&1 &`,
+      `sh -c ${shellQuote(recordSelf)} kiln-run ${shellCommand(argv)} > log 2>&1 &`,
       "child=$!",
-      `echo "$child $(${START_TIME("$child")}) $(${BOOT_ID})" > identity.tmp && mv identity.tmp identity`,
       "wait $child",
       "echo $? > exit.tmp && mv exit.tmp exit",
     ].join("\n");

@@ -197,7 +197,8 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
     "refuses a drive holding data without a grant, accepts it with one, refuses again once the grant expired",
     async () => {
       const drive = driveOf(3);
-      const refused = await startJob(rig.kiln.url, [drive.id], "quick");
+      // A profile that writes (quick and the SMART-only profiles run on a drive holding data).
+      const refused = await startJob(rig.kiln.url, [drive.id], "full");
       // An ext4 filesystem nobody has mounted: data at rest, found on the device itself.
       expect(refused).toMatchObject({ __typename: "DriveInUseError", usage: [{ kind: "filesystem", name: rig.host.loops[3]?.device }] });
       expect(refused.message).toMatch(/is in use \(filesystem .*\).*grant a time-limited unlock/);
@@ -215,7 +216,7 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
       const granted = await grant(drive.serial);
       expect(granted?.__typename).toBe("GrantUnlockSuccess");
 
-      const accepted = await startJob(rig.kiln.url, [drive.id], "quick");
+      const accepted = await startJob(rig.kiln.url, [drive.id], "full");
       expect(accepted.__typename).toBe("StartBurnInSuccess");
       const job = await waitForJob(rig.kiln.url, accepted.data?.[0]?.id as string, ended);
       expect(job.status).toBe("passed");
@@ -224,7 +225,7 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
       expect(used.consumedByJobId).toBe(job.id);
 
       // The grant was used by that job: the next start needs a new one.
-      expect(await startJob(rig.kiln.url, [drive.id], "quick")).toMatchObject({
+      expect(await startJob(rig.kiln.url, [drive.id], "full")).toMatchObject({
         __typename: "UnlockRequiredError",
         reason: expect.stringMatching(/was used by job/),
       });
@@ -234,7 +235,7 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
         where: { id: second?.data?.id as string },
         data: { expiresAt: new Date(Date.now() - 1000) },
       });
-      expect(await startJob(rig.kiln.url, [drive.id], "quick")).toMatchObject({
+      expect(await startJob(rig.kiln.url, [drive.id], "full")).toMatchObject({
         __typename: "UnlockRequiredError",
         reason: expect.stringMatching(/expired at/),
       });
@@ -248,7 +249,7 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
           expiresAt: new Date(Date.now() + 600_000),
         },
       });
-      expect(await startJob(rig.kiln.url, [drive.id], "quick")).toMatchObject({
+      expect(await startJob(rig.kiln.url, [drive.id], "full")).toMatchObject({
         __typename: "UnlockRequiredError",
         reason: expect.stringMatching(/for serial OTHER-SERIAL/),
       });

@@ -161,6 +161,20 @@ describe.each([
     expect(await transport.readExitCode(proc.exitPath)).toBeNull();
   });
 
+  it("records a command that ends at once (badblocks refusing a device) and reads its exit code", async () => {
+    // The shell reaps a quick child while it runs a command substitution: its identity was read
+    // after it was gone and the start failed ("could not start"), 32 times in 50 with `true`.
+    // `false` is a shell builtin: no exec, so it ends as soon as it is forked.
+    const workDir = tempDir();
+    for (let i = 0; i < 20; i++) {
+      const proc = await transport.startDetached(["false"], { workDir, job: `job${i}`, stage: "run" });
+      expect(proc.pid, `start ${i}`).toBeGreaterThan(0);
+      await until(`exit of start ${i}`, async () => (await transport.readExitCode(proc.exitPath)) !== null);
+      expect(await transport.readExitCode(proc.exitPath), `start ${i}`).toBe(1);
+      expect(await transport.processState(proc)).toBe("gone");
+    }
+  });
+
   it("does not take another process under a reused pid for ours", async () => {
     const proc = await transport.startDetached(["sleep", "60"], { workDir: tempDir(), job: "job", stage: "run" });
     expect(await transport.processState({ ...proc, startTime: String(Number(proc.startTime) + 1) })).toBe("gone");
