@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { providerOf, redactUrl, sqliteUrlFor } from "./db/url.js";
 import { PACKAGE_ROOT } from "./package-root.js";
 import { DEFAULT_LEASE_MS } from "./runner/lease.js";
+import { type DemoPace, FAST_DEMO_PACE, WATCHABLE_DEMO_PACE } from "./transport/demo-drives.js";
 
 export interface Config {
   port: number;
@@ -15,6 +16,8 @@ export interface Config {
   databaseUrl: string;
   /** Register the demo host on first start. */
   demo: boolean;
+  /** How fast the demo host scans and self-tests (KILN_DEMO_PACE). */
+  demoPace: DemoPace;
   /** Name of this Kiln process in job locks. */
   instanceId: string;
   /** Redis for events across instances (shared mode, with PostgreSQL); null: in-process events. */
@@ -89,6 +92,7 @@ export function loadConfig(argv: string[], env: Env): Config {
     throw new ConfigError("DATABASE_URL", (error as Error).message.replace(/^DATABASE_URL: /, ""));
   }
   const demo = values["no-demo"] ? false : Boolean(values.demo) || env.KILN_DEMO === "1";
+  const demoPace = parseDemoPace(env.KILN_DEMO_PACE);
   // The host name too: every instance in a container is pid 1.
   const instanceId = env.KILN_INSTANCE_ID?.trim() || `kiln-${os.hostname()}-${process.pid}`;
   if (!/^[A-Za-z0-9_.:@-]{1,100}$/.test(instanceId)) {
@@ -114,7 +118,7 @@ export function loadConfig(argv: string[], env: Env): Config {
       `off is accepted only when Kiln listens on loopback (127.0.0.1, ::1, localhost), not on ${host}: anyone who reaches it could wipe drives`,
     );
   }
-  return { port, host, dataDir, databaseUrl, demo, instanceId, redisUrl, leaseMs: leaseSeconds * 1000, inventoryIntervalMs, api };
+  return { port, host, dataDir, databaseUrl, demo, demoPace, instanceId, redisUrl, leaseMs: leaseSeconds * 1000, inventoryIntervalMs, api };
 }
 
 /** REDIS_URL: redis:// or rediss://, and only beside PostgreSQL (SQLite is one Kiln). */
@@ -178,6 +182,32 @@ function parsePort(raw: string, setting: string): number {
   const port = Number(raw);
   if (port > 65535) throw new ConfigError(setting, `${port} is out of range (0-65535)`);
   return port;
+}
+
+/**
+ * KILN_DEMO_PACE: `watch` (the default), `fast`, or some of blocks=N (badblocks -c), delay=N
+ * (badblocks -d, 0 for none), short=S and long=S (self-test seconds) over `watch`, comma-separated.
+ */
+export function parseDemoPace(raw: string | undefined): DemoPace {
+  const text = raw?.trim() ?? "";
+  if (text === "" || text === "watch") return WATCHABLE_DEMO_PACE;
+  if (text === "fast") return FAST_DEMO_PACE;
+  const pace = { ...WATCHABLE_DEMO_PACE, selfTestSeconds: { ...WATCHABLE_DEMO_PACE.selfTestSeconds } };
+  const ranges = { blocks: [1, 65536], delay: [0, 10000], short: [1, 3600], long: [1, 3600] } as const;
+  for (const part of text.split(",")) {
+    const [key, value, ...rest] = part.split("=").map((p) => p.trim());
+    if (!key || !(key in ranges) || value === undefined || rest.length > 0) {
+      throw new ConfigError("KILN_DEMO_PACE", `"${part}" is not one of watch, fast, blocks=N, delay=N, short=S, long=S`);
+    }
+    const [min, max] = ranges[key as keyof typeof ranges];
+    const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!(n >= min && n <= max)) throw new ConfigError("KILN_DEMO_PACE", `${key}=${value}: must be a whole number from ${min} to ${max}`);
+    if (key === "blocks") pace.blocksAtOnce = n;
+    else if (key === "delay") pace.readDelayFactor = n;
+    else if (key === "short") pace.selfTestSeconds.short = n;
+    else pace.selfTestSeconds.extended = n;
+  }
+  return pace;
 }
 
 function parseSeconds(raw: string, setting: string): number {

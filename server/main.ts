@@ -43,7 +43,7 @@ export async function startKiln(config: Config, log: (line: string) => void = co
     `kiln: ${database.provider} database ${redactUrl(config.databaseUrl)}${applied.length ? `, applied ${applied.join(", ")}` : ", schema up to date"}${fullCheck ? ` (full check: ${fullCheck})` : ""}`,
   );
   secureDataDir(config.dataDir, config.databaseUrl); // files an older Kiln left with wider modes, the WAL just created
-  const registry = new HostRegistry({ dataDir: config.dataDir });
+  const registry = new HostRegistry({ dataDir: config.dataDir, demoPace: config.demoPace });
   registry.applySettings(await getSettings(database.db));
   const health = new DependencyHealth(log);
   let events: SharedPubSub;

@@ -2,6 +2,7 @@
 // host keeps one connection for all its channels).
 import type { Host } from "../db/generated/sqlite/client.js";
 import { DemoTransport } from "../transport/demo.js";
+import type { DemoPace } from "../transport/demo-drives.js";
 import { LocalHost } from "../transport/local.js";
 import { PosixHost } from "../transport/posix-host.js";
 import { SshRunner } from "../transport/ssh.js";
@@ -38,7 +39,7 @@ export class HostRegistry {
   private timeouts: CommandTimeouts = timeoutsOf(DEFAULT_SETTINGS);
   private readonly currentTimeouts = () => this.timeouts;
 
-  constructor(private readonly options: { dataDir: string; env?: NodeJS.ProcessEnv }) {}
+  constructor(private readonly options: { dataDir: string; env?: NodeJS.ProcessEnv; demoPace?: DemoPace }) {}
 
   /** Where the private keys of SSH hosts must be (services/ssh-keys.ts). */
   get keysDir(): string {
@@ -93,7 +94,11 @@ export class HostRegistry {
       case "local":
         return { key, transport: new LocalHost({ kind: "local", sudo: host.useSudo, timeouts: this.currentTimeouts }), ssh: null };
       case "demo":
-        return { key, transport: new DemoTransport(this.options.dataDir, Date.now, this.currentTimeouts), ssh: null };
+        return {
+          key,
+          transport: new DemoTransport(this.options.dataDir, Date.now, this.currentTimeouts, this.options.demoPace),
+          ssh: null,
+        };
       case "ssh": {
         const env = this.options.env ?? process.env;
         const ssh = new SshRunner({

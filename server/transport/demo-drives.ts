@@ -64,8 +64,20 @@ export const DEMO_DRIVES: readonly DemoDrive[] = [
 
 /** Self-test durations the demo drives report, minutes (short enough to watch). */
 export const DEMO_SELF_TEST_MINUTES = { short: 1, extended: 2 };
-/** How long a demo self-test really takes, seconds. */
-export const DEMO_SELF_TEST_SECONDS = { short: 8, extended: 15 };
+/**
+ * How fast the demo host works: its badblocks (-c blocks at once, -d read delay factor; null and
+ * 0 leave badblocks as Kiln starts it) and how long its self-tests really take.
+ */
+export interface DemoPace {
+  blocksAtOnce: number | null;
+  readDelayFactor: number;
+  selfTestSeconds: { short: number; extended: number };
+}
+
+/** The default: a full burn-in of a 256 MiB demo drive takes one to three minutes, long enough to watch. */
+export const WATCHABLE_DEMO_PACE: DemoPace = { blocksAtOnce: 1, readDelayFactor: 100, selfTestSeconds: { short: 8, extended: 15 } };
+/** As fast as the machine goes (tests, a quick look): scans at full speed, self-tests of 1 and 2 s. */
+export const FAST_DEMO_PACE: DemoPace = { blocksAtOnce: null, readDelayFactor: 0, selfTestSeconds: { short: 1, extended: 2 } };
 
 export interface DemoSelfTest {
   kind: "short" | "extended";
@@ -94,10 +106,16 @@ function temperatureAt(drive: DemoDrive, now: number): number {
 }
 
 /** `smartctl -x -j <file>` for a demo drive. */
-export function demoSmartctlJson(drive: DemoDrive, devicePath: string, state: DemoDriveState, now: number): Record<string, unknown> {
-  const running = state.selfTests.find((t) => now - t.startedAt < DEMO_SELF_TEST_SECONDS[t.kind] * 1000);
+export function demoSmartctlJson(
+  drive: DemoDrive,
+  devicePath: string,
+  state: DemoDriveState,
+  now: number,
+  selfTestSeconds: DemoPace["selfTestSeconds"] = WATCHABLE_DEMO_PACE.selfTestSeconds,
+): Record<string, unknown> {
+  const running = state.selfTests.find((t) => now - t.startedAt < selfTestSeconds[t.kind] * 1000);
   const remaining = running
-    ? Math.max(10, Math.ceil((1 - (now - running.startedAt) / (DEMO_SELF_TEST_SECONDS[running.kind] * 1000)) * 10) * 10)
+    ? Math.max(10, Math.ceil((1 - (now - running.startedAt) / (selfTestSeconds[running.kind] * 1000)) * 10) * 10)
     : 0;
   const selfTestStatus = running
     ? { value: 240 + remaining / 10, string: `in progress, ${remaining}% remaining`, remaining_percent: remaining }

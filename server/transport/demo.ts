@@ -4,12 +4,13 @@
 import path from "node:path";
 import {
   DEMO_DRIVES,
-  DEMO_SELF_TEST_SECONDS,
   type DemoDrive,
+  type DemoPace,
   demoDriveDir,
   demoLsblkJson,
   demoSmartctlJson,
   readDemoState,
+  WATCHABLE_DEMO_PACE,
   writeDemoState,
 } from "./demo-drives.js";
 import { LocalHost } from "./local.js";
@@ -19,29 +20,28 @@ import type { RunLocation } from "./work-dir.js";
 
 const ok = (stdout: string, code = 0): ExecResult => ({ code, signal: null, stdout: Buffer.from(stdout), stderr: "" });
 
-/** badblocks -c and -d for demo drives: a 256 MiB scan takes about 70 s instead of 2. */
-const DEMO_PACING = { blocksAtOnce: "1", readDelayFactor: "100" };
-
 export class DemoTransport extends LocalHost {
   constructor(
     private readonly dataDir: string,
     private readonly now: () => number = Date.now,
     timeouts?: () => CommandTimeouts,
+    private readonly pace: DemoPace = WATCHABLE_DEMO_PACE,
   ) {
     super({ kind: "demo", timeouts });
   }
 
   /**
-   * Demo drives are paced so a full burn-in takes one to three minutes: long enough to watch.
-   * Their runs live under the data directory, which whoever runs `npm start` can write to.
+   * Demo drives are paced (KILN_DEMO_PACE; by default a full burn-in takes one to three minutes,
+   * long enough to watch). A job's own -d is kept. Their runs live under the data directory,
+   * which whoever runs `npm start` can write to.
    */
   override startDetached(argv: readonly string[], location: RunLocation): Promise<DetachedProcess> {
     const here = { ...location, workDir: path.join(this.dataDir, "demo", "runs") };
     if (argv[0] !== "badblocks") return super.startDetached(argv, here);
     const paced = [...argv];
     const c = paced.indexOf("-c");
-    if (c >= 0) paced[c + 1] = DEMO_PACING.blocksAtOnce;
-    if (!paced.includes("-d")) paced.splice(1, 0, "-d", DEMO_PACING.readDelayFactor);
+    if (c >= 0 && this.pace.blocksAtOnce !== null) paced[c + 1] = String(this.pace.blocksAtOnce);
+    if (!paced.includes("-d") && this.pace.readDelayFactor > 0) paced.splice(1, 0, "-d", String(this.pace.readDelayFactor));
     return super.startDetached(paced, here);
   }
 
@@ -96,11 +96,11 @@ export class DemoTransport extends LocalHost {
     }
     if (args.includes("-X")) {
       // Abort: forget a test still running.
-      state.selfTests = state.selfTests.filter((t) => this.now() - t.startedAt >= DEMO_SELF_TEST_SECONDS[t.kind] * 1000);
+      state.selfTests = state.selfTests.filter((t) => this.now() - t.startedAt >= this.pace.selfTestSeconds[t.kind] * 1000);
       await writeDemoState(this.dataDir, drive.serial, state);
       return ok("{}");
     }
-    return ok(JSON.stringify(demoSmartctlJson(drive, device, state, this.now())));
+    return ok(JSON.stringify(demoSmartctlJson(drive, device, state, this.now(), this.pace.selfTestSeconds)));
   }
 
   private pathOf(drive: DemoDrive): string {
