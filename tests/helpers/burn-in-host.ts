@@ -4,8 +4,10 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "vitest";
 import { loadConfig } from "../../server/config.js";
+import { type Db, openDatabase } from "../../server/db/client.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
 import { gql } from "./graphql.js";
+import { type ServingKiln, serveKiln } from "./kiln-process.js";
 import { attachLoop, cleanupLoops, type LoopDevice } from "./loop-devices.js";
 import { startSshd, type TestSshd } from "./sshd.js";
 import { installStandIns, mapSmartctl, setSelfTestSeconds } from "./stand-ins.js";
@@ -45,33 +47,37 @@ export interface BurnInRig {
   stop(): Promise<void>;
 }
 
-/**
- * A burn-in host (real sshd, `count` loop devices) registered with an in-process Kiln on a fresh
- * SQLite file, with `settings` applied. `prepare` runs on the host before Kiln first reads it
- * (format or mount a drive, install stand-ins). `stop` ends everything and removes the temp dirs.
- */
-export async function startBurnInRig(options: {
+/** What a rig is built from: the host, what is done to it first, and Kiln's settings. */
+export interface RigOptions {
   fixtureDir: string;
   workDir: string;
   count: number;
   sizeBytes: number;
   settings?: Record<string, number | string>;
+  /** Runs on the host before Kiln first reads it (format or mount a drive, install stand-ins). */
   prepare?: (host: BurnInHost) => void;
-}): Promise<BurnInRig> {
+}
+
+const RIG_ENV = { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" };
+
+async function joinRig(options: RigOptions, host: BurnInHost, kilnUrl: string) {
+  const { hostId, drives } = await registerHost(kilnUrl, host);
+  if (options.settings) await setSettings(kilnUrl, options.settings);
+  return { hostId, drives, driveId: (i: number) => drives.get(host.loops[i]?.device as string)?.id as string };
+}
+
+/**
+ * A burn-in host (real sshd, `count` loop devices) registered with an in-process Kiln on a fresh
+ * SQLite file, with `settings` applied. `stop` ends everything and removes the temp dirs.
+ */
+export async function startBurnInRig(options: RigOptions): Promise<BurnInRig> {
   const host = await startBurnInHost(options.fixtureDir, options.workDir, options.count, options.sizeBytes);
   options.prepare?.(host);
-  const kiln = await startKiln(
-    loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" }),
-    () => {},
-  );
-  const { hostId, drives } = await registerHost(kiln.url, host);
-  if (options.settings) await setSettings(kiln.url, options.settings);
+  const kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], RIG_ENV), () => {});
   return {
     host,
     kiln,
-    hostId,
-    drives,
-    driveId: (i) => drives.get(host.loops[i]?.device as string)?.id as string,
+    ...(await joinRig(options, host, kiln.url)),
     async stop() {
       await kiln.stop();
       await host.sshd.stop();
@@ -79,6 +85,56 @@ export async function startBurnInRig(options: {
       removeTempDirs();
     },
   };
+}
+
+/** A rig whose Kiln is a `kiln serve` process of its own, which a test can kill and start again. */
+export interface ServedBurnInRig extends Omit<BurnInRig, "kiln"> {
+  /** The Kiln running now (a new one after `restart`). */
+  kiln: ServingKiln;
+  dataDir: string;
+  /** Ends Kiln with `signal` and starts it again on the same data; `between` runs while it is down. */
+  restart(signal: NodeJS.Signals, between?: () => void | Promise<void>): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The rig's database, opened for one look. */
+  withDatabase<T>(look: (db: Db) => Promise<T>): Promise<T>;
+}
+
+export async function startServedBurnInRig(options: RigOptions): Promise<ServedBurnInRig> {
+  const host = await startBurnInHost(options.fixtureDir, options.workDir, options.count, options.sizeBytes);
+  options.prepare?.(host);
+  const dataDir = tempDir("kiln-rig-data-");
+  const serve = () => serveKiln(["--port", "0", "--data", dataDir], RIG_ENV);
+  const rig: ServedBurnInRig = {
+    host,
+    kiln: await serve(),
+    dataDir,
+    hostId: "",
+    drives: new Map(),
+    driveId: () => "",
+    async restart(signal, between) {
+      rig.kiln.child.kill(signal);
+      const exit = await rig.kiln.exited;
+      await between?.();
+      rig.kiln = await serve();
+      return exit;
+    },
+    async withDatabase(look) {
+      const { db, close } = await openDatabase({ url: `file:${path.join(dataDir, "kiln.db")}` });
+      try {
+        return await look(db);
+      } finally {
+        await close();
+      }
+    },
+    async stop() {
+      rig.kiln.child.kill("SIGKILL");
+      await rig.kiln.exited;
+      await host.sshd.stop();
+      cleanupLoops();
+      removeTempDirs();
+    },
+  };
+  Object.assign(rig, await joinRig(options, host, rig.kiln.url));
+  return rig;
 }
 
 /** Give Kiln a private key (into its keys directory), as an operator would with uploadSshKey. */

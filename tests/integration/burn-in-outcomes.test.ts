@@ -7,9 +7,9 @@ import { type BurnInRig, ended, setSettings, startBurnInRig, startJob, waitForJo
 import { FIXTURES, smartctlFixtureDir } from "../helpers/shared-fixtures.js";
 import { failSelfTests, installBadblocks, mapSmartctl } from "../helpers/stand-ins.js";
 import { tempDir } from "../helpers/temp-db.js";
+import { MiB } from "../helpers/units.js";
 
 const fixtures = smartctlFixtureDir();
-const MiB = 1024 * 1024;
 
 describe.runIf(fixtures !== null)("burn-in outcomes", () => {
   let rig: BurnInRig;

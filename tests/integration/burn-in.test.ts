@@ -20,9 +20,9 @@ import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
 import { subscribe } from "../helpers/sse.js";
 import { mapSmartctl } from "../helpers/stand-ins.js";
 import { tempDir } from "../helpers/temp-db.js";
+import { MiB } from "../helpers/units.js";
 
 const fixtures = smartctlFixtureDir();
-const MiB = 1024 * 1024;
 
 describe.runIf(fixtures !== null)("burn-in over SSH", () => {
   let rig: BurnInRig;

@@ -12,9 +12,9 @@ import { attachLoop, type LoopDevice, mountExt4 } from "../helpers/loop-devices.
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
 import { mapSmartctl } from "../helpers/stand-ins.js";
 import { tempDir } from "../helpers/temp-db.js";
+import { MiB } from "../helpers/units.js";
 
 const fixtures = smartctlFixtureDir();
-const MiB = 1024 * 1024;
 
 type Usage = { kind: string; name: string; detail: string | null; active: boolean };
 type DriveView = { id: string; serial: string; devicePath: string; inUse: boolean; usage: Usage[] };

@@ -9,6 +9,7 @@ import { waitsBudget } from "../helpers/burn-in-host.js";
 import { gql } from "../helpers/graphql.js";
 import { subscribe } from "../helpers/sse.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { MiB } from "../helpers/units.js";
 
 describe("demo host", () => {
   let kiln: RunningKiln;
@@ -50,14 +51,14 @@ describe("demo host", () => {
     expect(new Set(drives.map((d) => d.serial)).size).toBe(4);
     expect(new Set(drives.map((d) => d.model)).size).toBeGreaterThanOrEqual(3);
     for (const d of drives) {
-      expect(d).toMatchObject({ sizeBytes: 256 * 1024 * 1024, smartHealth: "passed", inUse: false });
+      expect(d).toMatchObject({ sizeBytes: 256 * MiB, smartHealth: "passed", inUse: false });
       expect(d.temperatureC).toBeGreaterThanOrEqual(20);
       expect(d.temperatureC).toBeLessThanOrEqual(45);
       expect(d.devicePath.startsWith(`${dataDir}/demo/drives/`)).toBe(true);
       // Sparse: the full size on paper, (almost) nothing on disk.
       const file = statSync(d.devicePath);
-      expect(file.size).toBe(256 * 1024 * 1024);
-      expect(file.blocks * 512).toBeLessThan(1024 * 1024);
+      expect(file.size).toBe(256 * MiB);
+      expect(file.blocks * 512).toBeLessThan(MiB);
     }
     expect(drives.some((d) => d.rotationRate === 0)).toBe(true);
   });

@@ -13,10 +13,10 @@ import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
 import { subscribe } from "../helpers/sse.js";
 import { installHostileStandIns, mapSmartctl } from "../helpers/stand-ins.js";
 import { tempDir } from "../helpers/temp-db.js";
+import { MiB } from "../helpers/units.js";
 import { until } from "../helpers/wait.js";
 
 const fixtures = smartctlFixtureDir();
-const MiB = 1024 * 1024;
 
 describe.runIf(fixtures !== null)("a hostile host", () => {
   let rig: BurnInRig;

@@ -3,77 +3,59 @@
 // it (running again, progress moves), and a paused scan can still be cancelled.
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "../../server/db/client.js";
-import {
-  type BurnInHost,
-  ended,
-  registerHost,
-  setSettings,
-  startBurnInHost,
-  startJob,
-  waitForJob,
-  waitsBudget,
-} from "../helpers/burn-in-host.js";
+import { ended, type ServedBurnInRig, startJob, startServedBurnInRig, waitForJob, waitsBudget } from "../helpers/burn-in-host.js";
 import { gql } from "../helpers/graphql.js";
-import { type ServingKiln, serveKiln } from "../helpers/kiln-process.js";
-import { cleanupLoops } from "../helpers/loop-devices.js";
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { tempDir } from "../helpers/temp-db.js";
+import { MiB } from "../helpers/units.js";
 import { processState, until } from "../helpers/wait.js";
 
 const fixtures = smartctlFixtureDir();
-const MiB = 1024 * 1024;
 
 const PAUSE = `mutation($id: ID!) { pauseBurnIn(jobId: $id) { __typename ... on Error { message } } }`;
 const CONTINUE = `mutation($id: ID!) { continueBurnIn(jobId: $id) { __typename ... on Error { message } } }`;
 
 describe.runIf(fixtures !== null)("pausing a scan over SSH, across a Kiln restart", () => {
-  let host: BurnInHost;
-  let kiln: ServingKiln;
-  const dataDir = tempDir("kiln-pause-data-");
+  let rig: ServedBurnInRig;
   const work = tempDir("kiln-pause-");
-  const env = { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" };
-  const stageRow = async (jobId: string) => {
-    const { db, close } = await openDatabase({ url: `file:${path.join(dataDir, "kiln.db")}` });
-    try {
-      return await db.stage.findFirstOrThrow({ where: { jobId, name: "surface_validate" } });
-    } finally {
-      await close();
-    }
-  };
+  const stageRow = (jobId: string) => rig.withDatabase((db) => db.stage.findFirstOrThrow({ where: { jobId, name: "surface_validate" } }));
 
   beforeAll(async () => {
-    host = await startBurnInHost(fixtures as string, work, 2, 64 * MiB);
-    kiln = await serveKiln(["--port", "0", "--data", dataDir], env);
+    rig = await startServedBurnInRig({
+      fixtureDir: fixtures as string,
+      workDir: work,
+      count: 2,
+      sizeBytes: 64 * MiB,
+      settings: { pollSeconds: 0.2, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs"), stuckMinutes: 0.1 },
+    });
   });
-  afterAll(async () => {
-    kiln?.child.kill("SIGKILL");
-    await host?.sshd.stop();
-    cleanupLoops();
-    removeTempDirs();
-  });
+  afterAll(() => rig?.stop());
 
   it(
     "stops badblocks (state T), stays paused through a restart, runs again when continued, and a paused scan can be cancelled",
     async () => {
-      const { drives } = await registerHost(kiln.url, host);
-      await setSettings(kiln.url, { pollSeconds: 0.2, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs"), stuckMinutes: 0.1 });
-      const ids = host.loops.map((l) => drives.get(l.device)?.id as string);
-      const started = await startJob(kiln.url, ids, "full", { blocksAtOnce: 1, readDelayFactor: 300 });
+      const ids = rig.host.loops.map((_, i) => rig.driveId(i));
+      const started = await startJob(rig.kiln.url, ids, "full", { blocksAtOnce: 1, readDelayFactor: 300 });
       const [jobId, otherId] = (started.data ?? []).map((j) => j.id) as [string, string];
-      await waitForJob(kiln.url, jobId, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2);
+      await waitForJob(rig.kiln.url, jobId, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2);
 
       // Not before its scan: a self-test cannot be held.
-      const early = await gql<{ pauseBurnIn: { __typename: string; message?: string } }>(kiln.url, PAUSE, { id: "no-such-job" });
+      const early = await gql<{ pauseBurnIn: { __typename: string; message?: string } }>(rig.kiln.url, PAUSE, { id: "no-such-job" });
       expect(early.data?.pauseBurnIn.__typename).toBe("NotFoundError");
 
-      const paused = await gql<{ pauseBurnIn: { __typename: string } }>(kiln.url, PAUSE, { id: jobId });
+      const paused = await gql<{ pauseBurnIn: { __typename: string } }>(rig.kiln.url, PAUSE, { id: jobId });
       expect(paused.data?.pauseBurnIn.__typename, JSON.stringify(paused)).toBe("PauseBurnInSuccess");
       const stage = await stageRow(jobId);
       const pid = stage.remotePid as number;
       expect(stage.pauseReason).toBe("operator");
       await until("badblocks stopped", () => processState(pid) === "T");
-      const again = await gql<{ pauseBurnIn: { __typename: string; message?: string } }>(kiln.url, PAUSE, { id: jobId });
+      // The other scan is paused too, before it could finish on a fast machine, and stays so.
+      await waitForJob(rig.kiln.url, otherId, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 1);
+      const pausedOther = await gql<{ pauseBurnIn: { __typename: string } }>(rig.kiln.url, PAUSE, { id: otherId });
+      expect(pausedOther.data?.pauseBurnIn.__typename, JSON.stringify(pausedOther)).toBe("PauseBurnInSuccess");
+      const otherPid = (await stageRow(otherId)).remotePid as number;
+      await until("the other stopped", () => processState(otherPid) === "T");
+      const again = await gql<{ pauseBurnIn: { __typename: string; message?: string } }>(rig.kiln.url, PAUSE, { id: jobId });
       expect(again.data?.pauseBurnIn).toMatchObject({ __typename: "JobStateError", message: "cannot pause: already paused (operator)" });
 
       // Paused longer than stuckMinutes (6 s): not taken for stuck, and nothing moves. (Nothing to
@@ -86,11 +68,9 @@ describe.runIf(fixtures !== null)("pausing a scan over SSH, across a Kiln restar
       expect((await stageRow(jobId)).remoteLogOffset).toBe(offset);
 
       // Kiln restarts: the scan is still stopped on the host, and Kiln knows it.
-      kiln.child.kill("SIGTERM");
-      await kiln.exited;
-      kiln = await serveKiln(["--port", "0", "--data", dataDir], env);
+      await rig.restart("SIGTERM");
       const view = await gql<{ job: { status: string; stages: Array<{ pausedAt: string | null; pauseReason: string | null }> } }>(
-        kiln.url,
+        rig.kiln.url,
         "query($id: ID!) { job(id: $id) { status stages { pausedAt pauseReason } } }",
         { id: jobId },
       );
@@ -100,7 +80,7 @@ describe.runIf(fixtures !== null)("pausing a scan over SSH, across a Kiln restar
 
       // Continue (once the re-attached stage takes requests): running again, the log grows.
       await until("continue accepted", async () => {
-        const r = await gql<{ continueBurnIn: { __typename: string } }>(kiln.url, CONTINUE, { id: jobId });
+        const r = await gql<{ continueBurnIn: { __typename: string } }>(rig.kiln.url, CONTINUE, { id: jobId });
         return r.data?.continueBurnIn.__typename === "ContinueBurnInSuccess";
       });
       await until("badblocks running", () => processState(pid) !== "T");
@@ -112,24 +92,20 @@ describe.runIf(fixtures !== null)("pausing a scan over SSH, across a Kiln restar
         expect.objectContaining({ reason: "operator", by: "local", continuedAt: expect.any(String) }),
       ]);
 
-      // The other scan: paused, then cancelled while stopped; its process is gone at once.
-      await waitForJob(kiln.url, otherId, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 1);
-      expect((await gql<{ pauseBurnIn: { __typename: string } }>(kiln.url, PAUSE, { id: otherId })).data?.pauseBurnIn.__typename).toBe(
-        "PauseBurnInSuccess",
-      );
-      const otherPid = (await stageRow(otherId)).remotePid as number;
-      await until("the other stopped", () => processState(otherPid) === "T");
+      // The other scan, paused all along (through the restart too): cancelled while stopped, its
+      // process is gone at once.
+      expect(processState(otherPid)).toBe("T");
       const cancelled = await gql<{ cancelBurnIn: { __typename: string } }>(
-        kiln.url,
+        rig.kiln.url,
         "mutation($id: ID!) { cancelBurnIn(jobId: $id) { __typename } }",
         { id: otherId },
       );
       expect(cancelled.data?.cancelBurnIn.__typename).toBe("CancelBurnInSuccess");
       // Gone (a zombie until its wrapper reaps it is gone as well).
       expect([null, "Z"]).toContain(processState(otherPid));
-      expect((await waitForJob(kiln.url, otherId, ended)).status).toBe("cancelled");
+      expect((await waitForJob(rig.kiln.url, otherId, ended)).status).toBe("cancelled");
 
-      const job = await waitForJob(kiln.url, jobId, ended, 240_000);
+      const job = await waitForJob(rig.kiln.url, jobId, ended, 240_000);
       expect(job.status, JSON.stringify(job.stages.map((s) => [s.name, s.status, s.errorText]))).toBe("passed");
       expect(job.stages[2]?.log).toMatch(/\[PAUSED\] by local[\s\S]*re-attaching[\s\S]*\[CONTINUED\] by local/);
     },

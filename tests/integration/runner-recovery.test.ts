@@ -5,26 +5,13 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "../../server/db/client.js";
-import {
-  type BurnInHost,
-  ended,
-  getJob,
-  registerHost,
-  setSettings,
-  startBurnInHost,
-  startJob,
-  waitForJob,
-  waitsBudget,
-} from "../helpers/burn-in-host.js";
+import { ended, getJob, type ServedBurnInRig, startJob, startServedBurnInRig, waitForJob, waitsBudget } from "../helpers/burn-in-host.js";
 import { gql } from "../helpers/graphql.js";
-import { type ServingKiln, serveKiln } from "../helpers/kiln-process.js";
-import { cleanupLoops } from "../helpers/loop-devices.js";
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { tempDir } from "../helpers/temp-db.js";
+import { MiB } from "../helpers/units.js";
 
 const fixtures = smartctlFixtureDir();
-const MiB = 1024 * 1024;
 
 function badblocksFor(device: string): number[] {
   try {
@@ -39,58 +26,51 @@ function badblocksFor(device: string): number[] {
 }
 
 describe.runIf(fixtures !== null)("Kiln restarts during burn-ins", () => {
-  let host: BurnInHost;
-  let kiln: ServingKiln;
-  const dataDir = tempDir("kiln-recovery-data-");
+  let rig: ServedBurnInRig;
   const work = tempDir("kiln-recovery-");
-  const env = { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" };
 
   beforeAll(async () => {
-    host = await startBurnInHost(fixtures as string, work, 3, 64 * MiB);
-    kiln = await serveKiln(["--port", "0", "--data", dataDir], env);
+    rig = await startServedBurnInRig({
+      fixtureDir: fixtures as string,
+      workDir: work,
+      count: 3,
+      sizeBytes: 64 * MiB,
+      settings: { pollSeconds: 0.2, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs") },
+    });
   });
   afterAll(async () => {
-    kiln?.child.kill("SIGKILL");
-    await host?.sshd.stop();
-    for (const loop of host?.loops ?? []) for (const pid of badblocksFor(loop.device)) execFileSync("kill", ["-9", String(pid)]);
-    cleanupLoops();
-    removeTempDirs();
+    for (const loop of rig?.host.loops ?? []) for (const pid of badblocksFor(loop.device)) execFileSync("kill", ["-9", String(pid)]);
+    await rig?.stop();
   });
 
   it(
     "re-attaches to 3 scans after kill -9; one whose process vanished meanwhile is unknown, and resumes from its pattern",
     async () => {
-      const { drives } = await registerHost(kiln.url, host);
-      await setSettings(kiln.url, { pollSeconds: 0.2, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs") });
-      const ids = host.loops.map((l) => drives.get(l.device)?.id as string);
+      const host = rig.host;
+      const ids = host.loops.map((_, i) => rig.driveId(i));
       // -c 1 -d 300 makes a 64 MiB scan take about half a minute: time to kill Kiln in the middle.
-      const started = await startJob(kiln.url, ids, "full", { blocksAtOnce: 1, readDelayFactor: 300 });
+      const started = await startJob(rig.kiln.url, ids, "full", { blocksAtOnce: 1, readDelayFactor: 300 });
       expect(started.__typename).toBe("StartBurnInSuccess");
       const jobIds = (started.data ?? []).map((j) => j.id);
-      for (const id of jobIds) await waitForJob(kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2, 90_000);
+      for (const id of jobIds) await waitForJob(rig.kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2, 90_000);
 
       // What Kiln knew when it was killed.
-      const { db, close } = await openDatabase({ url: `file:${path.join(dataDir, "kiln.db")}` });
-      const before = await db.stage.findMany({ where: { jobId: { in: jobIds }, name: "surface_validate" } });
-      await close();
-      kiln.child.kill("SIGKILL");
-      await kiln.exited;
-      for (const s of before) expect(badblocksFor(host.loops[jobIds.indexOf(s.jobId)]?.device as string)).toEqual([s.remotePid]);
-
-      // While Kiln is down, the third scan's process group is killed (as by a host reboot): no exit code.
-      const victim = before.find((s) => s.jobId === jobIds[2]);
-      execFileSync("kill", ["-KILL", "--", `-${victim?.remotePgid}`]);
-      expect(badblocksFor(host.loops[2]?.device as string)).toEqual([]);
-      expect(existsSync(victim?.remoteExitPath as string)).toBe(false);
-
-      kiln = await serveKiln(["--port", "0", "--data", dataDir], env);
-      expect(kiln.output()).toMatch(/re-attaching to job/);
+      const before = await rig.withDatabase((db) => db.stage.findMany({ where: { jobId: { in: jobIds }, name: "surface_validate" } }));
+      await rig.restart("SIGKILL", () => {
+        for (const s of before) expect(badblocksFor(host.loops[jobIds.indexOf(s.jobId)]?.device as string)).toEqual([s.remotePid]);
+        // While Kiln is down, the third scan's process group is killed (as by a host reboot): no exit code.
+        const victim = before.find((s) => s.jobId === jobIds[2]);
+        execFileSync("kill", ["-KILL", "--", `-${victim?.remotePgid}`]);
+        expect(badblocksFor(host.loops[2]?.device as string)).toEqual([]);
+        expect(existsSync(victim?.remoteExitPath as string)).toBe(false);
+      });
+      expect(rig.kiln.output()).toMatch(/re-attaching to job/);
       // Never a second badblocks for a drive while the first runs.
       for (const [i, s] of before.entries())
         expect(badblocksFor(host.loops[i]?.device as string).filter((p) => p !== s.remotePid)).toEqual([]);
 
       for (const id of jobIds.slice(0, 2)) {
-        const job = await waitForJob(kiln.url, id, ended, 180_000);
+        const job = await waitForJob(rig.kiln.url, id, ended, 180_000);
         expect(job.status, JSON.stringify(job)).toBe("passed");
         const stage = before.find((s) => s.jobId === id);
         const scan = job.stages[2]?.surfaceScan;
@@ -104,7 +84,7 @@ describe.runIf(fixtures !== null)("Kiln restarts during burn-ins", () => {
         expect(existsSync(path.join(work, "runs", id))).toBe(false);
       }
 
-      const lost = await waitForJob(kiln.url, jobIds[2] as string, ended, 60_000);
+      const lost = await waitForJob(rig.kiln.url, jobIds[2] as string, ended, 60_000);
       expect(lost.status, JSON.stringify(lost, null, 1)).toBe("unknown");
       expect(lost.errorText).toMatch(/gone and left no exit code/);
       expect(lost.stages[2]?.log).toContain("[INTERRUPTED]");
@@ -112,12 +92,12 @@ describe.runIf(fixtures !== null)("Kiln restarts during burn-ins", () => {
       expect(phaseAtLoss).toBeGreaterThanOrEqual(2);
 
       const resumed = await gql<{ resumeBurnIn: { __typename: string; data?: { id: string; resumedFromId: string } } }>(
-        kiln.url,
+        rig.kiln.url,
         "mutation($id: ID!) { resumeBurnIn(jobId: $id) { __typename ... on ResumeBurnInSuccess { data { id resumedFromId } } ... on Error { message } } }",
         { id: jobIds[2] },
       );
       expect(resumed.data?.resumeBurnIn.__typename, JSON.stringify(resumed)).toBe("ResumeBurnInSuccess");
-      const second = await waitForJob(kiln.url, resumed.data?.resumeBurnIn.data?.id as string, ended, 180_000);
+      const second = await waitForJob(rig.kiln.url, resumed.data?.resumeBurnIn.data?.id as string, ended, 180_000);
       expect(second.status, JSON.stringify(second)).toBe("passed");
       expect(second.resumedFromId).toBe(jobIds[2]);
       const pattern = ["0xaa", "0x55", "0xff", "0x00"][Math.ceil(phaseAtLoss / 2) - 1] as string;
@@ -128,7 +108,7 @@ describe.runIf(fixtures !== null)("Kiln restarts during burn-ins", () => {
       expect(scanStage?.surfaceScan?.history.map((h) => h.phase)).toEqual(Array.from({ length: 9 - firstPhase }, (_, i) => firstPhase + i));
       expect(second.stages.map((s) => s.name)).toEqual(["precheck", "surface_validate", "smart_long", "final_check"]);
       // The first part stays in history, linked to the second.
-      const first = await getJob(kiln.url, jobIds[2] as string);
+      const first = await getJob(rig.kiln.url, jobIds[2] as string);
       expect(first.status).toBe("unknown");
     },
     waitsBudget(8),
@@ -137,19 +117,16 @@ describe.runIf(fixtures !== null)("Kiln restarts during burn-ins", () => {
   it(
     "stops on SIGTERM within 10 s and leaves a running scan running",
     async () => {
-      const listed = await gql<{ drives: Array<{ id: string; devicePath: string }> }>(kiln.url, "{ drives { id devicePath } }");
-      const drive = listed.data?.drives.find((d) => d.devicePath === host.loops[0]?.device);
-      const started = await startJob(kiln.url, [drive?.id as string], "full", { blocksAtOnce: 1, readDelayFactor: 300 });
+      const started = await startJob(rig.kiln.url, [rig.driveId(0)], "full", { blocksAtOnce: 1, readDelayFactor: 300 });
       const id = started.data?.[0]?.id as string;
-      await waitForJob(kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2, 90_000);
+      await waitForJob(rig.kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2, 90_000);
       const t0 = Date.now();
-      kiln.child.kill("SIGTERM");
-      const { code } = await kiln.exited;
+      const { code } = await rig.restart("SIGTERM", () => {
+        expect(Date.now() - t0).toBeLessThan(10_000);
+        expect(badblocksFor(rig.host.loops[0]?.device as string)).toHaveLength(1);
+      });
       expect(code).toBe(0);
-      expect(Date.now() - t0).toBeLessThan(10_000);
-      expect(badblocksFor(host.loops[0]?.device as string)).toHaveLength(1);
-      kiln = await serveKiln(["--port", "0", "--data", dataDir], env);
-      const job = await waitForJob(kiln.url, id, ended, 180_000);
+      const job = await waitForJob(rig.kiln.url, id, ended, 180_000);
       expect(job.status).toBe("passed");
     },
     waitsBudget(3),

@@ -9,9 +9,9 @@ import { type BurnInRig, ended, startBurnInRig, startJob, waitForJob, waitsBudge
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
 import { failSelfTests, legacyScsiSelfTests, mapSmartctl, setSelfTestSeconds } from "../helpers/stand-ins.js";
 import { tempDir } from "../helpers/temp-db.js";
+import { MiB } from "../helpers/units.js";
 
 const fixtures = smartctlFixtureDir();
-const MiB = 1024 * 1024;
 
 describe.runIf(fixtures !== null)("SMART self-tests on SAS, NVMe and ATA drives", () => {
   let rig: BurnInRig;

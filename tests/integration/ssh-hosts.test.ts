@@ -11,9 +11,9 @@ import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
 import { startSshd, type TestSshd } from "../helpers/sshd.js";
 import { installStandIns, mapSmartctl, setZpoolStatus, standInCalls } from "../helpers/stand-ins.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { MiB } from "../helpers/units.js";
 
 const fixtures = smartctlFixtureDir();
-const MiB = 1024 * 1024;
 
 const HOST_FIELDS = "id name status statusReason trusted fingerprint offeredFingerprint lastSeenAt";
 const DRIVE_FIELDS = "id serial model devicePath sizeBytes temperatureC smartHealth inUse missing usage { kind name detail }";

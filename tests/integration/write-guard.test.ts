@@ -21,9 +21,9 @@ import { type LoopDevice, mountExt4 } from "../helpers/loop-devices.js";
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
 import { installBadblocks, mapSmartctl, setSelfTestSeconds } from "../helpers/stand-ins.js";
 import { tempDir } from "../helpers/temp-db.js";
+import { MiB } from "../helpers/units.js";
 
 const fixtures = smartctlFixtureDir();
-const MiB = 1024 * 1024;
 
 describe.runIf(fixtures !== null)("the check right before badblocks writes", () => {
   let rig: BurnInRig;
