@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { defineConfig } from "vitest/config";
+import SlowFirstSequencer from "./tests/slow-first.js";
 
 const require = createRequire(import.meta.url);
 
@@ -12,14 +13,24 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve("graphql") }],
   },
   test: {
-    include: ["tests/**/*.test.ts"],
-    // Integration tests start real servers and processes; each file gets its own database, data
-    // directory, ports, loop devices and sshd. Most of their time is spent waiting (paced scans,
-    // self-test stand-ins, outages held on purpose), so 3 files run at once on 2 cores.
+    // Every file gets its own database, data directory, ports, loop devices and sshd, so files
+    // run side by side. Most of their time is spent waiting (paced scans, self-test stand-ins,
+    // outages held on purpose), so 3 files run at once on 2 cores (4 starved scale-out.test.ts's
+    // 6 s leases); the longest start first.
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
     maxWorkers: 3,
-    reporters: process.env.CI ? ["default"] : ["default"],
+    sequence: { sequencer: SlowFirstSequencer },
+    projects: [
+      // Pure logic: parsers, runner decisions, queues. No services, no processes (npm run test:unit).
+      { extends: true, test: { name: "unit", include: ["tests/unit/**/*.test.ts"] } },
+      // The API, the CLI and the runner on the demo host, SQLite, PostgreSQL and Redis.
+      { extends: true, test: { name: "api", include: ["tests/api/**/*.test.ts"] } },
+      // Real sshd on 127.0.0.1, loop devices, badblocks.
+      { extends: true, test: { name: "host", include: ["tests/host/**/*.test.ts"] } },
+      // Chromium over a Kiln serving the client built once by the global setup.
+      { extends: true, test: { name: "browser", include: ["tests/browser/**/*.test.ts"], globalSetup: ["tests/browser/global-setup.ts"] } },
+    ],
   },
 });

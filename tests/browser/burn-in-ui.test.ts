@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Browser, browserAvailable, buildClient, createAdmin, openBrowser } from "../helpers/browser.js";
+import { type Browser, browserAvailable, builtClient, createAdmin, openBrowser } from "../helpers/browser.js";
 import { waitsBudget } from "../helpers/burn-in-host.js";
 import { type ServingKiln, serveKiln } from "../helpers/kiln-process.js";
 import { freePort } from "../helpers/sshd.js";
@@ -24,7 +24,12 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
   let clientDir: string;
 
   const serve = () =>
-    serveKiln(["--port", String(port), "--data", dataDir, "--demo"], { KILN_INVENTORY_INTERVAL: "0", KILN_CLIENT_DIR: clientDir });
+    serveKiln(["--port", String(port), "--data", dataDir, "--demo"], {
+      KILN_INVENTORY_INTERVAL: "0",
+      KILN_CLIENT_DIR: clientDir,
+      // Paced scans to watch each pattern, self-tests of 1 and 2 s.
+      KILN_DEMO_PACE: "short=1,long=2",
+    });
   const stopKiln = async () => {
     kiln.child.kill("SIGTERM");
     await kiln.exited;
@@ -32,7 +37,7 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    clientDir = await buildClient();
+    clientDir = builtClient();
     port = await freePort();
     kiln = await serve();
     browser = await openBrowser();

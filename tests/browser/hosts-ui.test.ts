@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
-import { type Browser, browserAvailable, buildClient, createAdmin, openBrowser } from "../helpers/browser.js";
+import { type Browser, browserAvailable, builtClient, createAdmin, openBrowser } from "../helpers/browser.js";
 import { startSshd, type TestSshd } from "../helpers/sshd.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
 
@@ -15,7 +15,7 @@ describe.runIf(browserAvailable())("the Hosts screen", () => {
   let sshd: TestSshd;
 
   beforeAll(async () => {
-    const clientDir = await buildClient();
+    const clientDir = builtClient();
     sshd = await startSshd();
     kiln = await startKiln(
       loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0", KILN_CLIENT_DIR: clientDir }),

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
-import { type Browser, browserAvailable, buildClient, createAdmin, openBrowser } from "../helpers/browser.js";
+import { type Browser, browserAvailable, builtClient, createAdmin, openBrowser } from "../helpers/browser.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
 
 describe.runIf(browserAvailable())("notification channels in the UI", () => {
@@ -25,7 +25,7 @@ describe.runIf(browserAvailable())("notification channels in the UI", () => {
   });
 
   beforeAll(async () => {
-    const clientDir = await buildClient();
+    const clientDir = builtClient();
     await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", () => r()));
     kiln = await startKiln(
       loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0", KILN_CLIENT_DIR: clientDir }),

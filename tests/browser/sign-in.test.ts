@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
-import { type Browser, browserAvailable, buildClient, openBrowser } from "../helpers/browser.js";
+import { type Browser, browserAvailable, builtClient, openBrowser } from "../helpers/browser.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
 
 describe.runIf(browserAvailable())("web UI sign-in", () => {
@@ -13,7 +13,7 @@ describe.runIf(browserAvailable())("web UI sign-in", () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    const clientDir = await buildClient();
+    const clientDir = builtClient();
     kiln = await startKiln(
       loadConfig(["--port", "0", "--data", tempDir(), "--demo"], { KILN_INVENTORY_INTERVAL: "0", KILN_CLIENT_DIR: clientDir }),
       () => {},

@@ -6,7 +6,7 @@
 
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Browser, browserAvailable, buildClient, createAdmin, openBrowser } from "../helpers/browser.js";
+import { type Browser, browserAvailable, builtClient, createAdmin, openBrowser } from "../helpers/browser.js";
 import { type ServingKiln, serveKiln } from "../helpers/kiln-process.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
 
@@ -31,7 +31,7 @@ describe.runIf(browserAvailable())("several tabs of the web UI", () => {
   };
 
   beforeAll(async () => {
-    const clientDir = await buildClient();
+    const clientDir = builtClient();
     kiln = await serveKiln(["--port", "0", "--data", tempDir("kiln-tabs-"), "--demo"], {
       KILN_INVENTORY_INTERVAL: "0",
       KILN_CLIENT_DIR: clientDir,

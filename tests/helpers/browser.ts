@@ -2,15 +2,13 @@
 // browser), and the web client built from the current source into a temporary directory that
 // Kiln serves (KILN_CLIENT_DIR). Without /usr/bin/chromium a clone skips the browser tests with a
 // notice; under CI a missing browser is an error (.ci/run installs it).
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { promisify } from "node:util";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { inject } from "vitest";
 import { tempDir } from "./temp-db.js";
 
 const CHROMIUM = process.env.KILN_TEST_CHROMIUM ?? "/usr/bin/chromium";
-const REPO = path.resolve(import.meta.dirname, "..", "..");
 
 export function browserAvailable(): boolean {
   if (existsSync(CHROMIUM)) return true;
@@ -19,18 +17,9 @@ export function browserAvailable(): boolean {
   return false;
 }
 
-/** `vite build` of client/ into a fresh directory; returns it. */
-export async function buildClient(): Promise<string> {
-  const outDir = tempDir("kiln-client-");
-  await promisify(execFile)(
-    path.join(REPO, "node_modules", ".bin", "vite"),
-    ["build", "client", "--outDir", outDir, "--emptyOutDir", "--logLevel", "error"],
-    {
-      cwd: REPO,
-      timeout: 180_000,
-    },
-  );
-  return outDir;
+/** The web client the browser project's global setup built once for every file. */
+export function builtClient(): string {
+  return inject("clientDir");
 }
 
 export interface Browser {

@@ -23,7 +23,7 @@ export interface BurnInHost {
 
 export async function startBurnInHost(fixtureDir: string, workDir: string, count: number, sizeBytes: number): Promise<BurnInHost> {
   const sshd = await startSshd();
-  installStandIns(sshd.binDir);
+  installStandIns(sshd.binDir, workDir);
   setSelfTestSeconds(sshd.binDir, 2);
   const loops: LoopDevice[] = [];
   for (let i = 0; i < count; i++) {

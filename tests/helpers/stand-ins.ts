@@ -2,20 +2,29 @@
 // there is no ZFS. They go first on the PATH of the test sshd's sessions and replay recorded
 // output: smartctl answers per device from ../shared/fixtures/smartctl (mapped in smartctl.map),
 // zpool prints zpool.status. Every call is appended to <tool>.calls so tests can tell what ran.
-import { appendFileSync, chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, copyFileSync, existsSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 const STAND_INS = path.join(import.meta.dirname, "stand-ins");
 
-export function installStandIns(binDir: string): void {
+/**
+ * `ownDir`: the directory of the test's loop device files. The sessions' lsblk and smartctl see,
+ * of the machine's loop devices, only those backed by files under it: files running side by side
+ * each get a host with their own disks.
+ */
+export function installStandIns(binDir: string, ownDir: string): void {
   for (const [name, file] of [
     ["smartctl", "smartctl.cjs"],
     ["zpool", "zpool.sh"],
+    ["lsblk", "lsblk-own.cjs"],
+    ["lsblk-own", "lsblk-own.cjs"],
+    ["own-loops.cjs", "own-loops.cjs"],
   ] as const) {
     copyFileSync(path.join(STAND_INS, file), path.join(binDir, name));
     chmodSync(path.join(binDir, name), 0o755);
   }
   writeFileSync(path.join(binDir, "smartctl.map"), "");
+  writeFileSync(path.join(binDir, "lsblk.own"), `${realpathSync(ownDir)}\n`);
 }
 
 /** Make `device` answer with a recorded smartctl fixture (under another serial, if given). */

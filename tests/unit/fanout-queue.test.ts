@@ -2,8 +2,13 @@
 // handed out at most twice a second, results without a key are never merged, and ending the
 // stream releases a waiting reader.
 import type { ExecutionResult } from "graphql";
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { CoalescingQueue, coalesceKeyOf } from "../../server/events/fanout.js";
+
+// A test that fails half-way must not leave fake timers to the next one.
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 const result = (n: number): ExecutionResult => ({ data: { n } });
 

@@ -1,10 +1,15 @@
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { SmartReport } from "../../server/parsers/smartctl.js";
 import { chooseGeometry, MAX_BADBLOCKS_BLOCKS } from "../../server/runner/geometry.js";
 import { jobPercent, PROFILES } from "../../server/runner/profiles.js";
 import { MIN_WRITE_INTERVAL_MS, StageProgress } from "../../server/runner/progress.js";
 import { formatDuration } from "../../server/runner/stage-context.js";
 import { verdictFrom } from "../../server/runner/verdict.js";
+
+// A test that fails half-way must not leave fake timers to the next one.
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 const TB = 1e12;
 
@@ -135,7 +140,6 @@ describe("stage progress writes", () => {
     progress.update({ progressPct: 14 });
     await vi.advanceTimersByTimeAsync(MIN_WRITE_INTERVAL_MS);
     expect(writes).toHaveLength(3);
-    vi.useRealTimers();
   });
 });
 
@@ -209,7 +213,6 @@ describe("chart series kept by stage progress", () => {
     // 1,002 seconds of readings every 100 s: kept when a minute has passed since the last kept.
     expect(temperatures.map((t) => t.celsius)).toEqual([38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48]);
     expect(temperatures.every((t) => t.jobId === "j1")).toBe(true);
-    vi.useRealTimers();
   });
 });
 

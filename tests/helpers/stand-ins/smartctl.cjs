@@ -20,7 +20,8 @@ if (args.includes("--scan") || args.includes("--scan-open")) {
   process.exit(0);
 }
 const dev = args[args.length - 1];
-if (!map[dev]) {
+// A loop device number this test mapped may belong to another test's file by now.
+if (!map[dev] || !require("./own-loops.cjs").isOwn(here, dev)) {
   process.stdout.write(
     JSON.stringify({ smartctl: { exit_status: 2, messages: [{ string: `${dev}: Unable to detect device type`, severity: "error" }] } }) +
       "\n",

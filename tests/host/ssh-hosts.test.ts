@@ -69,7 +69,7 @@ describe.runIf(fixtures !== null)("SSH hosts against a real sshd", () => {
 
   beforeAll(async () => {
     sshd = await startSshd();
-    installStandIns(sshd.binDir);
+    installStandIns(sshd.binDir, work);
     loops.free = attachLoop(work, "free", 64 * MiB);
     loops.mounted = attachLoop(work, "mounted", 64 * MiB);
     loops.zfs = attachLoop(work, "zfs", 64 * MiB);

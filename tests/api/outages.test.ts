@@ -85,6 +85,8 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
           KILN_INSTANCE_ID: name,
           KILN_LEASE_SECONDS: "10",
           KILN_INVENTORY_INTERVAL: "0",
+          // Self-tests of 1 and 2 s: the scans are what the outages must not break.
+          KILN_DEMO_PACE: "short=1,long=2",
         }).then((kiln) => instances.set(name, kiln)),
       ),
     );

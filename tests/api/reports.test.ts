@@ -57,7 +57,10 @@ describe("signed burn-in reports", () => {
 
   beforeAll(async () => {
     dataDir = tempDir();
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", dataDir, "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+    kiln = await startKiln(
+      loadConfig(["--port", "0", "--data", dataDir, "--demo"], { KILN_INVENTORY_INTERVAL: "0", KILN_DEMO_PACE: "short=1,long=2" }),
+      () => {},
+    );
     accounts = await setUpAccounts(kiln.url);
     const db = kiln.database.db;
     for (const [key, value] of [
