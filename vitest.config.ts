@@ -15,8 +15,8 @@ export default defineConfig({
   test: {
     // Every file gets its own database, data directory, ports, loop devices and sshd, so files
     // run side by side. Most of their time is spent waiting (paced scans, self-test stand-ins,
-    // outages held on purpose), so 3 files run at once on 2 cores (4 starved scale-out.test.ts's
-    // 6 s leases); the longest start first.
+    // outages held on purpose), so 3 files run at once on 2 cores (with 4, scale-out.test.ts and
+    // its 6 s leases failed once); the longest start first.
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
