@@ -71,12 +71,11 @@ export class PosixHost implements Transport {
   async startDetached(argv: readonly string[], location: RunLocation): Promise<DetachedProcess> {
     const dir = runDirOf(location);
     // The wrapper runs in its own session (setsid -f), so it and the command form a process
-    // group that survives the connection; it records the command's identity, waits for it and
-    // writes its exit status. Every file is created with O_EXCL (set -C) and written as tmp + mv
-    // so a reader never sees half.
-    // The command records its own identity before it becomes the command (exec keeps its pid
-    // and start time): read from the wrapper, a command that ends at once (badblocks refusing a
-    // device) could be reaped by the wrapper's shell before its /proc entry was read.
+    // group that survives the connection; it waits for the command and writes its exit status.
+    // The command records its own identity before it becomes the command (exec keeps its pid and
+    // start time): read from the wrapper, a command that ends at once (badblocks refusing a
+    // device) could be reaped by the wrapper's shell before its /proc entry was read. Every file
+    // is created with O_EXCL (set -C) and written as tmp + mv so a reader never sees half.
     const recordSelf = `set -C; echo "$$ $(${START_TIME("$$")}) $(${BOOT_ID})" > identity.tmp && mv identity.tmp identity && exec "$@"`;
     const wrapper = [
       "set -C",

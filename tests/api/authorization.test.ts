@@ -6,9 +6,8 @@
 // gets past the check. The exploits found from outside (a read token creating an admin inside
 // `... on Mutation`, starting a burn-in through a spread, reading the audit log) are replayed
 // with real arguments and change nothing.
-import { createClient, type Client as WsClient } from "graphql-ws";
+import type { Client as WsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import { ROOT_FIELD_SCOPES } from "../../server/auth/scopes.js";
 import { allows, type Scope } from "../../server/auth/viewer.js";
 import { loadConfig } from "../../server/config.js";
@@ -18,6 +17,7 @@ import { schema } from "../../server/schema/index.js";
 import { rawRequest } from "../helpers/raw-http.js";
 import { type RootCall, rootCalls, SHAPES } from "../helpers/root-field-shapes.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { graphqlWsClient } from "../helpers/ws-client.js";
 
 type GqlError = { message: string; extensions?: { code?: string } };
 type Answer = { status: number; data?: Record<string, unknown> | null; errors?: GqlError[] };
@@ -131,17 +131,7 @@ describe("authorization of every root field in every shape", () => {
 
   const wsClientFor = (credential: Credential): WsClient => {
     const headers: Record<string, string> = credential.cookie ? { cookie: credential.cookie } : {};
-    const client = createClient({
-      url: `${kiln.url.replace(/^http/, "ws")}/graphql`,
-      connectionParams: credential.token ? { authorization: `Bearer ${credential.token}` } : {},
-      retryAttempts: 0,
-      lazy: true,
-      webSocketImpl: class extends WebSocket {
-        constructor(url: string, protocols?: string | string[]) {
-          super(url, protocols, { headers });
-        }
-      },
-    });
+    const client = graphqlWsClient(kiln.url, credential.token ? { authorization: `Bearer ${credential.token}` } : {}, headers);
     wsClients.push(client);
     return client;
   };

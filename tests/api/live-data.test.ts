@@ -7,7 +7,7 @@
 import { request as httpRequest } from "node:http";
 import { Kind, parse, validate } from "graphql";
 import { createClient as createSseClient } from "graphql-sse";
-import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
+import type { Client as WsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { loadConfig } from "../../server/config.js";
@@ -18,6 +18,7 @@ import { schema } from "../../server/schema/index.js";
 import { type Credentials, gqlAs, setUpAccounts } from "../helpers/accounts.js";
 import { waitsBudget } from "../helpers/burn-in-host.js";
 import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { graphqlWsClient } from "../helpers/ws-client.js";
 
 type Result<T> = { data?: T | null; errors?: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }> };
 
@@ -41,17 +42,7 @@ describe("live data over graphql-ws and graphql-sse", () => {
     const headers: Record<string, string> = {};
     if (options.origin) headers.origin = options.origin;
     if (options.cookie) headers.cookie = options.cookie;
-    const client = createWsClient({
-      url: wsUrl,
-      connectionParams,
-      retryAttempts: 0,
-      lazy: true,
-      webSocketImpl: class extends WebSocket {
-        constructor(url: string, protocols?: string | string[]) {
-          super(url, protocols, { headers });
-        }
-      },
-    });
+    const client = graphqlWsClient(kiln.url, connectionParams, headers);
     wsClients.push(client);
     return client;
   };

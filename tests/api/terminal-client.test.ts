@@ -35,6 +35,19 @@ describe("the terminal client against a real server", () => {
       );
     });
 
+  /** A 3-second simulated job on the demo drive with this serial; its id. */
+  const startSimulated = async (serial: string): Promise<string> => {
+    const drives = await gqlAs<{ drives: Array<{ id: string; serial: string }> }>(kiln.url, creds.tokens.read, "{ drives { id serial } }");
+    const drive = drives.data?.drives.find((d) => d.serial === serial);
+    const started = await gqlAs<{ startBurnIn: { data: Array<{ id: string }> } }>(
+      kiln.url,
+      creds.tokens.operate,
+      "mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: simulate, options: { simulateSeconds: 3, simulateHz: 4 }) { ... on StartBurnInSuccess { data { id } } } }",
+      { ids: [drive?.id] },
+    );
+    return started.data?.startBurnIn.data[0]?.id as string;
+  };
+
   beforeAll(async () => {
     kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir(), "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
     creds = await setUpAccounts(kiln.url);
@@ -88,19 +101,7 @@ describe("the terminal client against a real server", () => {
   it(
     "follows a job to its end with `watch --job`, exiting 0 when it passed",
     async () => {
-      const drives = await gqlAs<{ drives: Array<{ id: string; serial: string }> }>(
-        kiln.url,
-        creds.tokens.read,
-        "{ drives { id serial } }",
-      );
-      const drive = drives.data?.drives.find((d) => d.serial === serials[1]);
-      const started = await gqlAs<{ startBurnIn: { data: Array<{ id: string }> } }>(
-        kiln.url,
-        creds.tokens.operate,
-        "mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: simulate, options: { simulateSeconds: 3, simulateHz: 4 }) { ... on StartBurnInSuccess { data { id } } } }",
-        { ids: [drive?.id] },
-      );
-      const jobId = started.data?.startBurnIn.data[0]?.id as string;
+      const jobId = await startSimulated(serials[1] as string);
       const watched = await kilnCli(["watch", "--job", jobId], creds.tokens.read);
       expect(watched.code).toBe(0);
       const lines = watched.stdout.trim().split("\n");
@@ -132,20 +133,8 @@ describe("the terminal client against a real server", () => {
     "draws live bars in a real terminal (a pseudo-terminal, 160 and 80 columns), from the compiled dist/",
     async () => {
       ensureCompiled();
-      const drives = await gqlAs<{ drives: Array<{ id: string; serial: string }> }>(
-        kiln.url,
-        creds.tokens.read,
-        "{ drives { id serial } }",
-      );
-      const drive = drives.data?.drives.find((d) => d.serial === serials[3]);
       for (const columns of [160, 80]) {
-        const started = await gqlAs<{ startBurnIn: { data: Array<{ id: string }> } }>(
-          kiln.url,
-          creds.tokens.operate,
-          "mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: simulate, options: { simulateSeconds: 3, simulateHz: 4 }) { ... on StartBurnInSuccess { data { id } } } }",
-          { ids: [drive?.id] },
-        );
-        const jobId = started.data?.startBurnIn.data[0]?.id as string;
+        const jobId = await startSimulated(serials[3] as string);
         // util-linux `script` runs the command on a new pty: stdout is a TTY, as in an SSH session.
         const shell = `stty cols ${columns} rows 40; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(COMPILED_KILN)} watch --job ${jobId}`;
         const run = await new Promise<Run>((resolve) =>
