@@ -1,11 +1,14 @@
 // Three real `kiln serve` processes on a PostgreSQL server and a Redis server of this test's own,
-// which the test stops and starts again while the instances run surface scans on the demo host:
+// which the test stops and starts again while the instances run surface scans on the demo host.
+// The tests are one sequence over the same three scans (one per instance, reads slowed with
+// -d 300 so that they outlast both outages):
 // - PostgreSQL away for 30 s: every instance stays up and says so once in its log (no stack per
-//   tick), /health answers 503 and then 200 again, and every scan ends passed, run once;
-// - Redis away: /health says "degraded" with redis unreachable, open subscriptions over SSE and
-//   graphql-ws get an EVENTS_UNAVAILABLE error instead of silence, a pause sent to an instance
-//   that does not run the job fails at once with "Redis is not reachable", and once Redis is back
-//   events and commands flow again.
+//   tick), /health answers 503 and then 200 again;
+// - then Redis away: /health says "degraded" with redis unreachable, open subscriptions over SSE
+//   and graphql-ws get an EVENTS_UNAVAILABLE error instead of silence, a pause sent to an
+//   instance that does not run the job fails at once with "Redis is not reachable", and once
+//   Redis is back events and commands flow again;
+// - every scan ends passed, run once by the badblocks first started.
 import { createClient } from "graphql-ws";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -43,6 +46,11 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
     return response ? { status: response.status, body: (await response.json()) as Record<string, string> } : null;
   };
 
+  let jobs: string[] = [];
+  const pids = new Map<string, number>();
+  let dbLogsFrom = new Map<Name, number>();
+  let redisLogsFrom = new Map<Name, number>();
+
   /** A full demo burn-in that only `on` can claim (the other two are stopped until it has). */
   const startOn = async (on: Name, driveId: string) => {
     const others = NAMES.filter((n) => n !== on);
@@ -51,7 +59,7 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
       const result = await gqlAs<{ startBurnIn: { data?: Array<{ id: string }> } }>(
         url(on),
         creds.tokens.operate,
-        "mutation($d: [ID!]!) { startBurnIn(driveIds: $d, profile: full, confirmSsdWrite: true) { ... on StartBurnInSuccess { data { id } } ... on Error { message } } }",
+        "mutation($d: [ID!]!) { startBurnIn(driveIds: $d, profile: full, confirmSsdWrite: true, options: { readDelayFactor: 300 }) { ... on StartBurnInSuccess { data { id } } ... on Error { message } } }",
         { d: [driveId] },
       );
       const jobId = result.data?.startBurnIn.data?.[0]?.id;
@@ -85,8 +93,9 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
           KILN_INSTANCE_ID: name,
           KILN_LEASE_SECONDS: "10",
           KILN_INVENTORY_INTERVAL: "0",
-          // Self-tests of 1 and 2 s: the scans are what the outages must not break.
-          KILN_DEMO_PACE: "short=1,long=2",
+          // A block at a time and the jobs' own -d 300 (a scan of about 100 s on an idle
+          // machine), self-tests of 1 and 2 s: the scans are what the outages must not break.
+          KILN_DEMO_PACE: "blocks=1,delay=0,short=1,long=2",
         }).then((kiln) => instances.set(name, kiln)),
       ),
     );
@@ -111,14 +120,13 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
     removeTempDirs();
   });
 
-  it("PostgreSQL stopped for 30 s: all three stay up, say it once, answer 503 then 200, and every scan passes, run once", async () => {
-    const jobs = [
+  it("PostgreSQL stopped for 30 s: all three stay up, say it once, answer 503 then 200", async () => {
+    jobs = [
       await startOn("kiln-a", drives[0] as string),
       await startOn("kiln-b", drives[1] as string),
       await startOn("kiln-c", drives[2] as string),
     ];
     await until("three surface scans running", async () => (await each(jobs, scanRunning)).every(Boolean) || null, 180_000);
-    const pids = new Map<string, number>();
     for (const id of jobs) {
       pids.set(
         id,
@@ -126,7 +134,7 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
           .remotePid,
       );
     }
-    const logsBefore = new Map(NAMES.map((n) => [n, instances.get(n)?.output().length ?? 0]));
+    dbLogsFrom = new Map(NAMES.map((n) => [n, instances.get(n)?.output().length ?? 0]));
 
     await sql.end();
     await postgres.stop();
@@ -170,46 +178,36 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
       });
     }
 
-    await until(
-      "every job ended",
-      async () => (await each(jobs, jobStatus)).every((s) => s !== "running" && s !== "queued") || null,
-      300_000,
-    );
-    expect(await each(jobs, jobStatus)).toEqual(["passed", "passed", "passed"]);
-    for (const id of jobs) {
-      const scan = await one<{ remotePid: number; log: string }>(
-        `SELECT "remotePid", log FROM "Stage" WHERE "jobId" = $1 AND name = 'surface_validate'`,
-        [id],
+    // The scans were followed through it: still running, and their progress is written again.
+    expect(await each(jobs, jobStatus)).toEqual(["running", "running", "running"]);
+    const offset = (id: string) =>
+      one<{ o: string }>(`SELECT "remoteLogOffset"::text AS o FROM "Stage" WHERE "jobId" = $1 AND name = 'surface_validate'`, [id]).then(
+        (r) => BigInt(r.o),
       );
-      // The same badblocks throughout: followed again, never started a second time.
-      expect(scan.remotePid).toBe(pids.get(id));
-      expect(scan.log.match(/started \S*badblocks /g) ?? []).toHaveLength(1);
-    }
-    for (const name of NAMES) {
-      const kiln = instances.get(name) as ServingKiln;
-      expect(kiln.child.exitCode, `${name} still running`).toBeNull();
-      const during = kiln.output().slice(logsBefore.get(name));
-      // Said once each way (a server starting up may be lost once more before it answers), no stack.
-      expect((during.match(/database is not reachable/g) ?? []).length, during).toBeGreaterThanOrEqual(1);
-      expect((during.match(/database is not reachable/g) ?? []).length, during).toBeLessThanOrEqual(3);
-      expect(during, name).toMatch(/database is reachable again \(after \d+ s\)/);
-      expect(during, name).not.toMatch(/^\s+at |Invalid `|unexpected error|crashed/m);
-    }
-  }, 600_000);
+    const offsetsBack = await each(jobs, offset);
+    await until("every scan's progress written again", async () =>
+      (await each(jobs, offset)).every((o, i) => o > (offsetsBack[i] as bigint)),
+    );
+    for (const name of NAMES) expect(instances.get(name)?.child.exitCode, `${name} still running`).toBeNull();
+  }, 300_000);
 
   it("Redis stopped: /health says so, subscribers are told, commands fail at once, and all flows again once it is back", async () => {
-    const jobId = await startOn("kiln-a", drives[3] as string);
-    await until("the surface scan running", () => scanRunning(jobId), 180_000);
-    const logsBefore = new Map(NAMES.map((n) => [n, instances.get(n)?.output().length ?? 0]));
+    // A scan still running after the database outage, and whichever instance holds it now (its
+    // lease ran out during the outage: another instance may have taken it over).
+    const jobId = jobs[0] as string;
+    expect(await scanRunning(jobId)).toBe(true);
+    const holder = (await one<{ lockedBy: Name }>(`SELECT "lockedBy" FROM "BurnInJob" WHERE id = $1`, [jobId])).lockedBy;
+    const [follower, dashboard] = NAMES.filter((n) => n !== holder) as [Name, Name];
+    redisLogsFrom = new Map(NAMES.map((n) => [n, instances.get(n)?.output().length ?? 0]));
 
-    // A job followed on kiln-b (SSE) and a dashboard on kiln-c (graphql-ws): both run through Redis.
+    // The job followed on another instance (SSE) and a dashboard on the third (graphql-ws): both run through Redis.
     const sse = await fetch(
-      `${url("kiln-b")}/graphql?query=${encodeURIComponent(`subscription { jobProgress(jobId: "${jobId}") { progressPct } }`)}`,
+      `${url(follower)}/graphql?query=${encodeURIComponent(`subscription { jobProgress(jobId: "${jobId}") { progressPct } }`)}`,
       { headers: { accept: "text/event-stream", authorization: `Bearer ${creds.tokens.read}` } },
     );
     const sseText = sse.text();
     const ws = createClient({
-      url: `${url("kiln-c").replace(/^http/, "ws")}/graphql`,
+      url: `${url(dashboard).replace(/^http/, "ws")}/graphql`,
       connectionParams: { authorization: `Bearer ${creds.tokens.read}` },
       webSocketImpl: WebSocket,
       retryAttempts: 0,
@@ -241,7 +239,7 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
     expect(frames).toMatch(/"code":"EVENTS_UNAVAILABLE"/);
     expect(frames).toMatch(/Redis is not reachable/);
     // A new subscription is answered the same at once.
-    const refused = await fetch(`${url("kiln-b")}/graphql?query=${encodeURIComponent("subscription { hostUpdated { hostId } }")}`, {
+    const refused = await fetch(`${url(follower)}/graphql?query=${encodeURIComponent("subscription { hostUpdated { hostId } }")}`, {
       headers: { accept: "text/event-stream", authorization: `Bearer ${creds.tokens.read}` },
     });
     expect(await refused.text()).toMatch(/EVENTS_UNAVAILABLE/);
@@ -254,11 +252,13 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
         { id: jobId },
       );
     const asked = Date.now();
-    const refusal = await pause("kiln-b", "pauseBurnIn");
+    const refusal = await pause(follower, "pauseBurnIn");
     expect(Date.now() - asked).toBeLessThan(COMMAND_TIMEOUT_MS / 2);
     expect(refusal.data?.pauseBurnIn).toEqual({
       __typename: "JobStateError",
-      message: expect.stringMatching(/^Redis is not reachable: the Kiln instance running the job \(kiln-a\) cannot be asked to pause it/),
+      message: expect.stringMatching(
+        new RegExp(`^Redis is not reachable: the Kiln instance running the job \\(${holder}\\) cannot be asked to pause it`),
+      ),
     });
     // The instance that runs the job carries on: its scan goes on, its API answers.
     expect(await jobStatus(jobId)).toBe("running");
@@ -269,11 +269,11 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
         return h?.status === 200 && h.body.status === "ok" && h.body.redis === "reachable";
       });
     }
-    // Events of kiln-a's job reach a new subscriber on kiln-b again (beyond the first, read from the database).
+    // Events of the holder's job reach a new subscriber on another instance again (beyond the first, read from the database).
     const again = new AbortController();
     const events: number[] = [];
     const follow = fetch(
-      `${url("kiln-b")}/graphql?query=${encodeURIComponent(`subscription { jobProgress(jobId: "${jobId}") { progressPct } }`)}`,
+      `${url(follower)}/graphql?query=${encodeURIComponent(`subscription { jobProgress(jobId: "${jobId}") { progressPct } }`)}`,
       { headers: { accept: "text/event-stream", authorization: `Bearer ${creds.tokens.read}` }, signal: again.signal },
     ).then(async (response) => {
       const reader = response.body?.getReader();
@@ -284,20 +284,45 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
         for (const m of decoder.decode(chunk.value).matchAll(/"progressPct":([\d.]+)/g)) events.push(Number(m[1]));
       }
     });
-    await until("events from kiln-a through Redis", () => events.length >= 3, 120_000);
+    await until(`events from ${holder} through Redis`, () => events.length >= 3, 120_000);
     again.abort();
     await follow.catch(() => {});
-    // And commands: kiln-b pauses and continues kiln-a's scan.
-    expect((await pause("kiln-b", "pauseBurnIn")).data?.pauseBurnIn?.__typename).toBe("PauseBurnInSuccess");
-    expect((await pause("kiln-b", "continueBurnIn")).data?.continueBurnIn?.__typename).toBe("ContinueBurnInSuccess");
-    await until("the job ended", async () => (await jobStatus(jobId)) !== "running" || null, 300_000);
-    expect(await jobStatus(jobId)).toBe("passed");
-    for (const name of NAMES) {
-      const during = (instances.get(name) as ServingKiln).output().slice(logsBefore.get(name));
-      expect((during.match(/Redis is not reachable \(/g) ?? []).length, during).toBe(1);
-      expect(during, name).toMatch(/Redis is reachable again \(after \d+ s\)/);
-      expect(during, name).not.toMatch(/^\s+at |unexpected error/m);
-    }
+    // And commands: another instance pauses and continues the holder's scan.
+    expect((await pause(follower, "pauseBurnIn")).data?.pauseBurnIn?.__typename).toBe("PauseBurnInSuccess");
+    expect((await pause(follower, "continueBurnIn")).data?.continueBurnIn?.__typename).toBe("ContinueBurnInSuccess");
+    expect(await jobStatus(jobId)).toBe("running");
     await ws.dispose();
+  }, 300_000);
+
+  it("every scan passes after both outages, each run once by the badblocks first started; each outage said once", async () => {
+    expect(jobs).toHaveLength(3);
+    await until(
+      "every job ended",
+      async () => (await each(jobs, jobStatus)).every((s) => s !== "running" && s !== "queued") || null,
+      300_000,
+    );
+    expect(await each(jobs, jobStatus)).toEqual(["passed", "passed", "passed"]);
+    for (const id of jobs) {
+      const scan = await one<{ remotePid: number; log: string }>(
+        `SELECT "remotePid", log FROM "Stage" WHERE "jobId" = $1 AND name = 'surface_validate'`,
+        [id],
+      );
+      // The same badblocks throughout: followed again, never started a second time.
+      expect(scan.remotePid).toBe(pids.get(id));
+      expect(scan.log.match(/started \S*badblocks /g) ?? []).toHaveLength(1);
+    }
+    for (const name of NAMES) {
+      const kiln = instances.get(name) as ServingKiln;
+      expect(kiln.child.exitCode, `${name} still running`).toBeNull();
+      const sinceDatabase = kiln.output().slice(dbLogsFrom.get(name));
+      // Said once each way (a server starting up may be lost once more before it answers), no stack.
+      expect((sinceDatabase.match(/database is not reachable/g) ?? []).length, sinceDatabase).toBeGreaterThanOrEqual(1);
+      expect((sinceDatabase.match(/database is not reachable/g) ?? []).length, sinceDatabase).toBeLessThanOrEqual(3);
+      expect(sinceDatabase, name).toMatch(/database is reachable again \(after \d+ s\)/);
+      expect(sinceDatabase, name).not.toMatch(/^\s+at |Invalid `|unexpected error|crashed/m);
+      const sinceRedis = kiln.output().slice(redisLogsFrom.get(name));
+      expect((sinceRedis.match(/Redis is not reachable \(/g) ?? []).length, sinceRedis).toBe(1);
+      expect(sinceRedis, name).toMatch(/Redis is reachable again \(after \d+ s\)/);
+    }
   }, 600_000);
 });

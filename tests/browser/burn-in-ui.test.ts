@@ -27,8 +27,9 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
     serveKiln(["--port", String(port), "--data", dataDir, "--demo"], {
       KILN_INVENTORY_INTERVAL: "0",
       KILN_CLIENT_DIR: clientDir,
-      // Paced scans to watch each pattern, self-tests of 1 and 2 s.
-      KILN_DEMO_PACE: "short=1,long=2",
+      // A block at a time (each pass a few seconds: every pattern is seen), no read delay unless
+      // a job asks for one, self-tests of 1 and 2 s.
+      KILN_DEMO_PACE: "blocks=1,delay=0,short=1,long=2",
     });
   const stopKiln = async () => {
     kiln.child.kill("SIGTERM");
@@ -158,9 +159,13 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
 
       // A second burn-in: the server restarts under it, the page recovers by itself and follows
       // the job again; then it is paused, continued and cancelled from its drawer.
+      // Its reads slowed down (-d 300) from the dialog: it runs long enough for all of that.
       await page.getByRole("checkbox", { name: `Select ${second}` }).check();
       await page.getByRole("button", { name: "Start burn-in (1)" }).click();
-      await page.getByRole("dialog").getByRole("button", { name: "Erase and start" }).click();
+      const slow = page.getByRole("dialog");
+      await slow.getByText("Advanced badblocks options").click();
+      await slow.getByLabel("Read delay (-d, %)").fill("300");
+      await slow.getByRole("button", { name: "Erase and start" }).click();
       await row(second).locator(".badge.run").waitFor({ timeout: 60_000 });
       await page.screenshot({ path: path.join(SCREENSHOTS, "dashboard.png"), fullPage: true });
       await stopKiln();

@@ -7,6 +7,7 @@ import { loadConfig } from "../../server/config.js";
 import { type Db, openDatabase } from "../../server/db/client.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
 import { gql } from "./graphql.js";
+import { ioThrottle } from "./io-throttle.js";
 import { type ServingKiln, serveKiln } from "./kiln-process.js";
 import { attachLoop, cleanupLoops, type LoopDevice } from "./loop-devices.js";
 import { startSshd, type TestSshd } from "./sshd.js";
@@ -19,10 +20,26 @@ export const SATA_FIXTURES = ["smart-ata.json", "smart-ata2.json", "smart-megara
 export interface BurnInHost {
   sshd: TestSshd;
   loops: LoopDevice[];
+  /**
+   * The host's disks made slow (a host started with `pacedDisks`): every loop device reads and
+   * writes at most `bytesPerSecond` (null: full speed again) for whatever Kiln runs over this
+   * sshd; `devices` limits it to those. A test holds a scan in its middle until its event has
+   * happened, then lets it end at full speed, instead of slowing badblocks down for the whole scan.
+   */
+  pace(bytesPerSecond: number | null, devices?: readonly string[]): void;
+  /** Ends sshd and the pacing group (the loop devices are the caller's: cleanupLoops). */
+  stop(): Promise<void>;
 }
 
-export async function startBurnInHost(fixtureDir: string, workDir: string, count: number, sizeBytes: number): Promise<BurnInHost> {
-  const sshd = await startSshd();
+export async function startBurnInHost(
+  fixtureDir: string,
+  workDir: string,
+  count: number,
+  sizeBytes: number,
+  { pacedDisks = false }: { pacedDisks?: boolean } = {},
+): Promise<BurnInHost> {
+  const throttle = pacedDisks ? ioThrottle() : null;
+  const sshd = await startSshd({}, throttle ? { ioThrottle: throttle } : {});
   installStandIns(sshd.binDir, workDir);
   setSelfTestSeconds(sshd.binDir, 2);
   const loops: LoopDevice[] = [];
@@ -33,7 +50,19 @@ export async function startBurnInHost(fixtureDir: string, workDir: string, count
     mapSmartctl(sshd.binDir, loop.device, path.join(fixtureDir, SATA_FIXTURES[i % SATA_FIXTURES.length] as string), serial);
     loops.push(loop);
   }
-  return { sshd, loops };
+  return {
+    sshd,
+    loops,
+    pace(bytesPerSecond, devices = loops.map((l) => l.device)) {
+      if (!throttle) throw new Error("pace(): start the host with pacedDisks");
+      for (const device of devices) throttle.limit(device, bytesPerSecond);
+    },
+    async stop() {
+      throttle?.lift();
+      await sshd.stop();
+      throttle?.remove();
+    },
+  };
 }
 
 export interface BurnInRig {
@@ -56,6 +85,8 @@ export interface RigOptions {
   settings?: Record<string, number | string>;
   /** Runs on the host before Kiln first reads it (format or mount a drive, install stand-ins). */
   prepare?: (host: BurnInHost) => void;
+  /** The host's disks can be slowed down (BurnInHost.pace); needs cgroup v1 blkio. */
+  pacedDisks?: boolean;
 }
 
 const RIG_ENV = { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" };
@@ -71,7 +102,7 @@ async function joinRig(options: RigOptions, host: BurnInHost, kilnUrl: string) {
  * SQLite file, with `settings` applied. `stop` ends everything and removes the temp dirs.
  */
 export async function startBurnInRig(options: RigOptions): Promise<BurnInRig> {
-  const host = await startBurnInHost(options.fixtureDir, options.workDir, options.count, options.sizeBytes);
+  const host = await startBurnInHost(options.fixtureDir, options.workDir, options.count, options.sizeBytes, options);
   options.prepare?.(host);
   const kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], RIG_ENV), () => {});
   return {
@@ -80,7 +111,7 @@ export async function startBurnInRig(options: RigOptions): Promise<BurnInRig> {
     ...(await joinRig(options, host, kiln.url)),
     async stop() {
       await kiln.stop();
-      await host.sshd.stop();
+      await host.stop();
       cleanupLoops();
       removeTempDirs();
     },
@@ -99,7 +130,7 @@ export interface ServedBurnInRig extends Omit<BurnInRig, "kiln"> {
 }
 
 export async function startServedBurnInRig(options: RigOptions): Promise<ServedBurnInRig> {
-  const host = await startBurnInHost(options.fixtureDir, options.workDir, options.count, options.sizeBytes);
+  const host = await startBurnInHost(options.fixtureDir, options.workDir, options.count, options.sizeBytes, options);
   options.prepare?.(host);
   const dataDir = tempDir("kiln-rig-data-");
   const serve = () => serveKiln(["--port", "0", "--data", dataDir], RIG_ENV);
@@ -128,7 +159,7 @@ export async function startServedBurnInRig(options: RigOptions): Promise<ServedB
     async stop() {
       rig.kiln.child.kill("SIGKILL");
       await rig.kiln.exited;
-      await host.sshd.stop();
+      await host.stop();
       cleanupLoops();
       removeTempDirs();
     },

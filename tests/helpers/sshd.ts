@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { IoThrottle } from "./io-throttle.js";
 import { tempDir } from "./temp-db.js";
 
 export interface TestSshd {
@@ -47,7 +48,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startSshd(env: Record<string, string> = {}): Promise<TestSshd> {
+/**
+ * `ioThrottle`: every sshd started (and so every command Kiln runs on this host) goes into that
+ * group, from before it accepts a connection.
+ */
+export async function startSshd(env: Record<string, string> = {}, options: { ioThrottle?: IoThrottle } = {}): Promise<TestSshd> {
   if (!existsSync(SSHD)) throw new Error(`${SSHD} is missing: apt-get install -y openssh-server (.ci/run does this)`);
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
   const dir = tempDir("kiln-sshd-");
@@ -105,6 +110,7 @@ export async function startSshd(env: Record<string, string> = {}): Promise<TestS
     async start() {
       const from = output.length;
       child = spawn(SSHD, ["-D", "-e", "-f", path.join(dir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
+      if (options.ioThrottle && child.pid !== undefined) options.ioThrottle.add(child.pid);
       child.stderr?.on("data", (d: Buffer) => {
         output += d.toString();
       });

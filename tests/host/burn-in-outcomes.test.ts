@@ -22,6 +22,7 @@ describe.runIf(fixtures !== null)("burn-in outcomes", () => {
       workDir: work,
       count: 4,
       sizeBytes: 16 * MiB,
+      pacedDisks: true,
       settings: { pollSeconds: 0.2, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs"), stuckMinutes: 0.05 },
     });
     ids = [0, 1, 2, 3].map((i) => rig.driveId(i));
@@ -32,13 +33,15 @@ describe.runIf(fixtures !== null)("burn-in outcomes", () => {
     "keeps a job running while its host is unreachable, and follows it again when the host returns",
     async () => {
       await setSettings(rig.kiln.url, { unreachableGraceMinutes: 10 });
-      const id = (await startJob(rig.kiln.url, [ids[0] as string], "full", { blocksAtOnce: 1, readDelayFactor: 300 })).data?.[0]
-        ?.id as string;
+      // 4 s a pass until the host is back.
+      rig.host.pace(4 * MiB);
+      const id = (await startJob(rig.kiln.url, [ids[0] as string], "full")).data?.[0]?.id as string;
       await waitForJob(rig.kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2);
       await rig.host.sshd.stop();
       const waiting = await waitForJob(rig.kiln.url, id, (j) => /waiting for host/.test(j.stages[2]?.errorText ?? ""));
       expect(waiting.status).toBe("running");
       await rig.host.sshd.start();
+      rig.host.pace(null);
       const job = await waitForJob(rig.kiln.url, id, ended);
       expect(job.status).toBe("passed");
       expect(job.stages[2]?.log).toContain("reachable again");
@@ -51,8 +54,8 @@ describe.runIf(fixtures !== null)("burn-in outcomes", () => {
     "turns a job unknown when its host stays unreachable past the grace period",
     async () => {
       await setSettings(rig.kiln.url, { unreachableGraceMinutes: 0.05 });
-      const id = (await startJob(rig.kiln.url, [ids[1] as string], "full", { blocksAtOnce: 1, readDelayFactor: 300 })).data?.[0]
-        ?.id as string;
+      rig.host.pace(4 * MiB);
+      const id = (await startJob(rig.kiln.url, [ids[1] as string], "full")).data?.[0]?.id as string;
       await waitForJob(rig.kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2);
       await rig.host.sshd.stop();
       try {
@@ -62,6 +65,7 @@ describe.runIf(fixtures !== null)("burn-in outcomes", () => {
         expect(job.stages[2]?.log).toContain("[INTERRUPTED]");
       } finally {
         await rig.host.sshd.start();
+        rig.host.pace(null);
         await setSettings(rig.kiln.url, { unreachableGraceMinutes: 360 });
         // The scan itself ran on; end it.
         const stage = await rig.kiln.database.db.stage.findFirstOrThrow({ where: { jobId: id, name: "surface_validate" } });

@@ -35,6 +35,7 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
       workDir: work,
       count: 4,
       sizeBytes: 64 * MiB,
+      pacedDisks: true,
       settings: { pollSeconds: 0.2, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs") },
       prepare: (host) => execFileSync("mkfs.ext4", ["-q", "-F", host.loops[3]?.device as string]),
     });
@@ -129,7 +130,10 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
   it(
     "cancels a running scan: the remote process is gone within 2 s of the mutation returning",
     async () => {
-      const started = await startJob(rig.kiln.url, [driveOf(1).id], "full", { blocksAtOnce: 1, readDelayFactor: 300 });
+      // 4 s a pass: every phase has samples a second apart, and the scan runs until cancelled.
+      const device = rig.host.loops[1]?.device as string;
+      rig.host.pace(16 * MiB, [device]);
+      const started = await startJob(rig.kiln.url, [driveOf(1).id], "full");
       const jobId = started.data?.[0]?.id as string;
       const vitals = subscribe<{ stageName: string | null; phase: number | null; mbps: number | null }>(
         rig.kiln.url,
@@ -138,7 +142,7 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
       );
       try {
         // A phase gets its own rate once it has two samples; until then it shows none, not the
-        // rate of the phase before (the slow verify pass here, -d 300, before a fast write pass).
+        // rate of the phase before.
         await vitals.until((e) => (e.phase ?? 0) >= 4, JOB_WAIT_MS);
         const scan = vitals.events.filter((e) => e.stageName === "surface_validate" && e.phase !== null);
         expect(scan.some((e) => e.phase === 2 && e.mbps !== null)).toBe(true);

@@ -26,6 +26,7 @@ describe.runIf(fixtures !== null)("pausing a scan over SSH, across a Kiln restar
       workDir: work,
       count: 2,
       sizeBytes: 64 * MiB,
+      pacedDisks: true,
       settings: { pollSeconds: 0.2, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs"), stuckMinutes: 0.1 },
     });
   });
@@ -35,7 +36,9 @@ describe.runIf(fixtures !== null)("pausing a scan over SSH, across a Kiln restar
     "stops badblocks (state T), stays paused through a restart, runs again when continued, and a paused scan can be cancelled",
     async () => {
       const ids = rig.host.loops.map((_, i) => rig.driveId(i));
-      const started = await startJob(rig.kiln.url, ids, "full", { blocksAtOnce: 1, readDelayFactor: 300 });
+      // 8 s a pass until the paused scan has run again; then at full speed.
+      rig.host.pace(8 * MiB);
+      const started = await startJob(rig.kiln.url, ids, "full");
       const [jobId, otherId] = (started.data ?? []).map((j) => j.id) as [string, string];
       await waitForJob(rig.kiln.url, jobId, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2);
 
@@ -85,6 +88,7 @@ describe.runIf(fixtures !== null)("pausing a scan over SSH, across a Kiln restar
       });
       await until("badblocks running", () => processState(pid) !== "T");
       await until("the log to grow", async () => (await stageRow(jobId)).remoteLogOffset > offset);
+      rig.host.pace(null);
       const after = await stageRow(jobId);
       expect(after.pausedAt).toBeNull();
       expect(after.pausedSeconds).toBeGreaterThan(7);

@@ -35,6 +35,7 @@ describe.runIf(fixtures !== null)("Kiln restarts during burn-ins", () => {
       workDir: work,
       count: 3,
       sizeBytes: 64 * MiB,
+      pacedDisks: true,
       settings: { pollSeconds: 0.2, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs") },
     });
   });
@@ -48,8 +49,9 @@ describe.runIf(fixtures !== null)("Kiln restarts during burn-ins", () => {
     async () => {
       const host = rig.host;
       const ids = host.loops.map((_, i) => rig.driveId(i));
-      // -c 1 -d 300 makes a 64 MiB scan take about half a minute: time to kill Kiln in the middle.
-      const started = await startJob(rig.kiln.url, ids, "full", { blocksAtOnce: 1, readDelayFactor: 300 });
+      // 8 s a pass (64 s a scan) until Kiln has re-attached: time to kill it in the middle.
+      host.pace(8 * MiB);
+      const started = await startJob(rig.kiln.url, ids, "full");
       expect(started.__typename).toBe("StartBurnInSuccess");
       const jobIds = (started.data ?? []).map((j) => j.id);
       for (const id of jobIds) await waitForJob(rig.kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2, 90_000);
@@ -60,6 +62,8 @@ describe.runIf(fixtures !== null)("Kiln restarts during burn-ins", () => {
         for (const s of before) expect(badblocksFor(host.loops[jobIds.indexOf(s.jobId)]?.device as string)).toEqual([s.remotePid]);
         // While Kiln is down, the third scan's process group is killed (as by a host reboot): no exit code.
         const victim = before.find((s) => s.jobId === jobIds[2]);
+        // At full speed first: a process waiting on throttled I/O would die only once that is done.
+        host.pace(null, [host.loops[2]?.device as string]);
         execFileSync("kill", ["-KILL", "--", `-${victim?.remotePgid}`]);
         expect(badblocksFor(host.loops[2]?.device as string)).toEqual([]);
         expect(existsSync(victim?.remoteExitPath as string)).toBe(false);
@@ -68,6 +72,7 @@ describe.runIf(fixtures !== null)("Kiln restarts during burn-ins", () => {
       // Never a second badblocks for a drive while the first runs.
       for (const [i, s] of before.entries())
         expect(badblocksFor(host.loops[i]?.device as string).filter((p) => p !== s.remotePid)).toEqual([]);
+      host.pace(null);
 
       for (const id of jobIds.slice(0, 2)) {
         const job = await waitForJob(rig.kiln.url, id, ended, 180_000);
@@ -117,7 +122,8 @@ describe.runIf(fixtures !== null)("Kiln restarts during burn-ins", () => {
   it(
     "stops on SIGTERM within 10 s and leaves a running scan running",
     async () => {
-      const started = await startJob(rig.kiln.url, [rig.driveId(0)], "full", { blocksAtOnce: 1, readDelayFactor: 300 });
+      rig.host.pace(8 * MiB);
+      const started = await startJob(rig.kiln.url, [rig.driveId(0)], "full");
       const id = started.data?.[0]?.id as string;
       await waitForJob(rig.kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2, 90_000);
       const t0 = Date.now();
@@ -126,6 +132,7 @@ describe.runIf(fixtures !== null)("Kiln restarts during burn-ins", () => {
         expect(badblocksFor(rig.host.loops[0]?.device as string)).toHaveLength(1);
       });
       expect(code).toBe(0);
+      rig.host.pace(null);
       const job = await waitForJob(rig.kiln.url, id, ended, 180_000);
       expect(job.status).toBe("passed");
     },

@@ -61,6 +61,11 @@ const OPTIONS = [
     hint: (d: Defaults) => (d?.badblocksMaxBadBlocks ? `default: ${d.badblocksMaxBadBlocks} (Settings)` : "default: never stop early"),
   },
   {
+    key: "readDelayFactor",
+    label: "Read delay (-d, %)",
+    hint: () => "default: none; 100 makes each read wait as long as it took, leaving the drive half its time for other work",
+  },
+  {
     key: "passes",
     label: "Passes (-p)",
     hint: (d: Defaults) => (d?.badblocksPasses ? `default: ${d.badblocksPasses} (Settings)` : "default: 1"),
