@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 import SlowFirstSequencer from "./tests/slow-first.js";
 
 const require = createRequire(import.meta.url);
+/** Migrates one SQLite database that the tests copy (tests/helpers/temp-db.ts migratedDataDir). */
+const MIGRATED_DB = "tests/migrated-db-setup.ts";
 
 export default defineConfig({
   resolve: {
@@ -26,11 +28,14 @@ export default defineConfig({
       // Pure logic: parsers, runner decisions, queues. No services, no processes (npm run test:unit).
       { extends: true, test: { name: "unit", include: ["tests/unit/**/*.test.ts"] } },
       // The API, the CLI and the runner on the demo host, SQLite, PostgreSQL and Redis.
-      { extends: true, test: { name: "api", include: ["tests/api/**/*.test.ts"] } },
+      { extends: true, test: { name: "api", include: ["tests/api/**/*.test.ts"], globalSetup: [MIGRATED_DB] } },
       // Real sshd on 127.0.0.1, loop devices, badblocks.
-      { extends: true, test: { name: "host", include: ["tests/host/**/*.test.ts"] } },
+      { extends: true, test: { name: "host", include: ["tests/host/**/*.test.ts"], globalSetup: [MIGRATED_DB] } },
       // Chromium over a Kiln serving the client built once by the global setup.
-      { extends: true, test: { name: "browser", include: ["tests/browser/**/*.test.ts"], globalSetup: ["tests/browser/global-setup.ts"] } },
+      {
+        extends: true,
+        test: { name: "browser", include: ["tests/browser/**/*.test.ts"], globalSetup: [MIGRATED_DB, "tests/browser/global-setup.ts"] },
+      },
     ],
   },
 });

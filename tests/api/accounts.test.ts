@@ -10,7 +10,7 @@ import { type RunningKiln, startKiln } from "../../server/main.js";
 import { schema } from "../../server/schema/index.js";
 import { rawRequest } from "../helpers/raw-http.js";
 import { subscribe } from "../helpers/sse.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { migratedDataDir, removeTempDirs } from "../helpers/temp-db.js";
 
 type Answer = { status: number; data?: Record<string, unknown>; errors?: Array<{ message: string; extensions?: { code?: string } }> };
 
@@ -37,7 +37,7 @@ describe("accounts, sessions and API tokens", () => {
     String(Array.isArray(setCookie) ? setCookie[0] : setCookie).split(";")[0] as string;
 
   beforeAll(async () => {
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+    kiln = await startKiln(loadConfig(["--port", "0", "--data", migratedDataDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
   });
   afterAll(async () => {
     await kiln?.stop();

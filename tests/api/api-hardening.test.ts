@@ -5,7 +5,7 @@ import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
 import { gql } from "../helpers/graphql.js";
 import { rawRequest } from "../helpers/raw-http.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { migratedDataDir, removeTempDirs } from "../helpers/temp-db.js";
 
 const SET_POLL = 'mutation { setSetting(key: "pollSeconds", value: "7") { __typename } }';
 
@@ -15,7 +15,10 @@ describe("the GraphQL endpoint's defences", () => {
     (await gql<{ settings: { pollSeconds: number } }>(kiln.url, "{ settings { pollSeconds } }")).data?.settings.pollSeconds;
 
   beforeAll(async () => {
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" }), () => {});
+    kiln = await startKiln(
+      loadConfig(["--port", "0", "--data", migratedDataDir()], { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" }),
+      () => {},
+    );
   });
   afterAll(async () => {
     await kiln?.stop();
@@ -133,7 +136,7 @@ describe("the endpoint configured for a network", () => {
   let kiln: RunningKiln;
   beforeAll(async () => {
     kiln = await startKiln(
-      loadConfig(["--port", "0", "--data", tempDir()], {
+      loadConfig(["--port", "0", "--data", migratedDataDir()], {
         KILN_INVENTORY_INTERVAL: "0",
         KILN_AUTH: "off",
         KILN_ALLOWED_HOSTS: "kiln.lan",

@@ -16,7 +16,7 @@ import { type RunningKiln, startKiln } from "../../server/main.js";
 import { schema } from "../../server/schema/index.js";
 import { rawRequest } from "../helpers/raw-http.js";
 import { type RootCall, rootCalls, SHAPES } from "../helpers/root-field-shapes.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { migratedDataDir, removeTempDirs } from "../helpers/temp-db.js";
 import { graphqlWsClient } from "../helpers/ws-client.js";
 
 type GqlError = { message: string; extensions?: { code?: string } };
@@ -184,7 +184,7 @@ describe("authorization of every root field in every shape", () => {
   };
 
   beforeAll(async () => {
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir(), "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+    kiln = await startKiln(loadConfig(["--port", "0", "--data", migratedDataDir(), "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
     const drive = await kiln.database.db.drive.findFirstOrThrow();
     demoDrive = { driveId: drive.id, hostId: drive.hostId };
     const setup = await post("/auth/setup", { username: "admin", password: "correct horse battery" });

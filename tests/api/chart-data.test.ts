@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
 import { type Credentials, gqlAs, setUpAccounts } from "../helpers/accounts.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { migratedDataDir, removeTempDirs } from "../helpers/temp-db.js";
 
 describe("chart data, the settings the UI shows, and their trust boundary", () => {
   let kiln: RunningKiln;
@@ -14,7 +14,7 @@ describe("chart data, the settings the UI shows, and their trust boundary", () =
   let driveId: string;
 
   beforeAll(async () => {
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir(), "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+    kiln = await startKiln(loadConfig(["--port", "0", "--data", migratedDataDir(), "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
     accounts = await setUpAccounts(kiln.url);
     const db = kiln.database.db;
     const drive = await db.drive.findFirstOrThrow();

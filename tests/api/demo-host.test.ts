@@ -8,14 +8,14 @@ import { setSetting } from "../../server/services/settings.js";
 import { waitsBudget } from "../helpers/burn-in-host.js";
 import { gql } from "../helpers/graphql.js";
 import { subscribe } from "../helpers/sse.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { migratedDataDir, removeTempDirs } from "../helpers/temp-db.js";
 import { MiB } from "../helpers/units.js";
 
 describe("demo host", () => {
   let kiln: RunningKiln;
   let dataDir: string;
   beforeAll(async () => {
-    dataDir = tempDir();
+    dataDir = migratedDataDir();
     kiln = await startKiln(
       loadConfig(["--port", "0", "--data", dataDir, "--demo"], { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" }),
       () => {},

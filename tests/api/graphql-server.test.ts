@@ -4,7 +4,7 @@ import { loadConfig } from "../../server/config.js";
 import type { Db } from "../../server/db/client.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
 import { gql } from "../helpers/graphql.js";
-import { removeTempDirs, type TempPostgres, tempDir, tempPostgres } from "../helpers/temp-db.js";
+import { migratedDataDir, removeTempDirs, type TempPostgres, tempDir, tempPostgres } from "../helpers/temp-db.js";
 
 async function seed(db: Db) {
   const host = await db.host.create({ data: { name: "nas-1", transport: "ssh", address: "192.0.2.10", username: "root" } });
@@ -69,7 +69,8 @@ describe.each([["sqlite"], ["postgresql"]] as const)("GraphQL API over HTTP on %
       pgDb = await tempPostgres();
       env.DATABASE_URL = pgDb.url;
     }
-    dataDir = tempDir();
+    // SQLite from the migrated copy; PostgreSQL migrates its new database.
+    dataDir = provider === "sqlite" ? migratedDataDir() : tempDir();
     kiln = await startKiln(loadConfig(["--port", "0", "--data", dataDir], env), () => {});
     seeded = await seed(kiln.database.db);
   });

@@ -7,7 +7,7 @@ import { loadConfig } from "../../server/config.js";
 import { EXPORT_COLUMNS, exportRows } from "../../server/exports.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
 import { type Credentials, gqlAs, setUpAccounts } from "../helpers/accounts.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { migratedDataDir, removeTempDirs } from "../helpers/temp-db.js";
 
 interface Seeded {
   id: string;
@@ -55,7 +55,7 @@ describe("job history and exports", () => {
   const byCreatedDesc = (a: Seeded, b: Seeded) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
   beforeAll(async () => {
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+    kiln = await startKiln(loadConfig(["--port", "0", "--data", migratedDataDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
     creds = await setUpAccounts(kiln.url);
     const db = kiln.database.db;
     const hosts = await Promise.all(["rack-a", "rack-b"].map((name) => db.host.create({ data: { name, transport: "local" } })));

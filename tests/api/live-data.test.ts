@@ -17,7 +17,7 @@ import { type RunningKiln, startKiln } from "../../server/main.js";
 import { schema } from "../../server/schema/index.js";
 import { type Credentials, gqlAs, setUpAccounts } from "../helpers/accounts.js";
 import { waitsBudget } from "../helpers/burn-in-host.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { migratedDataDir, removeTempDirs } from "../helpers/temp-db.js";
 import { graphqlWsClient } from "../helpers/ws-client.js";
 
 type Result<T> = { data?: T | null; errors?: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }> };
@@ -80,7 +80,7 @@ describe("live data over graphql-ws and graphql-sse", () => {
   };
 
   beforeAll(async () => {
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir(), "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+    kiln = await startKiln(loadConfig(["--port", "0", "--data", migratedDataDir(), "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
     wsUrl = `${kiln.url.replace(/^http/, "ws")}/graphql`;
     creds = await setUpAccounts(kiln.url);
     const r = await gqlAs<{ drives: typeof drives }>(kiln.url, creds.tokens.read, "{ drives { id host { id } } }");

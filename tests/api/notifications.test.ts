@@ -12,7 +12,7 @@ import { type RunningKiln, startKiln } from "../../server/main.js";
 import { NOTIFICATION_EVENTS } from "../../server/notify/channels.js";
 import { type Credentials, gqlAs, setUpAccounts } from "../helpers/accounts.js";
 import { waitsBudget } from "../helpers/burn-in-host.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { migratedDataDir, removeTempDirs } from "../helpers/temp-db.js";
 import { until } from "../helpers/wait.js";
 
 const SECRET = "a-webhook-secret-of-some-length";
@@ -121,7 +121,7 @@ describe("notifications", () => {
   beforeAll(async () => {
     web = await startReceiver();
     smtp = await startSmtp();
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir(), "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+    kiln = await startKiln(loadConfig(["--port", "0", "--data", migratedDataDir(), "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
     accounts = await setUpAccounts(kiln.url);
     for (const [key, value] of [
       ["pollSeconds", "0.5"],

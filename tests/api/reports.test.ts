@@ -17,7 +17,7 @@ import { readDemoState, writeDemoState } from "../../server/transport/demo-drive
 import { type Credentials, gqlAs, setUpAccounts } from "../helpers/accounts.js";
 import { waitsBudget } from "../helpers/burn-in-host.js";
 import { runKiln } from "../helpers/kiln-process.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { migratedDataDir, removeTempDirs, tempDir } from "../helpers/temp-db.js";
 import { processState, until } from "../helpers/wait.js";
 
 const HOSTILE_MODEL = 'DEMO <script>alert("x")</script> & co';
@@ -56,7 +56,7 @@ describe("signed burn-in reports", () => {
     fetch(`${kiln.url}${route}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
 
   beforeAll(async () => {
-    dataDir = tempDir();
+    dataDir = migratedDataDir();
     kiln = await startKiln(
       loadConfig(["--port", "0", "--data", dataDir, "--demo"], { KILN_INVENTORY_INTERVAL: "0", KILN_DEMO_PACE: "short=1,long=2" }),
       () => {},

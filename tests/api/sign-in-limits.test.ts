@@ -9,7 +9,7 @@ import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
 import { type Credentials, setUpAccounts } from "../helpers/accounts.js";
 import { rawRequest } from "../helpers/raw-http.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { migratedDataDir, removeTempDirs } from "../helpers/temp-db.js";
 
 describe("sign-in limits under concurrent attempts", () => {
   let kiln: RunningKiln;
@@ -24,7 +24,7 @@ describe("sign-in limits under concurrent attempts", () => {
     }).then((r) => ({ ...r, json: JSON.parse(r.body) as { error?: string } }));
 
   beforeAll(async () => {
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+    kiln = await startKiln(loadConfig(["--port", "0", "--data", migratedDataDir()], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
     creds = await setUpAccounts(kiln.url);
   });
   afterAll(async () => {

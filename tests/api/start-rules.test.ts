@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
 import { gql } from "../helpers/graphql.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { migratedDataDir, removeTempDirs } from "../helpers/temp-db.js";
 
 describe("start rules", () => {
   let kiln: RunningKiln;
@@ -20,7 +20,7 @@ describe("start rules", () => {
 
   beforeAll(async () => {
     kiln = await startKiln(
-      loadConfig(["--port", "0", "--data", tempDir(), "--demo"], { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" }),
+      loadConfig(["--port", "0", "--data", migratedDataDir(), "--demo"], { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" }),
       () => {},
     );
   });

@@ -8,7 +8,7 @@ import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
 import { type Credentials, gqlAs, setUpAccounts } from "../helpers/accounts.js";
 import { COMPILED_KILN, ensureCompiled } from "../helpers/kiln-process.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { migratedDataDir, removeTempDirs } from "../helpers/temp-db.js";
 
 const KILN = path.resolve(import.meta.dirname, "..", "..", "bin", "kiln.js");
 /** Each `kiln` process compiles Kiln's TypeScript as it starts: seconds on a busy machine, and a test runs up to five. */
@@ -49,7 +49,7 @@ describe("the terminal client against a real server", () => {
   };
 
   beforeAll(async () => {
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir(), "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+    kiln = await startKiln(loadConfig(["--port", "0", "--data", migratedDataDir(), "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
     creds = await setUpAccounts(kiln.url);
     const r = await gqlAs<{ drives: Array<{ serial: string }> }>(kiln.url, creds.tokens.read, "{ drives { serial } }");
     serials = (r.data?.drives ?? []).map((d) => d.serial).sort();

@@ -10,7 +10,7 @@ import { type Browser, browserAvailable, builtClient, createAdmin, openBrowser }
 import { waitsBudget } from "../helpers/burn-in-host.js";
 import { type ServingKiln, serveKiln } from "../helpers/kiln-process.js";
 import { freePort } from "../helpers/sshd.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { migratedDataDir, removeTempDirs } from "../helpers/temp-db.js";
 
 const SCREENSHOTS = path.resolve(import.meta.dirname, "..", "..", "test-artifacts", "screenshots");
 /** Waits on the page: generous for a loaded 2-core machine (a demo burn-in takes 1-3 minutes). */
@@ -20,7 +20,7 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
   let kiln: ServingKiln;
   let browser: Browser;
   let port: number;
-  const dataDir = tempDir("kiln-ui-");
+  const dataDir = migratedDataDir("kiln-ui-");
   let clientDir: string;
 
   const serve = () =>

@@ -7,7 +7,7 @@ import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
 import { type Browser, browserAvailable, builtClient, createAdmin, openBrowser } from "../helpers/browser.js";
 import { startSshd, type TestSshd } from "../helpers/sshd.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { migratedDataDir, removeTempDirs } from "../helpers/temp-db.js";
 
 describe.runIf(browserAvailable())("the Hosts screen", () => {
   let kiln: RunningKiln;
@@ -18,7 +18,7 @@ describe.runIf(browserAvailable())("the Hosts screen", () => {
     const clientDir = builtClient();
     sshd = await startSshd();
     kiln = await startKiln(
-      loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0", KILN_CLIENT_DIR: clientDir }),
+      loadConfig(["--port", "0", "--data", migratedDataDir()], { KILN_INVENTORY_INTERVAL: "0", KILN_CLIENT_DIR: clientDir }),
       () => {},
     );
     browser = await openBrowser();

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
 import { type Browser, browserAvailable, builtClient, createAdmin, openBrowser } from "../helpers/browser.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { migratedDataDir, removeTempDirs } from "../helpers/temp-db.js";
 
 describe.runIf(browserAvailable())("notification channels in the UI", () => {
   let kiln: RunningKiln;
@@ -28,7 +28,7 @@ describe.runIf(browserAvailable())("notification channels in the UI", () => {
     const clientDir = builtClient();
     await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", () => r()));
     kiln = await startKiln(
-      loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0", KILN_CLIENT_DIR: clientDir }),
+      loadConfig(["--port", "0", "--data", migratedDataDir()], { KILN_INVENTORY_INTERVAL: "0", KILN_CLIENT_DIR: clientDir }),
       () => {},
     );
     browser = await openBrowser();

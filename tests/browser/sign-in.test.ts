@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.js";
 import { type RunningKiln, startKiln } from "../../server/main.js";
 import { type Browser, browserAvailable, builtClient, openBrowser } from "../helpers/browser.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { migratedDataDir, removeTempDirs } from "../helpers/temp-db.js";
 
 describe.runIf(browserAvailable())("web UI sign-in", () => {
   let kiln: RunningKiln;
@@ -15,7 +15,7 @@ describe.runIf(browserAvailable())("web UI sign-in", () => {
   beforeAll(async () => {
     const clientDir = builtClient();
     kiln = await startKiln(
-      loadConfig(["--port", "0", "--data", tempDir(), "--demo"], { KILN_INVENTORY_INTERVAL: "0", KILN_CLIENT_DIR: clientDir }),
+      loadConfig(["--port", "0", "--data", migratedDataDir(), "--demo"], { KILN_INVENTORY_INTERVAL: "0", KILN_CLIENT_DIR: clientDir }),
       () => {},
     );
     browser = await openBrowser();

@@ -8,7 +8,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Browser, browserAvailable, builtClient, createAdmin, openBrowser } from "../helpers/browser.js";
 import { type ServingKiln, serveKiln } from "../helpers/kiln-process.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { migratedDataDir, removeTempDirs } from "../helpers/temp-db.js";
 
 const PAGE_WAIT_MS = 120_000;
 
@@ -32,7 +32,7 @@ describe.runIf(browserAvailable())("several tabs of the web UI", () => {
 
   beforeAll(async () => {
     const clientDir = builtClient();
-    kiln = await serveKiln(["--port", "0", "--data", tempDir("kiln-tabs-"), "--demo"], {
+    kiln = await serveKiln(["--port", "0", "--data", migratedDataDir("kiln-tabs-"), "--demo"], {
       KILN_INVENTORY_INTERVAL: "0",
       KILN_CLIENT_DIR: clientDir,
     });

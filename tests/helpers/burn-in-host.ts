@@ -12,7 +12,7 @@ import { type ServingKiln, serveKiln } from "./kiln-process.js";
 import { attachLoop, cleanupLoops, type LoopDevice } from "./loop-devices.js";
 import { startSshd, type TestSshd } from "./sshd.js";
 import { installStandIns, mapSmartctl, setSelfTestSeconds } from "./stand-ins.js";
-import { removeTempDirs, tempDir } from "./temp-db.js";
+import { migratedDataDir, removeTempDirs } from "./temp-db.js";
 
 /** Recorded SATA drives with distinct serials (../shared/fixtures/smartctl). */
 export const SATA_FIXTURES = ["smart-ata.json", "smart-ata2.json", "smart-megaraid0.json", "smart-ata-failed-scrutiny.json"] as const;
@@ -104,7 +104,7 @@ async function joinRig(options: RigOptions, host: BurnInHost, kilnUrl: string) {
 export async function startBurnInRig(options: RigOptions): Promise<BurnInRig> {
   const host = await startBurnInHost(options.fixtureDir, options.workDir, options.count, options.sizeBytes, options);
   options.prepare?.(host);
-  const kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], RIG_ENV), () => {});
+  const kiln = await startKiln(loadConfig(["--port", "0", "--data", migratedDataDir()], RIG_ENV), () => {});
   return {
     host,
     kiln,
@@ -132,7 +132,7 @@ export interface ServedBurnInRig extends Omit<BurnInRig, "kiln"> {
 export async function startServedBurnInRig(options: RigOptions): Promise<ServedBurnInRig> {
   const host = await startBurnInHost(options.fixtureDir, options.workDir, options.count, options.sizeBytes, options);
   options.prepare?.(host);
-  const dataDir = tempDir("kiln-rig-data-");
+  const dataDir = migratedDataDir("kiln-rig-data-");
   const serve = () => serveKiln(["--port", "0", "--data", dataDir], RIG_ENV);
   const rig: ServedBurnInRig = {
     host,

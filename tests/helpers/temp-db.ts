@@ -1,9 +1,10 @@
 // Real databases for tests: a fresh SQLite file per call, a fresh PostgreSQL database per call
 // (on the server from $KILN_TEST_PG_URL, default postgresql://127.0.0.1:5432/test).
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { inject } from "vitest";
 import { pgConnectionString } from "../../server/db/url.js";
 
 export const PG_ADMIN_URL = process.env.KILN_TEST_PG_URL ?? "postgresql://127.0.0.1:5432/test";
@@ -14,6 +15,19 @@ const made: string[] = [];
 export function tempDir(prefix = "kiln-test-"): string {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   made.push(dir);
+  return dir;
+}
+
+/**
+ * A new data directory holding a copy of the suite's migrated SQLite database
+ * (tests/migrated-db-setup.ts): a Kiln started on it has nothing to migrate.
+ */
+export function migratedDataDir(prefix = "kiln-test-"): string {
+  const dir = tempDir(prefix);
+  const template = inject("migratedDb");
+  if (!template || !existsSync(template))
+    throw new Error("no migrated database: the project needs tests/migrated-db-setup.ts as a globalSetup");
+  copyFileSync(template, path.join(dir, "kiln.db"));
   return dir;
 }
 

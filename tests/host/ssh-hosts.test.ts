@@ -10,7 +10,7 @@ import { attachLoop, cleanupLoops, detachLoop, type LoopDevice, mountExt4, reatt
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
 import { startSshd, type TestSshd } from "../helpers/sshd.js";
 import { installStandIns, mapSmartctl, setZpoolStatus, standInCalls } from "../helpers/stand-ins.js";
-import { removeTempDirs, tempDir } from "../helpers/temp-db.js";
+import { migratedDataDir, removeTempDirs, tempDir } from "../helpers/temp-db.js";
 import { MiB } from "../helpers/units.js";
 
 const fixtures = smartctlFixtureDir();
@@ -81,7 +81,10 @@ describe.runIf(fixtures !== null)("SSH hosts against a real sshd", () => {
       sshd.binDir,
       `  pool: tank\n state: ONLINE\nconfig:\n\n\tNAME        STATE     READ WRITE CKSUM\n\ttank        ONLINE       0     0     0\n\t  ${loops.zfs.device}  ONLINE       0     0     0\n\nerrors: No known data errors\n`,
     );
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", tempDir()], { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" }), () => {});
+    kiln = await startKiln(
+      loadConfig(["--port", "0", "--data", migratedDataDir()], { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" }),
+      () => {},
+    );
   });
 
   afterAll(async () => {
