@@ -16,13 +16,12 @@ export default defineConfig({
   },
   test: {
     // Every file gets its own database, data directory, ports, loop devices and sshd, so files
-    // run side by side. Most of their time is spent waiting (paced scans, self-test stand-ins,
-    // outages held on purpose), so 3 files run at once on 2 cores (with 4, scale-out.test.ts and
-    // its 6 s leases failed once); the longest start first.
+    // run side by side. Most of their time is spent waiting (held scans, self-test stand-ins,
+    // outages held on purpose), so 4 files run at once on 2 cores; the longest start first.
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
-    maxWorkers: 3,
+    maxWorkers: 4,
     sequence: { sequencer: SlowFirstSequencer },
     projects: [
       // Pure logic: parsers, runner decisions, queues. No services, no processes (npm run test:unit).

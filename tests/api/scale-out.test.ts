@@ -21,7 +21,9 @@ import { removeTempDirs, type TempPostgres, tempDir, tempPostgres } from "../hel
 import { processState, until } from "../helpers/wait.js";
 
 const REDIS_URL = process.env.KILN_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-const LEASE_SECONDS = 6;
+// Long enough that an instance on a loaded machine (4 test files at once on 2 cores) renews in
+// time (every quarter of it), short enough that a takeover is seen within the test.
+const LEASE_SECONDS = 10;
 const NAMES = ["kiln-a", "kiln-b", "kiln-c"] as const;
 type Name = (typeof NAMES)[number];
 const MIGRATIONS = readdirSync(path.resolve(import.meta.dirname, "../../prisma/postgres/migrations"), { withFileTypes: true }).filter((e) =>
