@@ -58,7 +58,12 @@ describe("signed burn-in reports", () => {
   beforeAll(async () => {
     dataDir = migratedDataDir();
     kiln = await startKiln(
-      loadConfig(["--port", "0", "--data", dataDir, "--demo"], { KILN_INVENTORY_INTERVAL: "0", KILN_DEMO_PACE: "short=1,long=2" }),
+      loadConfig(["--port", "0", "--data", dataDir, "--demo"], {
+        KILN_INVENTORY_INTERVAL: "0",
+        // Two blocks at a time, no read delay: each pass a couple of seconds, long enough for a
+        // thermal pause and a few samples per phase.
+        KILN_DEMO_PACE: "blocks=2,delay=0,short=1,long=2",
+      }),
       () => {},
     );
     accounts = await setUpAccounts(kiln.url);
@@ -78,8 +83,7 @@ describe("signed burn-in reports", () => {
     const started = await gqlAs<{ startBurnIn: { data?: Array<{ id: string }>; message?: string } }>(
       kiln.url,
       accounts.tokens.operate,
-      // The demo paces its reads (badblocks -d 100) so a newcomer can watch; a test needs less.
-      "mutation($d: [ID!]!) { startBurnIn(driveIds: $d, profile: full, options: { readDelayFactor: 30 }) { ... on StartBurnInSuccess { data { id } } ... on Error { message } } }",
+      "mutation($d: [ID!]!) { startBurnIn(driveIds: $d, profile: full) { ... on StartBurnInSuccess { data { id } } ... on Error { message } } }",
       { d: [drive.id] },
     );
     jobId = started.data?.startBurnIn.data?.[0]?.id as string;
