@@ -14,7 +14,7 @@ import { createKilnPubSub } from "../server/events/pubsub.js";
 import { NotificationDispatcher } from "../server/notify/dispatcher.js";
 import { NotificationWatcher } from "../server/notify/watcher.js";
 import { JobRunner } from "../server/runner/runner.js";
-import { remoteFields } from "../server/runner/stages/surface-validate.js";
+import { remoteFields } from "../server/runner/stages/detached-scan.js";
 import { HostRegistry } from "../server/services/host-registry.js";
 import { LocalHost } from "../server/transport/local.js";
 import { sshChannelsOpened } from "../server/transport/ssh.js";

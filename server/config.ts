@@ -186,24 +186,26 @@ function parsePort(raw: string, setting: string): number {
 
 /**
  * KILN_DEMO_PACE: `watch` (the default), `fast`, or some of blocks=N (badblocks -c), delay=N
- * (badblocks -d, 0 for none), short=S and long=S (self-test seconds) over `watch`, comma-separated.
+ * (badblocks -d, 0 for none), rate=N (fio MiB/s, 0 for none), short=S and long=S (self-test
+ * seconds) over `watch`, comma-separated.
  */
 export function parseDemoPace(raw: string | undefined): DemoPace {
   const text = raw?.trim() ?? "";
   if (text === "" || text === "watch") return WATCHABLE_DEMO_PACE;
   if (text === "fast") return FAST_DEMO_PACE;
   const pace = { ...WATCHABLE_DEMO_PACE, selfTestSeconds: { ...WATCHABLE_DEMO_PACE.selfTestSeconds } };
-  const ranges = { blocks: [1, 65536], delay: [0, 10000], short: [1, 3600], long: [1, 3600] } as const;
+  const ranges = { blocks: [1, 65536], delay: [0, 10000], rate: [0, 100000], short: [1, 3600], long: [1, 3600] } as const;
   for (const part of text.split(",")) {
     const [key, value, ...rest] = part.split("=").map((p) => p.trim());
     if (!key || !(key in ranges) || value === undefined || rest.length > 0) {
-      throw new ConfigError("KILN_DEMO_PACE", `"${part}" is not one of watch, fast, blocks=N, delay=N, short=S, long=S`);
+      throw new ConfigError("KILN_DEMO_PACE", `"${part}" is not one of watch, fast, blocks=N, delay=N, rate=N, short=S, long=S`);
     }
     const [min, max] = ranges[key as keyof typeof ranges];
     const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
     if (!(n >= min && n <= max)) throw new ConfigError("KILN_DEMO_PACE", `${key}=${value}: must be a whole number from ${min} to ${max}`);
     if (key === "blocks") pace.blocksAtOnce = n;
     else if (key === "delay") pace.readDelayFactor = n;
+    else if (key === "rate") pace.fioMiBps = n === 0 ? null : n;
     else if (key === "short") pace.selfTestSeconds.short = n;
     else pace.selfTestSeconds.extended = n;
   }

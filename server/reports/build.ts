@@ -8,7 +8,7 @@ import { parseStoredJson } from "../db/stored-json.js";
 import { JobStateError, NotFoundError } from "../errors.js";
 import type { SmartReport } from "../parsers/smartctl.js";
 import { ENDED_JOB_STATUSES } from "../runner/job-status.js";
-import { modeOf, patternOf, phaseHistory } from "../runner/scan-phases.js";
+import { engineOfPatterns, modeOf, patternOf, phaseHistory } from "../runner/scan-phases.js";
 import { type SmartChange, smartChanges, smartFigureChanged } from "../runner/smart-changes.js";
 import type { PauseRecord } from "../runner/stages/scan-pauses.js";
 import type { Verdict } from "../runner/verdict.js";
@@ -166,7 +166,8 @@ async function reportFromData(db: Db, jobId: string): Promise<BurnInReport> {
       orderBy: [{ at: "asc" }, { id: "asc" }],
       select: { phase: true, phasePct: true, mbps: true },
     });
-    const starts = phaseHistory(scanStage.bbPhaseHistory);
+    const engine = engineOfPatterns(scanStage.bbPatterns);
+    const starts = phaseHistory(scanStage.bbPhaseHistory, engine);
     const phases = starts.map((start, i): ReportPhase => {
       const next = starts[i + 1]?.startedAt ?? (scanStage.status === "passed" ? scanStage.finishedAt : null);
       const seconds = secondsBetween(start.startedAt, next);
@@ -175,7 +176,7 @@ async function reportFromData(db: Db, jobId: string): Promise<BurnInReport> {
         .map((s): [number, number] => [round(s.phasePct, 2), round(s.mbps as number)]);
       return {
         phase: start.phase,
-        pattern: patternOf(start.phase),
+        pattern: patternOf(start.phase, engine),
         mode: modeOf(start.phase),
         startedAt: start.startedAt.toISOString(),
         seconds,

@@ -1,6 +1,7 @@
-// The phases of a badblocks -w scan as Kiln stores them: 4 patterns, each written (odd phase) then
-// verified (even phase), and the time each phase started (Stage.bbPhaseHistory, JSON of
-// { "<phase>": ISO time }). The schema and the burn-in report read them from here.
+// The phases of a surface scan as Kiln stores them: badblocks' 4 patterns, each written (odd
+// phase) then verified (even phase), or fio's one position-checked pass (phase 1 the write, 2 the
+// verify), and the time each phase started (Stage.bbPhaseHistory, JSON of { "<phase>": ISO time }).
+// The schema and the burn-in report read them from here.
 import { STANDARD_PATTERNS } from "../parsers/badblocks.js";
 
 export interface PhaseStart {
@@ -10,21 +11,32 @@ export interface PhaseStart {
   startedAt: Date;
 }
 
-export function patternOf(phase: number): string {
+export type ScanEngineName = "badblocks" | "fio";
+
+/** The pattern a fio scan records (Stage.bbPatterns): fio's data, each 4 KiB naming its offset. */
+export const FIO_PATTERN = "position-checked";
+
+/** Which program ran a stage's scan, from the patterns it recorded. */
+export function engineOfPatterns(bbPatterns: string | null): ScanEngineName {
+  return bbPatterns === JSON.stringify([FIO_PATTERN]) ? "fio" : "badblocks";
+}
+
+export function patternOf(phase: number, engine: ScanEngineName = "badblocks"): string {
+  if (engine === "fio") return FIO_PATTERN;
   return STANDARD_PATTERNS[Math.min(Math.max(Math.ceil(phase / 2), 1), 4) - 1] ?? "0xaa";
 }
 
 export const modeOf = (phase: number): "write" | "verify" => (phase % 2 === 1 ? "write" : "verify");
 
 /** The stored phase start times, in phase order; an unreadable record reads as none. */
-export function phaseHistory(json: string | null): PhaseStart[] {
+export function phaseHistory(json: string | null, engine: ScanEngineName = "badblocks"): PhaseStart[] {
   if (!json) return [];
   try {
     const starts = JSON.parse(json) as Record<string, string>;
     return Object.entries(starts)
       .map(([phase, at]) => ({
         phase: Number(phase),
-        pattern: patternOf(Number(phase)),
+        pattern: patternOf(Number(phase), engine),
         mode: modeOf(Number(phase)),
         startedAt: new Date(at),
       }))

@@ -1,5 +1,5 @@
 import { STAGE_NAMES } from "../runner/profiles.js";
-import { modeOf, type PhaseStart, patternOf, phaseHistory } from "../runner/scan-phases.js";
+import { engineOfPatterns, modeOf, type PhaseStart, patternOf, phaseHistory, type ScanEngineName } from "../runner/scan-phases.js";
 import type { PauseRecord } from "../runner/stages/scan-pauses.js";
 import { builder } from "./builder.js";
 import { oneOf, STAGE_STATUSES, StageNameRef, StageStatusRef } from "./enums.js";
@@ -16,6 +16,7 @@ const PhaseStartRef = builder.objectRef<PhaseStart>("SurfaceScanPhase").implemen
 });
 
 interface SurfaceScan {
+  engine: ScanEngineName;
   phase: number;
   phasePct: number;
   history: PhaseStart[];
@@ -27,11 +28,12 @@ interface SurfaceScan {
 }
 
 const SurfaceScanRef = builder.objectRef<SurfaceScan>("SurfaceScan").implement({
-  description: "Live state of a badblocks write+verify scan.",
+  description: "Live state of a write+verify scan: badblocks' 4 patterns (8 phases) or fio's position-checked pass (2 phases).",
   fields: (t) => ({
+    engine: t.exposeString("engine", { description: "badblocks | fio" }),
     phase: t.exposeInt("phase"),
     phasePct: t.exposeFloat("phasePct"),
-    pattern: t.string({ resolve: (s) => patternOf(s.phase) }),
+    pattern: t.string({ resolve: (s) => patternOf(s.phase, s.engine) }),
     mode: t.string({ description: "write | verify", resolve: (s) => modeOf(s.phase) }),
     history: t.field({ type: [PhaseStartRef], resolve: (s) => s.history }),
     mbps: t.exposeFloat("mbps", { nullable: true }),
@@ -43,6 +45,7 @@ const SurfaceScanRef = builder.objectRef<SurfaceScan>("SurfaceScan").implement({
 });
 
 interface Sample {
+  engine: ScanEngineName;
   at: Date;
   phase: number;
   phasePct: number;
@@ -56,7 +59,7 @@ const SampleRef = builder.objectRef<Sample>("StageSample").implement({
     at: t.expose("at", { type: "DateTime" }),
     phase: t.exposeInt("phase", { description: "1-8: pattern 1 write, pattern 1 verify, pattern 2 write..." }),
     phasePct: t.exposeFloat("phasePct"),
-    pattern: t.string({ resolve: (s) => patternOf(s.phase) }),
+    pattern: t.string({ resolve: (s) => patternOf(s.phase, s.engine) }),
     mode: t.string({ description: "write | verify", resolve: (s) => modeOf(s.phase) }),
     mbps: t.exposeFloat("mbps", { nullable: true, description: "Null for a phase's first sample (no rate yet)." }),
     temperatureC: t.exposeInt("temperatureC", { nullable: true }),
@@ -145,12 +148,16 @@ builder.prismaObject("Stage", {
       type: [SampleRef],
       description: "A surface scan's downsampled series, oldest first: one sample per 0.25% of each phase (at most 3,200).",
       complexity: 20,
-      resolve: (s, _args, ctx) =>
-        ctx.db.stageSample.findMany({
+      select: { bbPatterns: true },
+      resolve: async (s, _args, ctx) => {
+        const engine = engineOfPatterns(s.bbPatterns);
+        const samples = await ctx.db.stageSample.findMany({
           where: { stageId: s.id },
           orderBy: [{ at: "asc" }, { id: "asc" }],
           select: { at: true, phase: true, phasePct: true, mbps: true, temperatureC: true },
-        }),
+        });
+        return samples.map((sample) => ({ ...sample, engine }));
+      },
     }),
     surfaceScan: t.field({
       type: SurfaceScanRef,
@@ -165,14 +172,16 @@ builder.prismaObject("Stage", {
         bbBadBlockList: true,
         bbBlockSize: true,
         bbBlocksAtOnce: true,
+        bbPatterns: true,
       },
       resolve: (s) =>
         s.bbPhase === null
           ? null
           : {
+              engine: engineOfPatterns(s.bbPatterns),
               phase: s.bbPhase,
               phasePct: s.bbPhasePct ?? 0,
-              history: phaseHistory(s.bbPhaseHistory),
+              history: phaseHistory(s.bbPhaseHistory, engineOfPatterns(s.bbPatterns)),
               mbps: s.bbMbps,
               badBlocks: s.bbBadBlocks ?? 0,
               badBlockList: s.bbBadBlockList ? (JSON.parse(s.bbBadBlockList) as number[]) : [],

@@ -23,8 +23,9 @@ import { STANDARD_PATTERNS } from "../parsers/badblocks.js";
 import { COMMAND_TIMEOUT_MS, EventBusDown } from "../runner/commands.js";
 import { chooseGeometry } from "../runner/geometry.js";
 import type { PauseAction } from "../runner/job-control.js";
-import { PROFILE_NAMES, PROFILES, type ProfileName, profileWrites, type StagePlan } from "../runner/profiles.js";
+import { PROFILE_NAMES, PROFILES, type ProfileName, profileWrites, type StagePlan, scanEngineOf } from "../runner/profiles.js";
 import type { JobRunner } from "../runner/runner.js";
+import { FIO_PATTERN } from "../runner/scan-phases.js";
 import type { JobOptions } from "../runner/stage-context.js";
 import { audit } from "./audit.js";
 import { activeUsage, parseUsage } from "./drive-usage.js";
@@ -126,7 +127,7 @@ export async function startBurnIn(deps: JobDeps, input: StartInput, actor: strin
   if (flash.length) {
     throw new ValidationError(
       "confirmSsdWrite",
-      `${flash.map((d) => d.serial).join(", ")} ${flash.length === 1 ? "reports itself as an SSD" : "report themselves as SSDs"}: a ${profile} scan writes every block 4 times and wears the flash; use the ssd or nvme profile, or set confirmSsdWrite to write anyway`,
+      `${flash.map((d) => d.serial).join(", ")} ${flash.length === 1 ? "reports itself as an SSD" : "report themselves as SSDs"}: a ${profile} scan writes every block ${scanEngineOf(profile) === "fio" ? "once" : "4 times"} and wears the flash; use the ssd or nvme profile, or set confirmSsdWrite to write anyway`,
     );
   }
   const plan = PROFILES[profile];
@@ -292,7 +293,8 @@ export async function pauseOrContinueBurnIn(deps: JobDeps, jobId: string, action
 /**
  * Resume an unknown or cancelled surface scan from the first pattern that did not finish its
  * verify phase: a new job (linked to the old one) runs precheck again, then badblocks with -t for
- * that pattern and the following ones, then the stages that came after the scan.
+ * that pattern and the following ones (a fio pass: the whole pass again), then the stages that
+ * came after the scan.
  */
 export async function resumeBurnIn(deps: JobDeps, jobId: string, actor: string, now = new Date()): Promise<BurnInJob> {
   const { db } = deps;
@@ -313,8 +315,9 @@ export async function resumeBurnIn(deps: JobDeps, jobId: string, actor: string, 
   if (old.drive.serial !== old.serial) throw new JobStateError(jobId, old.status, "the drive's serial changed since the job ran");
   await assertStartable(db, old.drive, old.profile as ProfileName, JSON.parse(old.options) as JobOptions, now);
   // Phase p belongs to pattern ceil(p/2): a pattern counts as done only once its verify finished.
-  const firstPattern = Math.ceil(scan.bbPhase / 2) - 1;
-  const patterns = STANDARD_PATTERNS.slice(firstPattern);
+  // A fio pass starts again from its first byte (resuming from its last verified byte is not
+  // built yet).
+  const patterns = scanEngineOf(old.profile) === "fio" ? [FIO_PATTERN] : STANDARD_PATTERNS.slice(Math.ceil(scan.bbPhase / 2) - 1);
   const profile = PROFILES[old.profile as ProfileName] ?? [];
   const after = profile.slice(profile.findIndex((s) => s.name === "surface_validate") + 1);
   const stages: StagePlan[] = [

@@ -9,7 +9,7 @@ import { barLayout, barPayload, formatDuration, PROGRESS_FIELDS, type Progress, 
 export const TERMINAL_USAGE = `  status                      hosts, drives and the jobs that run or wait
   watch [--job ID]            live progress of every job (or one: exits 0 if it passed, 1 if not)
   start --serial S --profile P [--host NAME]
-                              queue a burn-in (profiles: full, quick, ssd, nvme, simulate)
+                              queue a burn-in (profiles: standard, full, quick, ssd, nvme, simulate)
   cancel JOB                  cancel a job
   jobs [--status S,S] [--serial S] [--limit N] [--csv | --ndjson]
                               job history, newest first (--csv/--ndjson: all of it, streamed)
@@ -217,7 +217,7 @@ async function start(argv: string[], env: NodeJS.ProcessEnv, out: Out): Promise<
     options: { ...COMMON, serial: { type: "string" }, profile: { type: "string" }, host: { type: "string" } },
   });
   if (!values.serial) throw new ApiError("start: --serial is required");
-  if (!values.profile) throw new ApiError("start: --profile is required (full, quick, ssd, nvme, simulate)");
+  if (!values.profile) throw new ApiError("start: --profile is required (standard, full, quick, ssd, nvme, simulate)");
   const api = apiOptions(values, env);
   const found = await graphql<{ drives: Array<{ id: string; serial: string; host: { name: string } }> }>(
     api,

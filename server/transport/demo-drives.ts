@@ -71,13 +71,26 @@ export const DEMO_SELF_TEST_MINUTES = { short: 1, extended: 2 };
 export interface DemoPace {
   blocksAtOnce: number | null;
   readDelayFactor: number;
+  /** fio's rate for each direction, MiB/s (null: as fast as it goes). */
+  fioMiBps: number | null;
   selfTestSeconds: { short: number; extended: number };
 }
 
 /** The default: a full burn-in of a 256 MiB demo drive takes one to three minutes, long enough to watch. */
-export const WATCHABLE_DEMO_PACE: DemoPace = { blocksAtOnce: 1, readDelayFactor: 100, selfTestSeconds: { short: 8, extended: 15 } };
+export const WATCHABLE_DEMO_PACE: DemoPace = {
+  blocksAtOnce: 1,
+  readDelayFactor: 100,
+  // A 256 MiB drive written in a minute and verified in another.
+  fioMiBps: 4,
+  selfTestSeconds: { short: 8, extended: 15 },
+};
 /** As fast as the machine goes (tests, a quick look): scans at full speed, self-tests of 1 and 2 s. */
-export const FAST_DEMO_PACE: DemoPace = { blocksAtOnce: null, readDelayFactor: 0, selfTestSeconds: { short: 1, extended: 2 } };
+export const FAST_DEMO_PACE: DemoPace = {
+  blocksAtOnce: null,
+  readDelayFactor: 0,
+  fioMiBps: null,
+  selfTestSeconds: { short: 1, extended: 2 },
+};
 
 export interface DemoSelfTest {
   kind: "short" | "extended";

@@ -32,11 +32,17 @@ export class DemoTransport extends LocalHost {
 
   /**
    * Demo drives are paced (KILN_DEMO_PACE; by default a full burn-in takes one to three minutes,
-   * long enough to watch). A job's own -d is kept. Their runs live under the data directory,
+   * long enough to watch): badblocks' -c and -d (a job's own -d is kept), fio's rate. Their runs live under the data directory,
    * which whoever runs `npm start` can write to.
    */
   override startDetached(argv: readonly string[], location: RunLocation): Promise<DetachedProcess> {
     const here = { ...location, workDir: path.join(this.dataDir, "demo", "runs") };
+    if (argv[0] === "fio") {
+      // Its drives are files: buffered I/O (direct I/O depends on the data directory's filesystem).
+      const paced = argv.map((a) => (a === "--direct=1" ? "--direct=0" : a));
+      if (this.pace.fioMiBps !== null) paced.splice(1, 0, `--rate=${this.pace.fioMiBps}m`);
+      return super.startDetached(paced, here);
+    }
     if (argv[0] !== "badblocks") return super.startDetached(argv, here);
     const paced = [...argv];
     const c = paced.indexOf("-c");

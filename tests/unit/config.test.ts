@@ -20,19 +20,27 @@ describe("configuration", () => {
   });
 
   it("paces the demo host to watch by default, at full speed when asked, or as set, naming a bad part", () => {
-    expect(loadConfig([], {}).demoPace).toEqual({ blocksAtOnce: 1, readDelayFactor: 100, selfTestSeconds: { short: 8, extended: 15 } });
+    expect(loadConfig([], {}).demoPace).toEqual({
+      blocksAtOnce: 1,
+      readDelayFactor: 100,
+      fioMiBps: 4,
+      selfTestSeconds: { short: 8, extended: 15 },
+    });
     expect(loadConfig([], { KILN_DEMO_PACE: "fast" }).demoPace).toEqual({
       blocksAtOnce: null,
       readDelayFactor: 0,
+      fioMiBps: null,
       selfTestSeconds: { short: 1, extended: 2 },
     });
-    expect(loadConfig([], { KILN_DEMO_PACE: "delay=0, short=2" }).demoPace).toEqual({
+    expect(loadConfig([], { KILN_DEMO_PACE: "delay=0, short=2, rate=0" }).demoPace).toEqual({
       blocksAtOnce: 1,
       readDelayFactor: 0,
+      fioMiBps: null,
       selfTestSeconds: { short: 2, extended: 15 },
     });
+    expect(loadConfig([], { KILN_DEMO_PACE: "rate=16" }).demoPace.fioMiBps).toBe(16);
     expect(() => loadConfig([], { KILN_DEMO_PACE: "slow" })).toThrow(
-      /^KILN_DEMO_PACE: "slow" is not one of watch, fast, blocks=N, delay=N, short=S, long=S$/,
+      /^KILN_DEMO_PACE: "slow" is not one of watch, fast, blocks=N, delay=N, rate=N, short=S, long=S$/,
     );
     expect(() => loadConfig([], { KILN_DEMO_PACE: "blocks=0" })).toThrow(
       /^KILN_DEMO_PACE: blocks=0: must be a whole number from 1 to 65536$/,

@@ -2,6 +2,8 @@
 // temperature colours (client/src/burn-in/scan.ts).
 import { describe, expect, it } from "vitest";
 import {
+  fioCaption,
+  fioMeter,
   formatDuration,
   patternDurations,
   patternMeters,
@@ -92,5 +94,20 @@ describe("ETA and temperature rules", () => {
     expect([30, 41, 42, 47, 48, 60].map((c) => temperatureLevel(c))).toEqual(["cool", "cool", "warm", "warm", "hot", "hot"]);
     expect(temperatureLevel(null)).toBe("unknown");
     expect(temperatureLevel(45, { warmC: 46, hotC: 50 })).toBe("cool");
+  });
+});
+
+describe("fio's position-checked pass", () => {
+  it("is one meter: the write half fills in phase 1, the verify half in phase 2", () => {
+    expect(fioMeter(null, null)).toEqual({ write: 0, verify: 0, current: true, running: "write" });
+    expect(fioMeter(1, 40)).toMatchObject({ write: 40, verify: 0, running: "write" });
+    expect(fioMeter(2, 25)).toMatchObject({ write: 100, verify: 25, running: "verify" });
+    expect(fioMeter(2, 60, true)).toEqual({ write: 100, verify: 100, current: false, running: null });
+  });
+
+  it("says what each phase does to every 4 KiB", () => {
+    expect(fioCaption(1, 12.7)).toBe("Write · every 4 KiB marked with its offset · 12% within phase");
+    expect(fioCaption(2, 99.9)).toBe("Verify · every 4 KiB checked against its offset · 99% within phase");
+    expect(fioCaption(2, 100, true)).toBe("Every 4 KiB written and verified at its own offset");
   });
 });

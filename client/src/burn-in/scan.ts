@@ -53,6 +53,25 @@ export function phaseCaption(phase: number | null, phasePct: number | null): str
   return `Pattern ${index} of ${PATTERNS.length} · ${mode} ${PATTERNS[index - 1]} · ${Math.floor(clampPct(phasePct ?? 0))}% within phase`;
 }
 
+/**
+ * fio's position-checked pass (the standard profile): one meter, phase 1 the write and phase 2 the
+ * verify of the whole drive.
+ */
+export function fioMeter(phase: number | null, phasePct: number | null, finished = false): Omit<PatternMeter, "pattern"> {
+  if (finished) return { write: 100, verify: 100, current: false, running: null };
+  const p = Math.min(Math.max(phase ?? 1, 1), 2);
+  const pct = clampPct(phasePct ?? 0);
+  return { write: p > 1 ? 100 : pct, verify: p === 2 ? pct : 0, current: true, running: p === 1 ? "write" : "verify" };
+}
+
+/** "Verify · every 4 KiB checked against its offset · 47% within phase". */
+export function fioCaption(phase: number | null, phasePct: number | null, finished = false): string {
+  if (finished) return "Every 4 KiB written and verified at its own offset";
+  const p = Math.min(Math.max(phase ?? 1, 1), 2);
+  const what = p === 1 ? "Write · every 4 KiB marked with its offset" : "Verify · every 4 KiB checked against its offset";
+  return `${what} · ${Math.floor(clampPct(phasePct ?? 0))}% within phase`;
+}
+
 export interface PhaseStart {
   phase: number;
   startedAt: string | Date;

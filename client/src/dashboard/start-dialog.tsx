@@ -37,6 +37,10 @@ const StartDefaults_Query = graphql(`
 `);
 
 const PROFILES: Array<{ value: Profile; label: string }> = [
+  {
+    value: "standard",
+    label: "standard: SMART short, one position-checked fio write+verify pass, SMART long, comparison",
+  },
   { value: "full", label: "full: SMART short, badblocks write+verify (4 patterns), SMART long, comparison" },
   { value: "quick", label: "quick: SMART short and the comparison, no writes" },
   { value: "ssd", label: "ssd: SMART short and long, comparison (no writes: a scan only wears flash)" },
@@ -145,7 +149,7 @@ export function StartDialog({
           ))}
         </details>
         {problem ? <p role="alert">{problem}</p> : null}
-        {ssdRefused && profile === "full" ? (
+        {ssdRefused && (profile === "full" || profile === "standard") ? (
           <label>
             <input type="checkbox" checked={confirmSsdWrite} onChange={(e) => setConfirmSsdWrite(e.target.checked)} /> Write to the SSDs
             anyway (it wears their flash)
@@ -156,7 +160,7 @@ export function StartDialog({
             Close
           </button>
           <button type="submit" disabled={fetching}>
-            {profile === "full" ? "Erase and start" : "Start"}
+            {profile === "full" || profile === "standard" ? "Erase and start" : "Start"}
           </button>
         </div>
       </form>

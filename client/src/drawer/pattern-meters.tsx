@@ -1,6 +1,15 @@
 // The four pattern meters of a surface scan, each split into its write half (blue) and verify
 // half (green), the current one highlighted; the caption; the finished patterns' durations.
-import { formatDuration, patternDurations, patternMeters, phaseCaption, predictedRemainingMs } from "../burn-in/scan";
+import {
+  fioCaption,
+  fioMeter,
+  formatDuration,
+  type PatternMeter,
+  patternDurations,
+  patternMeters,
+  phaseCaption,
+  predictedRemainingMs,
+} from "../burn-in/scan";
 import { type FragmentType, graphql, useFragment } from "../gql";
 
 export const PatternMeters_stage = graphql(`
@@ -9,6 +18,7 @@ export const PatternMeters_stage = graphql(`
     status
     finishedAt
     surfaceScan {
+      engine
       phase
       phasePct
       history {
@@ -29,13 +39,17 @@ export function PatternMeters(props: {
   const finished = stage.status === "passed";
   const phase = props.live?.phase ?? stage.surfaceScan?.phase ?? null;
   const phasePct = props.live?.phasePct ?? stage.surfaceScan?.phasePct ?? null;
-  const meters = patternMeters(phase, phasePct, finished);
   const history = stage.surfaceScan?.history ?? [];
-  const durations = patternDurations(history, stage.finishedAt);
-  const remaining = stage.status === "running" ? predictedRemainingMs(history, phase, props.now) : null;
+  const fio = stage.surfaceScan?.engine === "fio";
+  // fio: one meter for its one pass; its durations and time left are not estimated yet.
+  const meters: Array<Omit<PatternMeter, "pattern"> & { pattern: string }> = fio
+    ? [{ pattern: "data", ...fioMeter(phase, phasePct, finished) }]
+    : patternMeters(phase, phasePct, finished);
+  const durations = fio ? [] : patternDurations(history, stage.finishedAt);
+  const remaining = !fio && stage.status === "running" ? predictedRemainingMs(history, phase, props.now) : null;
   return (
     <div className="meters-block">
-      <ol className="meters" aria-label="badblocks patterns">
+      <ol className="meters" aria-label={fio ? "fio position-checked pass" : "badblocks patterns"}>
         {meters.map((m) => (
           <li key={m.pattern} className={m.current ? "meter current" : "meter"} aria-current={m.current ? "step" : undefined}>
             <span className="meter-label">{m.pattern}</span>
@@ -55,7 +69,7 @@ export function PatternMeters(props: {
         ))}
       </ol>
       <p className="caption" data-testid="phase-caption">
-        {finished ? "All 4 patterns written and verified" : phaseCaption(phase, phasePct)}
+        {fio ? fioCaption(phase, phasePct, finished) : finished ? "All 4 patterns written and verified" : phaseCaption(phase, phasePct)}
       </p>
       {durations.length ? (
         <p className="durations">

@@ -1,0 +1,235 @@
+// fio as Kiln's position-checked surface scan: the command line of one pass, and the reading of
+// what fio prints while it runs. Pure: no I/O.
+//
+// A pass is one fio process that writes the range sequentially with direct I/O and then reads it
+// back and verifies it (do_verify). Every 4 KiB carries a verify header with its own offset and a
+// crc32c of its data (verify_interval=4096), so a block read back from the wrong place (a
+// misdirected write, a drive that aliases addresses past its real capacity) fails on its offset,
+// and a corrupted one on its checksum. The data comes from a per-job seed. fio prints a JSON
+// status every second into its output file and its verify errors to standard error (the log).
+
+/** Bytes per fio request; the verify headers are every VERIFY_INTERVAL within it. */
+export const FIO_BLOCK_SIZE = 1 << 20;
+export const VERIFY_INTERVAL = 4096;
+
+export interface FioPassPlan {
+  device: string;
+  /** First byte of the range, a multiple of FIO_BLOCK_SIZE. */
+  fromByte: number;
+  /** End of the range (exclusive): the device's size rounded down to VERIFY_INTERVAL. */
+  toByte: number;
+  /** Write and verify, or verify only (a resumed pass whose writing was done). */
+  mode: "write" | "verify";
+  seed: number;
+  /** The JSON status file (relative to the run directory). */
+  statusFile: string;
+  ioDepth?: number;
+}
+
+/**
+ * fio's argv for a pass. The range goes in 1 MiB requests; a last part under 1 MiB (drives are
+ * rarely a whole number of MiB) is a second job of 4 KiB requests run after the first
+ * (stonewall), so every 4 KiB of the range is written and verified. Every value is Kiln's own
+ * (numbers, a device path checked before).
+ */
+export function fioArgv(plan: FioPassPlan): string[] {
+  const { fromByte, toByte } = plan;
+  if (!(toByte > fromByte)) throw new Error(`fio pass: empty range ${fromByte}-${toByte}`);
+  if (fromByte % VERIFY_INTERVAL !== 0 || toByte % VERIFY_INTERVAL !== 0) {
+    throw new Error(`fio pass: the range ${fromByte}-${toByte} is not on ${VERIFY_INTERVAL}-byte boundaries`);
+  }
+  const mainEnd = fromByte + Math.floor((toByte - fromByte) / FIO_BLOCK_SIZE) * FIO_BLOCK_SIZE;
+  const job = (name: string, bs: number, from: number, to: number, after: boolean) => [
+    `--name=${name}`,
+    ...(after ? ["--stonewall"] : []),
+    `--bs=${bs}`,
+    `--verify_interval=${VERIFY_INTERVAL}`,
+    `--offset=${from}`,
+    `--size=${to - from}`,
+  ];
+  return [
+    "fio",
+    `--filename=${plan.device}`,
+    "--rw=write",
+    "--direct=1",
+    "--ioengine=libaio",
+    `--iodepth=${plan.ioDepth ?? 8}`,
+    "--verify=crc32c",
+    "--verify_fatal=1",
+    "--verify_dump=0",
+    "--verify_state_save=0",
+    `--randseed=${plan.seed}`,
+    plan.mode === "write" ? "--do_verify=1" : "--verify_only=1",
+    "--output-format=json",
+    "--status-interval=1",
+    `--output=${plan.statusFile}`,
+    "--eta=never",
+    ...(mainEnd > fromByte ? job("kiln-scan", FIO_BLOCK_SIZE, fromByte, mainEnd, false) : []),
+    ...(toByte > mainEnd ? job("kiln-tail", VERIFY_INTERVAL, mainEnd, toByte, mainEnd > fromByte) : []),
+  ];
+}
+
+/** One job of a status report: bytes done so far and completion latencies (cumulative). */
+export interface FioJobStatus {
+  name: string;
+  /** fio's error number for the job (0: none yet). */
+  error: number;
+  writtenBytes: number;
+  /** Bytes read back and verified. */
+  verifiedBytes: number;
+  writeLatencyMs: LatencyPercentiles | null;
+  readLatencyMs: LatencyPercentiles | null;
+}
+
+export interface LatencyPercentiles {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface FioStatus {
+  /** fio's clock when it printed the report, ms. */
+  at: number;
+  jobs: FioJobStatus[];
+}
+
+type Json = Record<string, unknown>;
+const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+
+function latency(direction: Json | undefined): LatencyPercentiles | null {
+  const clat = direction?.clat_ns as Json | undefined;
+  const percentile = clat?.percentile as Record<string, unknown> | undefined;
+  if (!clat || num(clat.N) === 0) return null;
+  const ms = (ns: unknown) => Math.round(num(ns) / 1e4) / 100;
+  return { p50: ms(percentile?.["50.000000"]), p99: ms(percentile?.["99.000000"]), max: ms(clat.max) };
+}
+
+/** A status report of fio's JSON output, or null when `value` is not one. */
+export function readFioStatus(value: unknown): FioStatus | null {
+  if (typeof value !== "object" || value === null) return null;
+  const report = value as Json;
+  if (!Array.isArray(report.jobs)) return null;
+  const jobs = (report.jobs as unknown[]).flatMap((raw): FioJobStatus[] => {
+    if (typeof raw !== "object" || raw === null) return [];
+    const job = raw as Json;
+    const write = job.write as Json | undefined;
+    const read = job.read as Json | undefined;
+    return [
+      {
+        name: typeof job.jobname === "string" ? job.jobname : "",
+        error: num(job.error),
+        writtenBytes: num(write?.io_bytes),
+        verifiedBytes: num(read?.io_bytes),
+        writeLatencyMs: latency(write),
+        readLatencyMs: latency(read),
+      },
+    ];
+  });
+  return { at: num(report.timestamp_ms), jobs };
+}
+
+/**
+ * fio's --output file while it runs: a JSON report every status interval, one after another.
+ * Text is pushed as it is read (any split); each complete report comes out once. Whatever is
+ * not a report (a torn or foreign line) is skipped up to the next report's start.
+ */
+export class FioStatusStream {
+  private buffer = "";
+  /** Scan state within `buffer`: where the next character is looked at, inside which object. */
+  private at = 0;
+  private start = -1;
+  private depth = 0;
+  private inString = false;
+
+  /** Bytes pushed that belong to a report not yet complete. */
+  pendingBytes(): number {
+    return this.start >= 0 ? this.buffer.length - this.start : 0;
+  }
+
+  push(text: string): FioStatus[] {
+    this.buffer += text;
+    const reports: FioStatus[] = [];
+    for (; this.at < this.buffer.length; this.at++) {
+      const c = this.buffer[this.at];
+      if (this.start < 0) {
+        if (c === "{") {
+          this.start = this.at;
+          this.depth = 1;
+        }
+      } else if (this.inString) {
+        if (c === "\\") this.at++;
+        else if (c === '"') this.inString = false;
+      } else if (c === '"') this.inString = true;
+      else if (c === "{") this.depth++;
+      else if (c === "}" && --this.depth === 0) {
+        const status = parseReport(this.buffer.slice(this.start, this.at + 1));
+        if (status) reports.push(status);
+        this.start = -1;
+      }
+    }
+    // Keep only the report being read; one that never closes (over 4 MiB) is not fio's.
+    const keep = this.start >= 0 && this.at - this.start <= 4 << 20 ? this.start : this.at;
+    if (keep === this.at) this.start = -1;
+    this.buffer = this.buffer.slice(keep);
+    this.at -= keep;
+    if (this.start >= 0) this.start -= keep;
+    return reports;
+  }
+}
+
+function parseReport(text: string): FioStatus | null {
+  try {
+    return readFioStatus(JSON.parse(text));
+  } catch {
+    return null; // not JSON after all
+  }
+}
+
+/** What a failed verify or I/O error says about the drive, at the first byte it concerns. */
+export type FioFinding =
+  /** The data read at `offset` was written for `writtenFor`: a misdirected write. */
+  | { kind: "misplaced"; offset: number; writtenFor: number }
+  /** The same, `writtenFor` far beyond `offset`: the drive wraps its addresses (fake capacity). */
+  | { kind: "aliased"; offset: number; writtenFor: number }
+  /** The data at `offset` is not what Kiln wrote there (checksum), or not Kiln's at all (header). */
+  | { kind: "corrupted" | "foreign"; offset: number }
+  | { kind: "io_error"; offset: number; direction: "read" | "write"; message: string };
+
+/**
+ * The first finding in fio's standard error (its log), or null. A displacement of at least an
+ * eighth of the range is taken for aliasing: misdirected writes land near their target, a drive
+ * sold larger than it is writes its upper addresses over its lower ones.
+ */
+export function firstFioFinding(log: string, rangeBytes: number): FioFinding | null {
+  for (const line of log.split("\n")) {
+    let m = /^verify: bad header offset (\d+), wanted \d+ at file .+? offset (\d+), length \d+/.exec(line);
+    if (m) {
+      const writtenFor = Number(m[1]);
+      const offset = Number(m[2]);
+      return { kind: writtenFor - offset >= rangeBytes / 8 ? "aliased" : "misplaced", offset, writtenFor };
+    }
+    m = /^\w+: verify failed at file .+? offset (\d+), length \d+/.exec(line);
+    if (m) return { kind: "corrupted", offset: Number(m[1]) };
+    m = /^verify: bad (?:magic header|header length|header type|header crc) .* at file .+? offset (\d+), length \d+/.exec(line);
+    if (m) return { kind: "foreign", offset: Number(m[1]) };
+    m = /^fio: io_u error on file .+?: (.+): (read|write) offset=(\d+), buflen=\d+/.exec(line);
+    if (m) return { kind: "io_error", offset: Number(m[3]), direction: m[2] as "read" | "write", message: m[1] as string };
+  }
+  return null;
+}
+
+/** The finding in words, for the stage's error and the report. */
+export function describeFinding(f: FioFinding): string {
+  switch (f.kind) {
+    case "misplaced":
+      return `the data read at byte ${f.offset} was written for byte ${f.writtenFor}: a misdirected write`;
+    case "aliased":
+      return `the data read at byte ${f.offset} was written for byte ${f.writtenFor}: the drive wraps its addresses and holds about ${f.writtenFor - f.offset} bytes, not what it reports (fake capacity)`;
+    case "corrupted":
+      return `the data read at byte ${f.offset} does not match its checksum: corrupted`;
+    case "foreign":
+      return `the data read at byte ${f.offset} is not what was written there (a lost write)`;
+    case "io_error":
+      return `${f.direction} error at byte ${f.offset}: ${f.message}`;
+  }
+}

@@ -1,0 +1,153 @@
+// The `standard` profile's surface scan over SSH: real fio on loop devices writes every 4 KiB of
+// the drive with its own offset and a checksum, then verifies it. A clean drive passes with every
+// byte written (its last 4 KiB too, past the last whole MiB); a block that reads back from the
+// wrong place (two 4 KiB blocks swapped in the backing file between the write and the verify) fails
+// the scan at the first byte of the misplaced one; and Kiln killed with SIGKILL mid-pass
+// re-attaches to the same fio and follows it to the end.
+import { closeSync, openSync, readSync, writeSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ended, getJob, type ServedBurnInRig, startJob, startServedBurnInRig, waitForJob, waitsBudget } from "../helpers/burn-in-host.js";
+import { gql } from "../helpers/graphql.js";
+import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
+import { tempDir } from "../helpers/temp-db.js";
+import { MiB } from "../helpers/units.js";
+
+const fixtures = smartctlFixtureDir();
+const SIZE = 32 * MiB + 8192;
+
+/** The verify header fio puts at the start of each 4 KiB: magic 0xacca, little-endian. */
+function headerAt(file: string, offset: number): { magic: number; offset: bigint } {
+  const fd = openSync(file, "r");
+  try {
+    const buffer = Buffer.alloc(32);
+    readSync(fd, buffer, 0, 32, offset);
+    // struct verify_header: u16 magic, u16 verify_type, u32 len, u64 rand_seed, u64 offset, ...
+    return { magic: buffer.readUInt16LE(0), offset: buffer.readBigUInt64LE(16) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Swaps two 4 KiB blocks of a loop device's backing file (a drive that wrote them to each other's place). */
+function swapBlocks(file: string, a: number, b: number): void {
+  const fd = openSync(file, "r+");
+  try {
+    const x = Buffer.alloc(4096);
+    const y = Buffer.alloc(4096);
+    readSync(fd, x, 0, 4096, a);
+    readSync(fd, y, 0, 4096, b);
+    writeSync(fd, y, 0, 4096, a);
+    writeSync(fd, x, 0, 4096, b);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe.runIf(fixtures !== null)("the standard profile's fio scan over SSH", () => {
+  let rig: ServedBurnInRig;
+  const work = tempDir("kiln-fio-");
+
+  beforeAll(async () => {
+    rig = await startServedBurnInRig({
+      fixtureDir: fixtures as string,
+      workDir: work,
+      count: 3,
+      sizeBytes: SIZE,
+      pacedDisks: true,
+      settings: { pollSeconds: 0.2, progressWriteSeconds: 1, remoteWorkDir: path.join(work, "runs") },
+    });
+  });
+  afterAll(() => rig?.stop());
+
+  it(
+    "writes and verifies every 4 KiB of a clean drive with its own offset, and passes",
+    async () => {
+      const started = await startJob(rig.kiln.url, [rig.driveId(0)], "standard");
+      expect(started.__typename, JSON.stringify(started)).toBe("StartBurnInSuccess");
+      const job = await waitForJob(rig.kiln.url, started.data?.[0]?.id as string, ended);
+      expect(job.status, JSON.stringify(job.stages.map((s) => [s.name, s.status, s.errorText]))).toBe("passed");
+      expect(job.stages.map((s) => `${s.name}:${s.status}`)).toEqual([
+        "precheck:passed",
+        "smart_short:passed",
+        "surface_validate:passed",
+        "smart_long:passed",
+        "final_check:passed",
+      ]);
+      const scan = job.stages[2];
+      expect(scan?.surfaceScan?.history.map((h) => h.phase)).toEqual([1, 2]);
+      expect(scan?.surfaceScan).toMatchObject({ phase: 2, phasePct: 100, badBlocks: 0 });
+      expect(scan?.log).toMatch(/started fio --filename=\S+ --rw=write --direct=1 .*--verify=crc32c/);
+      expect(scan?.log).toContain("--randseed=");
+      // On the drive: fio's header, naming its own offset, at the first 4 KiB, in the middle, and
+      // at the last 4 KiB (the tail job past the last whole MiB).
+      const file = rig.host.loops[0]?.file as string;
+      for (const at of [0, 16 * MiB + 4096, SIZE - 4096]) expect(headerAt(file, at)).toEqual({ magic: 0xacca, offset: BigInt(at) });
+      expect(job.verdict?.outcome).toBe("passed");
+      // The API says which program ran the scan, and what its phases were.
+      const view = await gql<{
+        job: {
+          stages: Array<{ surfaceScan: { engine: string; pattern: string; history: Array<{ pattern: string; mode: string }> } | null }>;
+        };
+      }>(rig.kiln.url, "query($id: ID!) { job(id: $id) { stages { surfaceScan { engine pattern history { pattern mode } } } } }", {
+        id: job.id,
+      });
+      expect(view.data?.job.stages[2]?.surfaceScan).toEqual({
+        engine: "fio",
+        pattern: "position-checked",
+        history: [
+          { pattern: "position-checked", mode: "write" },
+          { pattern: "position-checked", mode: "verify" },
+        ],
+      });
+    },
+    waitsBudget(2),
+  );
+
+  it(
+    "fails a drive that reads a block back from the wrong place, naming the first misplaced byte",
+    async () => {
+      const loop = rig.host.loops[1];
+      // 8 MiB/s: 4 s to write, 4 s to verify; the blocks are swapped once the verify has begun,
+      // far enough along the drive that it has not read them yet.
+      rig.host.pace(8 * MiB, [loop?.device as string]);
+      const started = await startJob(rig.kiln.url, [rig.driveId(1)], "standard");
+      const id = started.data?.[0]?.id as string;
+      await waitForJob(rig.kiln.url, id, (j) => j.stages[2]?.surfaceScan?.phase === 2);
+      const first = 30 * MiB + 4096;
+      swapBlocks(loop?.file as string, first, first + 8192);
+      rig.host.pace(null, [loop?.device as string]);
+      const job = await waitForJob(rig.kiln.url, id, ended);
+      expect(job.status).toBe("failed");
+      expect(job.stages[2]).toMatchObject({
+        status: "failed",
+        errorText: `the data read at byte ${first} was written for byte ${first + 8192}: a misdirected write (first failing byte ${first})`,
+      });
+      expect(job.stages[2]?.surfaceScan?.badBlockList).toEqual([first / 4096]);
+      // The stages after a failed scan do not run.
+      expect(job.stages.slice(3).map((s) => s.status)).toEqual(["skipped", "skipped"]);
+    },
+    waitsBudget(2),
+  );
+
+  it(
+    "re-attaches to the same fio after Kiln is killed with SIGKILL mid-pass, and follows it to the end",
+    async () => {
+      const loop = rig.host.loops[2];
+      rig.host.pace(4 * MiB, [loop?.device as string]);
+      const started = await startJob(rig.kiln.url, [rig.driveId(2)], "standard");
+      const id = started.data?.[0]?.id as string;
+      await waitForJob(rig.kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phasePct ?? 0) > 10);
+      const before = await rig.withDatabase((db) => db.stage.findFirstOrThrow({ where: { jobId: id, name: "surface_validate" } }));
+      await rig.restart("SIGKILL");
+      rig.host.pace(null, [loop?.device as string]);
+      const job = await waitForJob(rig.kiln.url, id, ended);
+      expect(job.status, JSON.stringify(job.stages.map((s) => [s.name, s.status, s.errorText]))).toBe("passed");
+      const log = job.stages[2]?.log ?? "";
+      expect(log).toContain(`re-attaching to fio pid ${before.remotePid}`);
+      expect(log.match(/started fio /g) ?? []).toHaveLength(1);
+      expect((await getJob(rig.kiln.url, id)).stages[2]?.surfaceScan?.history.map((h) => h.phase)).toEqual([1, 2]);
+    },
+    waitsBudget(2),
+  );
+});
