@@ -1,7 +1,7 @@
 // Three real `kiln serve` processes on a PostgreSQL server and a Redis server of this test's own,
 // which the test stops and starts again while the instances run surface scans on the demo host.
 // The tests are one sequence over the same three scans (one per instance, reads slowed with
-// -d 300 so that they outlast both outages):
+// -d 200 so that they outlast both outages):
 // - PostgreSQL away for 30 s: every instance stays up and says so once in its log (no stack per
 //   tick), /health answers 503 and then 200 again;
 // - then Redis away: /health says "degraded" with redis unreachable, open subscriptions over SSE
@@ -59,7 +59,7 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
       const result = await gqlAs<{ startBurnIn: { data?: Array<{ id: string }> } }>(
         url(on),
         creds.tokens.operate,
-        "mutation($d: [ID!]!) { startBurnIn(driveIds: $d, profile: full, confirmSsdWrite: true, options: { readDelayFactor: 300 }) { ... on StartBurnInSuccess { data { id } } ... on Error { message } } }",
+        "mutation($d: [ID!]!) { startBurnIn(driveIds: $d, profile: full, confirmSsdWrite: true, options: { readDelayFactor: 200 }) { ... on StartBurnInSuccess { data { id } } ... on Error { message } } }",
         { d: [driveId] },
       );
       const jobId = result.data?.startBurnIn.data?.[0]?.id;
@@ -93,7 +93,7 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
           KILN_INSTANCE_ID: name,
           KILN_LEASE_SECONDS: "10",
           KILN_INVENTORY_INTERVAL: "0",
-          // A block at a time and the jobs' own -d 300 (a scan of about 100 s on an idle
+          // A block at a time and the jobs' own -d 200 (a scan of about 90 s on an idle
           // machine), self-tests of 1 and 2 s: the scans are what the outages must not break.
           KILN_DEMO_PACE: "blocks=1,delay=0,short=1,long=2",
         }).then((kiln) => instances.set(name, kiln)),

@@ -33,8 +33,8 @@ describe.runIf(fixtures !== null)("burn-in outcomes", () => {
     "keeps a job running while its host is unreachable, and follows it again when the host returns",
     async () => {
       await setSettings(rig.kiln.url, { unreachableGraceMinutes: 10 });
-      // 4 s a pass until the host is back.
-      rig.host.pace(4 * MiB);
+      // 2 s a pass until the host is back.
+      rig.host.pace(8 * MiB);
       const id = (await startJob(rig.kiln.url, [ids[0] as string], "full")).data?.[0]?.id as string;
       await waitForJob(rig.kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2);
       await rig.host.sshd.stop();
@@ -54,7 +54,7 @@ describe.runIf(fixtures !== null)("burn-in outcomes", () => {
     "turns a job unknown when its host stays unreachable past the grace period",
     async () => {
       await setSettings(rig.kiln.url, { unreachableGraceMinutes: 0.05 });
-      rig.host.pace(4 * MiB);
+      rig.host.pace(8 * MiB);
       const id = (await startJob(rig.kiln.url, [ids[1] as string], "full")).data?.[0]?.id as string;
       await waitForJob(rig.kiln.url, id, (j) => (j.stages[2]?.surfaceScan?.phase ?? 0) >= 2);
       await rig.host.sshd.stop();

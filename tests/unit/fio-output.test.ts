@@ -63,7 +63,7 @@ describe("fio's status reports", () => {
 
 describe("fio's verify errors", () => {
   it("a block read back from another place: misplaced, at its first 4 KiB", () => {
-    const finding = firstFioFinding(fixture("misplaced.log"), 32 * MiB);
+    const finding = firstFioFinding(fixture("misplaced-stderr.txt"), 32 * MiB);
     expect(finding).toEqual({ kind: "misplaced", offset: 5 * MiB + 4096, writtenFor: 5 * MiB + 12_288 });
     expect(describeFinding(finding as NonNullable<typeof finding>)).toBe(
       "the data read at byte 5246976 was written for byte 5255168: a misdirected write",
@@ -71,7 +71,7 @@ describe("fio's verify errors", () => {
   });
 
   it("the upper half written over the lower half: aliased, the drive's real size said", () => {
-    const finding = firstFioFinding(fixture("aliased.log"), 16 * MiB);
+    const finding = firstFioFinding(fixture("aliased-stderr.txt"), 16 * MiB);
     expect(finding).toEqual({ kind: "aliased", offset: 0, writtenFor: 8 * MiB });
     expect(describeFinding(finding as NonNullable<typeof finding>)).toMatch(
       /holds about 8388608 bytes, not what it reports \(fake capacity\)$/,
@@ -79,7 +79,7 @@ describe("fio's verify errors", () => {
   });
 
   it("a changed byte: corrupted, at its block", () => {
-    expect(firstFioFinding(fixture("corrupted.log"), 32 * MiB)).toEqual({ kind: "corrupted", offset: 5 * MiB });
+    expect(firstFioFinding(fixture("corrupted-stderr.txt"), 32 * MiB)).toEqual({ kind: "corrupted", offset: 5 * MiB });
   });
 
   it("nothing found in a clean log", () => {
