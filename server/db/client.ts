@@ -17,6 +17,9 @@ export interface Database {
 /** How long a SQLite connection waits for a lock before SQLITE_BUSY. */
 export const SQLITE_BUSY_TIMEOUT_MS = 10_000;
 
+/** PostgreSQL: the longest a Kiln session may sit idle inside a transaction (its own never do). */
+export const IDLE_IN_TRANSACTION_MS = 10_000;
+
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   const provider = providerOf(target);
   if (provider === "sqlite") {
@@ -34,7 +37,13 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   }
   const { PrismaPg } = await import("@prisma/adapter-pg");
   const { PrismaClient: PostgresClient } = await import("./generated/postgres/client.js");
-  const adapter = new PrismaPg({ connectionString: pgConnectionString(target.url) });
+  const adapter = new PrismaPg({
+    connectionString: pgConnectionString(target.url),
+    // A Kiln frozen in the middle of a transaction (SIGSTOP, a paused VM) would hold its row
+    // locks for as long as it is frozen, and the instance taking its jobs over would wait on them
+    // for ever: the server ends such a session, and its locks, after this long.
+    options: `-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_MS}`,
+  });
   // Same models, same generated API: only the provider's SQL differs.
   const db = new PostgresClient({ adapter }) as unknown as Db;
   return { db, provider, close: () => db.$disconnect() };
