@@ -1,8 +1,11 @@
+import { parseStoredJson } from "../db/stored-json.js";
 import { ValidationError } from "../errors.js";
+import type { SmartReport } from "../parsers/smartctl.js";
+import { estimateProfiles, type ProfileEstimate } from "../runner/estimates.js";
 import { parseUsage } from "../services/drive-usage.js";
 import { builder } from "./builder.js";
 import { DriveUsageRef } from "./drive-usage.js";
-import { oneOf, SMART_HEALTHS, SmartHealthRef } from "./enums.js";
+import { oneOf, ProfileRef, SMART_HEALTHS, SmartHealthRef } from "./enums.js";
 import { boundedFirst, withInputErrors } from "./field-helpers.js";
 
 const MAX_TEMPERATURE_READINGS = 10_000;
@@ -13,6 +16,23 @@ const TemperatureReadingRef = builder.objectRef<{ at: Date; celsius: number; job
     at: t.expose("at", { type: "DateTime" }),
     celsius: t.exposeInt("celsius"),
     jobId: t.exposeID("jobId"),
+  }),
+});
+
+const EstimatePartRef = builder.objectRef<ProfileEstimate["parts"][number]>("ProfileEstimatePart").implement({
+  fields: (t) => ({
+    stage: t.exposeString("stage"),
+    seconds: t.exposeInt("seconds"),
+  }),
+});
+
+const ProfileEstimateRef = builder.objectRef<ProfileEstimate>("ProfileEstimate").implement({
+  description:
+    "How long a profile would take on the drive: its size over a speed curve for its kind (a hard drive's outer tracks twice as fast as its inner), and its own self-test minutes when SMART states them. An estimate, not a measurement.",
+  fields: (t) => ({
+    profile: t.field({ type: ProfileRef, resolve: (e) => e.profile }),
+    seconds: t.exposeInt("seconds"),
+    parts: t.field({ type: [EstimatePartRef], resolve: (e) => e.parts }),
   }),
 });
 
@@ -90,6 +110,25 @@ export const DriveRef = builder.prismaObject("Drive", {
           select: { at: true, celsius: true, jobId: true },
         });
         return newest.reverse();
+      },
+    }),
+    profileEstimates: t.field({
+      type: [ProfileEstimateRef],
+      description: "Each profile's estimated time on this drive (simulate left out; nvme for NVMe drives only).",
+      complexity: 5,
+      resolve: async (drive, _args, ctx) => {
+        const newest = await ctx.db.smartSnapshot.findFirst({
+          where: { driveId: drive.id },
+          orderBy: [{ takenAt: "desc" }, { id: "desc" }],
+          select: { report: true },
+        });
+        const minutes = parseStoredJson<SmartReport>(newest?.report ?? null)?.selfTestMinutes;
+        return estimateProfiles({
+          sizeBytes: drive.sizeBytes === null ? null : Number(drive.sizeBytes),
+          rotationRate: drive.rotationRate,
+          busType: drive.busType,
+          ...(minutes ? { selfTestMinutes: minutes } : {}),
+        });
       },
     }),
     jobs: t.relation("jobs", {

@@ -196,4 +196,32 @@ describe("demo host", () => {
     },
     waitsBudget(4),
   );
+
+  it("estimates each profile on each drive from its size, its kind's speed curve and the self-test minutes its SMART states", async () => {
+    const { data, errors } = await gql<{
+      drives: Array<{
+        serial: string;
+        rotationRate: number;
+        profileEstimates: Array<{ profile: string; seconds: number; parts: Array<{ stage: string; seconds: number }> }>;
+      }>;
+    }>(kiln.url, "{ drives { serial rotationRate profileEstimates { profile seconds parts { stage seconds } } } }");
+    expect(errors).toBeUndefined();
+    const hdd = data?.drives.find((d) => d.rotationRate === 7200);
+    const byProfile = new Map(hdd?.profileEstimates.map((e) => [e.profile, e]));
+    expect([...byProfile.keys()]).toEqual(["standard", "full", "quick", "ssd"]);
+    // The demo drives state 1- and 2-minute self-tests in their SMART answers, which the quick
+    // job above recorded.
+    expect(byProfile.get("standard")?.parts.map((p) => p.stage)).toEqual([
+      "precheck",
+      "smart_short",
+      "surface_validate",
+      "smart_long",
+      "final_check",
+    ]);
+    expect(byProfile.get("standard")?.parts.find((p) => p.stage === "smart_long")?.seconds).toBe(120);
+    // fio's 2 passes against badblocks' 8, over the same 256 MiB (whole seconds: about 3 and 10).
+    const scan = (profile: string) => byProfile.get(profile)?.parts.find((p) => p.stage === "surface_validate")?.seconds ?? Number.NaN;
+    expect(scan("full") / scan("standard")).toBeGreaterThan(3);
+    for (const e of byProfile.values()) expect(e.seconds).toBe(e.parts.reduce((sum, p) => sum + p.seconds, 0));
+  });
 });

@@ -86,6 +86,10 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       await page.getByRole("button", { name: "Start burn-in (1)" }).click();
       const dialog = page.getByRole("dialog", { name: "Start burn-in on 1 drive" });
       await dialog.getByLabel("Profile").selectOption("full");
+      // How long it would take, before it starts (the demo drive's 256 MiB on a hard drive's curve).
+      await expect
+        .poll(() => dialog.getByTestId("profile-estimate").textContent())
+        .toMatch(/^About \d+m \d\ds, estimated from the size and a typical speed curve for the drive's kind$/);
       await dialog.getByText("Advanced badblocks options").click();
       expect(await dialog.getByText("default: about 1 MiB per request").count()).toBe(1);
       await dialog.getByRole("button", { name: "Erase and start" }).click();

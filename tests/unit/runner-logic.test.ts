@@ -29,6 +29,16 @@ describe("badblocks geometry", () => {
     expect(g.blocksAtOnce).toBe(128);
   });
 
+  it("goes to 16384-byte blocks above 35 TB (8192 stops at 2^32 x 8 KiB), and 8192 just below", () => {
+    expect(chooseGeometry(35 * TB).blockSize).toBe(8192);
+    for (const size of [36 * TB, 40 * TB, 44 * TB]) {
+      const g = chooseGeometry(size);
+      expect(g.blockSize, `${size / TB} TB`).toBe(16_384);
+      expect(g.blocks).toBeLessThanOrEqual(MAX_BADBLOCKS_BLOCKS);
+      expect(g.blocksAtOnce).toBe(64);
+    }
+  });
+
   it("takes the operator's -b / -c and refuses a -b that cannot cover the drive", () => {
     expect(chooseGeometry(TB, { blockSize: 65536, blocksAtOnce: 4 })).toMatchObject({ blockSize: 65536, blocksAtOnce: 4 });
     expect(() => chooseGeometry(20 * TB, { blockSize: 4096 })).toThrow(/options.blockSize: 4096 gives more than 2\^32 blocks/);

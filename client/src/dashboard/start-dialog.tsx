@@ -1,6 +1,7 @@
 // "Start burn-in": the profile, and badblocks' options with what Kiln chooses when left empty.
 import { type FormEvent, useState } from "react";
 import { useMutation, useQuery } from "urql";
+import { formatDuration } from "../burn-in/scan";
 import { Dialog } from "../dialog";
 import { failureText } from "../format";
 import { graphql } from "../gql";
@@ -48,6 +49,18 @@ const PROFILES: Array<{ value: Profile; label: string }> = [
   { value: "simulate", label: "simulate: a timed stand-in, nothing touches the drive" },
 ];
 
+const StartEstimates_Query = graphql(`
+  query StartEstimates {
+    drives(includeMissing: false) {
+      id
+      profileEstimates {
+        profile
+        seconds
+      }
+    }
+  }
+`);
+
 type Defaults = { badblocksBlocksAtOnce: number; badblocksPasses: number; badblocksMaxBadBlocks: number } | undefined;
 
 /** The advanced options: empty means the default (Settings, or Kiln's own), said next to each field. */
@@ -91,6 +104,13 @@ export function StartDialog({
   const [confirmSsdWrite, setConfirmSsdWrite] = useState(false);
   const [{ fetching }, start] = useMutation(StartBurnIn_Mutation);
   const [{ data: defaults }] = useQuery({ query: StartDefaults_Query });
+  const [{ data: estimates }] = useQuery({ query: StartEstimates_Query });
+  // The chosen profile on the slowest of the chosen drives: when the batch is done.
+  const chosen = new Set(drives.map((d) => d.id));
+  const seconds = (estimates?.drives ?? [])
+    .filter((d) => chosen.has(d.id))
+    .flatMap((d) => d.profileEstimates.filter((e) => e.profile === profile).map((e) => e.seconds));
+  const estimate = seconds.length ? Math.max(...seconds) : null;
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -133,6 +153,13 @@ export function StartDialog({
             ))}
           </select>
         </label>
+        {estimate !== null ? (
+          <p className="hint" data-testid="profile-estimate">
+            About {formatDuration(estimate * 1000)}
+            {drives.length > 1 ? " for the slowest of these drives" : ""}, estimated from the size and a typical speed curve for the drive's
+            kind
+          </p>
+        ) : null}
         <details>
           <summary>Advanced badblocks options</summary>
           {OPTIONS.map((o) => (
