@@ -33,6 +33,7 @@ export const SLOWEST_FILES = [
   "api/terminal-client.test.ts",
   "api/heavy-work.test.ts",
   "host/ssh-hosts.test.ts",
+  "api/pg-sessions.test.ts",
 ];
 
 export default class SlowFirstSequencer extends BaseSequencer {
