@@ -81,8 +81,7 @@ function badblocksScan(ctx: StageContext): ScanEngine {
   const parser = new BadblocksParser({ patterns, maxBadBlockList: MAX_LISTED_BAD_BLOCKS });
   const history: Record<string, string> = ctx.stage.bbPhaseHistory ? JSON.parse(ctx.stage.bbPhaseHistory) : {};
   const blockSize = ctx.stage.bbBlockSize ?? 4096;
-  const geometryBytes = () =>
-    (ctx.stage.bbBlockSize ?? blockSize) * Math.floor(Number(ctx.drive.sizeBytes ?? 0) / (ctx.stage.bbBlockSize ?? blockSize));
+  const geometryBytes = blockSize * Math.floor(Number(ctx.drive.sizeBytes ?? 0) / blockSize);
   let lastSample: { phase: number; pct: number; at: number } | null = null;
   let before = parser.state();
   return {
@@ -100,7 +99,7 @@ function badblocksScan(ctx: StageContext): ScanEngine {
       // MB/s from the byte rate between samples of one phase at least a second apart.
       if (state.phase > 0) {
         if (lastSample && lastSample.phase === state.phase && now - lastSample.at >= 1000) {
-          const bytes = ((state.phasePct - lastSample.pct) / 100) * geometryBytes();
+          const bytes = ((state.phasePct - lastSample.pct) / 100) * geometryBytes;
           if (bytes >= 0) fields.bbMbps = Math.round((bytes / ((now - lastSample.at) / 1000) / 1e6) * 10) / 10;
           lastSample = { phase: state.phase, pct: state.phasePct, at: now };
         } else if (!lastSample || lastSample.phase !== state.phase) {
