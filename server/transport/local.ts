@@ -129,7 +129,7 @@ class OpenLogs {
     if (!entry) {
       const handle = open(logPath, "r").catch(() => {
         this.handles.delete(logPath);
-        throw new TransportError("failed", `log ${logPath} does not exist on the host`);
+        throw new TransportError("not_found", `log ${logPath} does not exist on the host`);
       });
       entry = { handle, lastRead: 0 };
       this.handles.set(logPath, entry);

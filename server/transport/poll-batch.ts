@@ -104,7 +104,7 @@ function settle(request: Request, answer: Answer): void {
       request.reject(new TransportError("command_missing", `${request.argv[0]} is not installed on the host (or not on its PATH)`));
     } else request.resolve({ code: answer.code, signal: null, stdout: answer.data, stderr: "" });
   } else if (request.kind === "log") {
-    if (answer.kind === "missing") request.reject(new TransportError("failed", `log ${request.path} does not exist on the host`));
+    if (answer.kind === "missing") request.reject(new TransportError("not_found", `log ${request.path} does not exist on the host`));
     else if (answer.kind === "log") request.resolve({ data: answer.data, nextOffset: request.offset + answer.data.length });
   } else if (answer.kind === "state") {
     const [state, startTime, bootId] = answer.fields;

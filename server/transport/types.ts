@@ -121,6 +121,8 @@ export type TransportErrorReason =
   | "unreachable"
   | "output_too_large"
   | "unsafe_work_dir"
+  /** A file asked for (a run's log or status file) is not there (yet). */
+  | "not_found"
   | "failed";
 
 /** A host could not do what was asked; `reason` is what the operator is shown. */

@@ -4,7 +4,7 @@
 // vanished without an exit code is `unknown`, never `failed`. Pause and continue, thermal
 // protection, cancel, stuck detection and temperatures are the same for every engine.
 import { readSmartReport } from "../../services/inventory.js";
-import type { DetachedProcess } from "../../transport/types.js";
+import { type DetachedProcess, type LogChunk, TransportError } from "../../transport/types.js";
 import { LeaseLost } from "../lease.js";
 import type { StageFields } from "../progress.js";
 import { devicePathOf, formatDuration, onHost, pause, type StageContext, type StageOutcome, stopReason } from "../stage-context.js";
@@ -48,7 +48,7 @@ export async function followScan(ctx: StageContext, engine: ScanEngine): Promise
     if (engine.replays) {
       while (offset < consumed) {
         const chunk = await onHost(ctx, "re-reading the log", () =>
-          ctx.transport.readLog(engine.progressPath(proc as DetachedProcess), offset, Math.min(READ_CHUNK, consumed - offset)),
+          readProgress(ctx, engine.progressPath(proc as DetachedProcess), offset, Math.min(READ_CHUNK, consumed - offset)),
         );
         if (chunk.data.length === 0) break;
         engine.replay(chunk.data.toString("latin1"));
@@ -86,7 +86,7 @@ export async function followScan(ctx: StageContext, engine: ScanEngine): Promise
       }
       if (await pauses.handleRequest()) pausedOrContinued();
 
-      const chunk = await onHost(ctx, `reading the ${engine.name} log`, () => ctx.transport.readLog(path, offset, READ_CHUNK));
+      const chunk = await onHost(ctx, `reading the ${engine.name} log`, () => readProgress(ctx, path, offset, READ_CHUNK));
       if (chunk.data.length > 0) {
         const now = ctx.now();
         const { fields, immediate } = engine.consume(chunk.data.toString("latin1"), now);
@@ -170,11 +170,24 @@ function attached(ctx: StageContext): DetachedProcess | null {
   };
 }
 
-/** Reads `path` from `from` to its end. */
+/**
+ * A chunk of a run's file from `offset`; a file that is not there yet reads as empty (fio writes
+ * its status file at its first report, a second after it starts, or never when it fails at once).
+ */
+async function readProgress(ctx: StageContext, path: string, offset: number, maxBytes: number): Promise<LogChunk> {
+  try {
+    return await ctx.transport.readLog(path, offset, maxBytes);
+  } catch (error) {
+    if (error instanceof TransportError && error.reason === "not_found") return { data: Buffer.alloc(0), nextOffset: offset };
+    throw error;
+  }
+}
+
+/** Reads `path` from `from` to its end (a missing file is empty). */
 export async function readRest(ctx: StageContext, path: string, from: number, each: (text: string) => void): Promise<number> {
   let offset = from;
   for (;;) {
-    const chunk = await onHost(ctx, "reading the end of the log", () => ctx.transport.readLog(path, offset, READ_CHUNK));
+    const chunk = await onHost(ctx, "reading the end of the log", () => readProgress(ctx, path, offset, READ_CHUNK));
     if (chunk.data.length === 0) return offset;
     each(chunk.data.toString("latin1"));
     offset = chunk.nextOffset;
