@@ -165,14 +165,12 @@ describe.runIf(fixtures !== null)("SSH hosts against a real sshd", () => {
   it("keeps a drive that moved to another device name, and marks a vanished one missing", async () => {
     const before = Object.fromEntries((await drives()).map((d) => [d.serial, d]));
     const oldLoop = loops.free as LoopDevice;
-    // Detach it and let another file take its number (this placeholder, or a parallel test's
-    // loop device), so the drive comes back under a new one.
-    detachLoop(oldLoop);
-    const placeholder = attachLoop(work, "placeholder", MiB);
+    // Its file on a second loop device first, then the first one detached: the drive comes back
+    // under another number whatever other tests attach and detach meanwhile.
     const moved = reattachLoop(oldLoop);
+    detachLoop(oldLoop);
     expect(moved.device).not.toBe(oldLoop.device);
     mapSmartctl(sshd.binDir, moved.device, path.join(fixtures as string, "smart-ata.json"));
-    detachLoop(placeholder);
     detachLoop(loops.zfs as LoopDevice);
     expect((await refresh()).__typename).toBe("RefreshInventorySuccess");
     const after = Object.fromEntries((await drives()).map((d) => [d.serial, d]));

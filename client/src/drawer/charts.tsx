@@ -17,11 +17,11 @@ export interface ScanSample {
 }
 
 /** One x per 0.25% of a phase (its position on the disk), one y series per phase. */
-export function curveData(samples: ReadonlyArray<ScanSample>): AlignedData {
+export function curveData(samples: ReadonlyArray<ScanSample>, phases: number = PHASES): AlignedData {
   const x = Array.from({ length: POINTS }, (_, i) => i * STEP);
-  const series: Array<Array<number | null>> = Array.from({ length: PHASES }, () => new Array<number | null>(POINTS).fill(null));
+  const series: Array<Array<number | null>> = Array.from({ length: phases }, () => new Array<number | null>(POINTS).fill(null));
   for (const s of samples) {
-    if (s.mbps == null || s.phase < 1 || s.phase > PHASES) continue;
+    if (s.mbps == null || s.phase < 1 || s.phase > phases) continue;
     const i = Math.min(POINTS - 1, Math.max(0, Math.floor(s.phasePct / STEP)));
     (series[s.phase - 1] as Array<number | null>)[i] = s.mbps;
   }
@@ -51,8 +51,14 @@ function useChart(options: Omit<Options, "width" | "height">, data: AlignedData,
   return <div ref={box} className="chart" role="img" aria-label={label} />;
 }
 
-export function SpeedCurve({ samples }: { samples: ReadonlyArray<ScanSample> }) {
-  const data = curveData(samples);
+/** A phase's series label: badblocks' pattern, or fio's one pass (phases 1 and 2; no others). */
+function phaseLabel(i: number, engine: string | null | undefined): string {
+  const mode = i % 2 === 0 ? "write" : "verify";
+  return engine === "fio" ? `${mode} (position-checked)` : `${mode} ${PATTERNS[Math.floor(i / 2)]}`;
+}
+
+export function SpeedCurve({ samples, engine }: { samples: ReadonlyArray<ScanSample>; engine?: string | null }) {
+  const data = curveData(samples, engine === "fio" ? 2 : PHASES);
   const drawn = samples.filter((s) => s.mbps != null).length;
   const chart = useChart(
     {
@@ -61,8 +67,8 @@ export function SpeedCurve({ samples }: { samples: ReadonlyArray<ScanSample> }) 
       axes: [{ label: "position on the disk (% of the phase)" }, { label: "MB/s" }],
       series: [
         { label: "position %" },
-        ...Array.from({ length: PHASES }, (_, i) => ({
-          label: `${i % 2 === 0 ? "write" : "verify"} ${PATTERNS[Math.floor(i / 2)]}`,
+        ...Array.from({ length: engine === "fio" ? 2 : PHASES }, (_, i) => ({
+          label: phaseLabel(i, engine),
           stroke: PHASE_COLOURS[i],
           width: 1.5,
           spanGaps: true,

@@ -79,6 +79,7 @@ const DrawerJob_Query = graphql(`
         pauseReason
         log
         surfaceScan {
+          engine
           mbps
           badBlocks
         }
@@ -386,7 +387,7 @@ function JobView({
       {scanStage && scanStage.status !== "pending" && scanStage.status !== "skipped" ? (
         <section aria-label="Surface scan">
           <PatternMeters stage={scanStage} live={liveScan ? { phase: liveScan.phase, phasePct: liveScan.phasePct } : null} now={now} />
-          <SpeedCurve samples={scanStage.samples} />
+          <SpeedCurve samples={scanStage.samples} engine={scanStage.surfaceScan?.engine} />
         </section>
       ) : null}
       <TemperatureChart readings={temperatures} />
