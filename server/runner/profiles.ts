@@ -18,25 +18,22 @@ export interface StagePlan {
   weight: number;
 }
 
+/** The stages of both write profiles; scanEngineOf tells which program their scan runs. */
+const WRITE_SCAN: readonly StagePlan[] = [
+  { name: "precheck", weight: 1 },
+  { name: "smart_short", weight: 2 },
+  { name: "surface_validate", weight: 85 },
+  { name: "smart_long", weight: 11 },
+  { name: "final_check", weight: 1 },
+];
+
 export const PROFILES: Record<ProfileName, readonly StagePlan[]> = {
-  // One position-checked write+verify pass with fio: every 4 KiB carries its offset and a
-  // checksum. Half the time of 4 badblocks patterns' 8 passes, and it finds misdirected writes
+  // standard: one position-checked write+verify pass with fio: every 4 KiB carries its offset and
+  // a checksum. Half the time of 4 badblocks patterns' 8 passes, and it finds misdirected writes
   // and drives that report more capacity than they have, which same-byte patterns cannot.
-  standard: [
-    { name: "precheck", weight: 1 },
-    { name: "smart_short", weight: 2 },
-    { name: "surface_validate", weight: 85 },
-    { name: "smart_long", weight: 11 },
-    { name: "final_check", weight: 1 },
-  ],
-  // badblocks' 4 patterns, each written and verified: 8 passes (days on a large drive).
-  full: [
-    { name: "precheck", weight: 1 },
-    { name: "smart_short", weight: 2 },
-    { name: "surface_validate", weight: 85 },
-    { name: "smart_long", weight: 11 },
-    { name: "final_check", weight: 1 },
-  ],
+  standard: WRITE_SCAN,
+  // full: badblocks' 4 patterns, each written and verified: 8 passes (days on a large drive).
+  full: WRITE_SCAN,
   quick: [
     { name: "precheck", weight: 5 },
     { name: "smart_short", weight: 90 },

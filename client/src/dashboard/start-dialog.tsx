@@ -111,6 +111,7 @@ export function StartDialog({
     .filter((d) => chosen.has(d.id))
     .flatMap((d) => d.profileEstimates.filter((e) => e.profile === profile).map((e) => e.seconds));
   const estimate = seconds.length ? Math.max(...seconds) : null;
+  const writes = profile === "full" || profile === "standard";
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -176,7 +177,7 @@ export function StartDialog({
           ))}
         </details>
         {problem ? <p role="alert">{problem}</p> : null}
-        {ssdRefused && (profile === "full" || profile === "standard") ? (
+        {ssdRefused && writes ? (
           <label>
             <input type="checkbox" checked={confirmSsdWrite} onChange={(e) => setConfirmSsdWrite(e.target.checked)} /> Write to the SSDs
             anyway (it wears their flash)
@@ -187,7 +188,7 @@ export function StartDialog({
             Close
           </button>
           <button type="submit" disabled={fetching}>
-            {profile === "full" || profile === "standard" ? "Erase and start" : "Start"}
+            {writes ? "Erase and start" : "Start"}
           </button>
         </div>
       </form>

@@ -20,12 +20,11 @@ export interface ScanEngine {
   /** The file whose growth is the scan's progress (its log, or a status file in its run directory). */
   progressPath(proc: DetachedProcess): string;
   /**
-   * Whether a re-attach replays the progress already consumed (badblocks: its state is the sum of
-   * its log) or goes on from the stored offset (fio: each status report is whole).
+   * Progress text read again after a restart, quietly (its samples are in the database), for an
+   * engine whose state is the sum of its log (badblocks). Without it a re-attach goes on from the
+   * stored offset (fio: each status report is whole).
    */
-  readonly replays: boolean;
-  /** Progress text read again after a restart, quietly (its samples are in the database). */
-  replay(text: string): void;
+  replay?(text: string): void;
   /** New progress text read at `now`: the stage fields it changes, and whether they must be written at once. */
   consume(text: string, now: number): { fields: StageFields; immediate: boolean };
   /** Bytes at the end of what was consumed that the engine holds until the rest arrives. */
@@ -45,13 +44,13 @@ export async function followScan(ctx: StageContext, engine: ScanEngine): Promise
   if (proc) {
     const consumed = Number(ctx.stage.remoteLogOffset);
     ctx.progress.log(`re-attaching to ${engine.name} pid ${proc.pid} at log offset ${consumed}`);
-    if (engine.replays) {
+    if (engine.replay) {
       while (offset < consumed) {
         const chunk = await onHost(ctx, "re-reading the log", () =>
           readProgress(ctx, engine.progressPath(proc as DetachedProcess), offset, Math.min(READ_CHUNK, consumed - offset)),
         );
         if (chunk.data.length === 0) break;
-        engine.replay(chunk.data.toString("latin1"));
+        engine.replay?.(chunk.data.toString("latin1"));
         offset = chunk.nextOffset;
       }
     } else offset = consumed;

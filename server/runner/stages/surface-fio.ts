@@ -78,9 +78,7 @@ export function fioScan(ctx: StageContext): ScanEngine {
 
   return {
     name: "fio",
-    replays: false,
     progressPath: (proc) => `${proc.dir}/${STATUS_FILE}`,
-    replay() {},
     consume(text, now) {
       const reports = stream.push(text);
       const newest = reports.at(-1);

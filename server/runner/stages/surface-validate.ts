@@ -86,7 +86,6 @@ function badblocksScan(ctx: StageContext): ScanEngine {
   let before = parser.state();
   return {
     name: "badblocks",
-    replays: true,
     progressPath: (proc) => proc.logPath,
     replay(text) {
       parser.push(text, null);
