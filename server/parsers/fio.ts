@@ -2,7 +2,8 @@
 // what fio prints while it runs. Pure: no I/O.
 //
 // A pass is one fio process that writes the range sequentially with direct I/O and then reads it
-// back and verifies it (do_verify). Every 4 KiB carries a verify header with its own offset and a
+// back and verifies it (do_verify); a resumed pass writes from where the interrupted one stopped
+// and verifies everything, or verifies from where it stopped (verify_only). Every 4 KiB carries a verify header with its own offset and a
 // crc32c of its data (verify_interval=4096), so a block read back from the wrong place (a
 // misdirected write, a drive that aliases addresses past its real capacity) fails on its offset,
 // and a corrupted one on its checksum. The data comes from a per-job seed. fio prints a JSON
@@ -12,61 +13,122 @@
 export const FIO_BLOCK_SIZE = 1 << 20;
 export const VERIFY_INTERVAL = 4096;
 
+/** Where a pass begins: at its first byte, or where an interrupted one left off. */
+export type FioStart =
+  /**
+   * Write from `fromByte`, then verify from the first byte. From 0 that is one job that writes and
+   * verifies; from further on, what came before was written by the interrupted pass.
+   */
+  | { phase: 1; fromByte: number }
+  /** Everything was written; verify from `fromByte` (what came before was verified). */
+  | { phase: 2; fromByte: number };
+
 export interface FioPassPlan {
   device: string;
-  /** First byte of the range, a multiple of FIO_BLOCK_SIZE. */
-  fromByte: number;
   /** End of the range (exclusive): the device's size rounded down to VERIFY_INTERVAL. */
   toByte: number;
-  /** Write and verify, or verify only (a resumed pass whose writing was done). */
-  mode: "write" | "verify";
+  start: FioStart;
   seed: number;
   /** The JSON status file (relative to the run directory). */
   statusFile: string;
   ioDepth?: number;
 }
 
+/** Requests fio keeps in flight: bytes done may lag the furthest byte by this many requests. */
+export const FIO_IO_DEPTH = 8;
+
 /**
- * fio's argv for a pass. The range goes in 1 MiB requests; a last part under 1 MiB (drives are
- * rarely a whole number of MiB) is a second job of 4 KiB requests run after the first
- * (stonewall), so every 4 KiB of the range is written and verified. Every value is Kiln's own
+ * What a job of a pass does, from its name: write and verify (one unbroken pass), write only or
+ * verify only (a resumed one). A verify-only job reports its range as written too: only the
+ * jobs that write count as writing.
+ */
+export type FioJobRole = "write-verify" | "write" | "verify";
+
+export function roleOfJob(name: string): FioJobRole {
+  return name.startsWith("verify") ? "verify" : name.startsWith("write-verify") ? "write-verify" : "write";
+}
+
+/**
+ * fio's argv for a pass. Each range goes in 1 MiB requests; a last part under 1 MiB (drives are
+ * rarely a whole number of MiB) is a job of 4 KiB requests of its own, so every 4 KiB of the range
+ * is written and verified. The jobs run one after another (stonewall). Every value is Kiln's own
  * (numbers, a device path checked before).
  */
 export function fioArgv(plan: FioPassPlan): string[] {
-  const { fromByte, toByte } = plan;
+  const { toByte, start } = plan;
+  const fromByte = start.fromByte;
   if (!(toByte > fromByte)) throw new Error(`fio pass: empty range ${fromByte}-${toByte}`);
   if (fromByte % VERIFY_INTERVAL !== 0 || toByte % VERIFY_INTERVAL !== 0) {
     throw new Error(`fio pass: the range ${fromByte}-${toByte} is not on ${VERIFY_INTERVAL}-byte boundaries`);
   }
-  const mainEnd = fromByte + Math.floor((toByte - fromByte) / FIO_BLOCK_SIZE) * FIO_BLOCK_SIZE;
-  const job = (name: string, bs: number, from: number, to: number, after: boolean) => [
-    `--name=${name}`,
-    ...(after ? ["--stonewall"] : []),
-    `--bs=${bs}`,
-    `--verify_interval=${VERIFY_INTERVAL}`,
-    `--offset=${from}`,
-    `--size=${to - from}`,
-  ];
+  const jobs: string[] = [];
+  const range = (role: FioJobRole, from: number) => {
+    const mainEnd = from + Math.floor((toByte - from) / FIO_BLOCK_SIZE) * FIO_BLOCK_SIZE;
+    const job = (name: string, bs: number, a: number, b: number) => {
+      jobs.push(
+        `--name=${name}`,
+        ...(jobs.length > 0 ? ["--stonewall"] : []),
+        `--bs=${bs}`,
+        `--verify_interval=${VERIFY_INTERVAL}`,
+        `--offset=${a}`,
+        `--size=${b - a}`,
+        role === "verify" ? "--verify_only=1" : `--do_verify=${role === "write-verify" ? 1 : 0}`,
+      );
+    };
+    if (mainEnd > from) job(role, FIO_BLOCK_SIZE, from, mainEnd);
+    if (toByte > mainEnd) job(`${role}-tail`, VERIFY_INTERVAL, mainEnd, toByte);
+  };
+  if (start.phase === 2) range("verify", fromByte);
+  else if (fromByte === 0) range("write-verify", 0);
+  else {
+    range("write", fromByte);
+    range("verify", 0);
+  }
   return [
     "fio",
     `--filename=${plan.device}`,
     "--rw=write",
     "--direct=1",
     "--ioengine=libaio",
-    `--iodepth=${plan.ioDepth ?? 8}`,
+    `--iodepth=${plan.ioDepth ?? FIO_IO_DEPTH}`,
     "--verify=crc32c",
     "--verify_fatal=1",
     "--verify_dump=0",
     "--verify_state_save=0",
     `--randseed=${plan.seed}`,
-    plan.mode === "write" ? "--do_verify=1" : "--verify_only=1",
     "--output-format=json",
     "--status-interval=1",
     `--output=${plan.statusFile}`,
     "--eta=never",
-    ...(mainEnd > fromByte ? job("kiln-scan", FIO_BLOCK_SIZE, fromByte, mainEnd, false) : []),
-    ...(toByte > mainEnd ? job("kiln-tail", VERIFY_INTERVAL, mainEnd, toByte, mainEnd > fromByte) : []),
+    ...jobs,
   ];
+}
+
+/**
+ * Bytes of the range done at the last report, as a prefix: written (phase 1) or verified (phase
+ * 2) from the first byte, whatever jobs the pass ran.
+ */
+export function passBytes(start: FioStart, status: FioStatus, size: number): { written: number; verified: number } {
+  let written = start.phase === 2 ? size : start.fromByte;
+  let verified = start.phase === 2 ? start.fromByte : 0;
+  for (const job of status.jobs) {
+    const role = roleOfJob(job.name);
+    if (role !== "verify") written += job.writtenBytes;
+    verified += job.verifiedBytes;
+  }
+  return { written: Math.min(written, size), verified: Math.min(verified, size) };
+}
+
+/**
+ * Where a pass interrupted at `pct` percent of `phase` goes on: the bytes that percent stands for
+ * (a lower bound), less what fio may have had in flight, down to a whole request. Phase 1 at its
+ * first bytes starts the pass again.
+ */
+export function resumePoint(phase: number, pct: number, size: number, ioDepth = FIO_IO_DEPTH): FioStart {
+  const done = Math.floor((Math.max(0, Math.min(100, pct)) / 100) * size);
+  const from = Math.max(0, Math.floor((done - ioDepth * FIO_BLOCK_SIZE) / FIO_BLOCK_SIZE) * FIO_BLOCK_SIZE);
+  if (phase >= 2) return { phase: 2, fromByte: Math.min(from, Math.max(0, size - VERIFY_INTERVAL)) };
+  return { phase: 1, fromByte: from };
 }
 
 /** One job of a status report: bytes done so far and completion latencies (cumulative). */
@@ -224,7 +286,7 @@ export function describeFinding(f: FioFinding): string {
     case "misplaced":
       return `the data read at byte ${f.offset} was written for byte ${f.writtenFor}: a misdirected write`;
     case "aliased":
-      return `the data read at byte ${f.offset} was written for byte ${f.writtenFor}: the drive wraps its addresses and holds about ${f.writtenFor - f.offset} bytes, not what it reports (fake capacity)`;
+      return `the data read at byte ${f.offset} was written for byte ${f.writtenFor}: the drive wraps its addresses and holds at most ${f.writtenFor - f.offset} bytes, not what it reports (fake capacity)`;
     case "corrupted":
       return `the data read at byte ${f.offset} does not match its checksum: corrupted`;
     case "foreign":

@@ -20,6 +20,7 @@ import {
 import { publishJobState } from "../events/job-state.js";
 import type { KilnPubSub } from "../events/pubsub.js";
 import { STANDARD_PATTERNS } from "../parsers/badblocks.js";
+import { type FioStart, resumePoint } from "../parsers/fio.js";
 import { COMMAND_TIMEOUT_MS, EventBusDown } from "../runner/commands.js";
 import { chooseGeometry } from "../runner/geometry.js";
 import type { PauseAction } from "../runner/job-control.js";
@@ -27,6 +28,7 @@ import { PROFILE_NAMES, PROFILES, type ProfileName, profileWrites, type StagePla
 import type { JobRunner } from "../runner/runner.js";
 import { FIO_PATTERN } from "../runner/scan-phases.js";
 import type { JobOptions } from "../runner/stage-context.js";
+import { scanBytes } from "../runner/stages/surface-fio.js";
 import { audit } from "./audit.js";
 import { activeUsage, parseUsage } from "./drive-usage.js";
 import { badblocksDefaults, getSettings } from "./settings.js";
@@ -293,8 +295,8 @@ export async function pauseOrContinueBurnIn(deps: JobDeps, jobId: string, action
 /**
  * Resume an unknown or cancelled surface scan from the first pattern that did not finish its
  * verify phase: a new job (linked to the old one) runs precheck again, then badblocks with -t for
- * that pattern and the following ones (a fio pass: the whole pass again), then the stages that
- * came after the scan.
+ * that pattern and the following ones (a fio pass: from the last byte it wrote or verified), then
+ * the stages that came after the scan.
  */
 export async function resumeBurnIn(deps: JobDeps, jobId: string, actor: string, now = new Date()): Promise<BurnInJob> {
   const { db } = deps;
@@ -314,10 +316,11 @@ export async function resumeBurnIn(deps: JobDeps, jobId: string, actor: string, 
   if (resumedBy) throw new JobStateError(jobId, old.status, `the job was already resumed as job ${resumedBy.id}`);
   if (old.drive.serial !== old.serial) throw new JobStateError(jobId, old.status, "the drive's serial changed since the job ran");
   await assertStartable(db, old.drive, old.profile as ProfileName, JSON.parse(old.options) as JobOptions, now);
-  // Phase p belongs to pattern ceil(p/2): a pattern counts as done only once its verify finished.
-  // A fio pass starts again from its first byte (resuming from its last verified byte is not
-  // built yet).
-  const patterns = scanEngineOf(old.profile) === "fio" ? [FIO_PATTERN] : STANDARD_PATTERNS.slice(Math.ceil(scan.bbPhase / 2) - 1);
+  // badblocks: phase p belongs to pattern ceil(p/2), and a pattern counts as done only once its
+  // verify finished. fio: the pass goes on from the last byte written or verified.
+  const fio = scanEngineOf(old.profile) === "fio";
+  const patterns = fio ? [FIO_PATTERN] : STANDARD_PATTERNS.slice(Math.ceil(scan.bbPhase / 2) - 1);
+  const scanResume = fio ? fioResume(scan, Number(old.drive.sizeBytes ?? 0)) : null;
   const profile = PROFILES[old.profile as ProfileName] ?? [];
   const after = profile.slice(profile.findIndex((s) => s.name === "surface_validate") + 1);
   const stages: StagePlan[] = [
@@ -343,6 +346,7 @@ export async function resumeBurnIn(deps: JobDeps, jobId: string, actor: string, 
                   position,
                   weight: s.weight,
                   bbPatterns: JSON.stringify(patterns),
+                  scanResume: scanResume ? JSON.stringify(scanResume) : null,
                   bbBlockSize: scan.bbBlockSize,
                   bbBlocksAtOnce: scan.bbBlocksAtOnce,
                 }
@@ -351,10 +355,25 @@ export async function resumeBurnIn(deps: JobDeps, jobId: string, actor: string, 
         },
       },
     });
-    await audit(tx, { actor, action: "job.resume", subjectType: "job", subjectId: created.id, details: { resumes: old.id, patterns } });
+    await audit(tx, {
+      actor,
+      action: "job.resume",
+      subjectType: "job",
+      subjectId: created.id,
+      details: { resumes: old.id, patterns, ...(scanResume ? { from: scanResume } : {}) },
+    });
     return created;
   });
   await publishJobState(db, deps.pubsub, job.id);
   deps.runner.wake();
   return job;
+}
+
+/**
+ * Where a resumed fio pass begins, from the interrupted stage: its phase and the bytes its percent
+ * stands for, counted from where that stage itself began (null: from the first byte).
+ */
+function fioResume(scan: { bbPhase: number | null; bbPhasePct: number | null }, sizeBytes: number): FioStart | null {
+  const start = resumePoint(scan.bbPhase ?? 1, scan.bbPhasePct ?? 0, scanBytes(sizeBytes));
+  return start.phase === 1 && start.fromByte === 0 ? null : start;
 }

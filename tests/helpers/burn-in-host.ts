@@ -9,7 +9,7 @@ import { type RunningKiln, startKiln } from "../../server/main.js";
 import { gql } from "./graphql.js";
 import { ioThrottle } from "./io-throttle.js";
 import { type ServingKiln, serveKiln } from "./kiln-process.js";
-import { attachLoop, cleanupLoops, type LoopDevice } from "./loop-devices.js";
+import { attachAliasingLoop, attachLoop, cleanupLoops, type LoopDevice } from "./loop-devices.js";
 import { startSshd, type TestSshd } from "./sshd.js";
 import { installStandIns, mapSmartctl, setSelfTestSeconds } from "./stand-ins.js";
 import { migratedDataDir, removeTempDirs } from "./temp-db.js";
@@ -36,7 +36,7 @@ export async function startBurnInHost(
   workDir: string,
   count: number,
   sizeBytes: number,
-  { pacedDisks = false }: { pacedDisks?: boolean } = {},
+  { pacedDisks = false, fakeCapacity }: Pick<RigOptions, "pacedDisks" | "fakeCapacity"> = {},
 ): Promise<BurnInHost> {
   const throttle = pacedDisks ? ioThrottle() : null;
   const sshd = await startSshd({}, throttle ? { ioThrottle: throttle } : {});
@@ -44,7 +44,10 @@ export async function startBurnInHost(
   setSelfTestSeconds(sshd.binDir, 2);
   const loops: LoopDevice[] = [];
   for (let i = 0; i < count; i++) {
-    const loop = attachLoop(workDir, `drive${i}`, sizeBytes);
+    const loop =
+      fakeCapacity?.index === i
+        ? await attachAliasingLoop(workDir, `drive${i}`, fakeCapacity.realBytes, sizeBytes)
+        : attachLoop(workDir, `drive${i}`, sizeBytes);
     // Past the recorded drives, the same recordings under serials of their own.
     const serial = i >= SATA_FIXTURES.length ? `KILN-TEST-${i}` : undefined;
     mapSmartctl(sshd.binDir, loop.device, path.join(fixtureDir, SATA_FIXTURES[i % SATA_FIXTURES.length] as string), serial);
@@ -87,6 +90,8 @@ export interface RigOptions {
   prepare?: (host: BurnInHost) => void;
   /** The host's disks can be slowed down (BurnInHost.pace); needs cgroup v1 blkio. */
   pacedDisks?: boolean;
+  /** One drive that reports `sizeBytes` but holds only `realBytes` (attachAliasingLoop). */
+  fakeCapacity?: { index: number; realBytes: number };
 }
 
 const RIG_ENV = { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" };

@@ -5,7 +5,15 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { describeFinding, FioStatusStream, fioArgv, firstFioFinding } from "../../server/parsers/fio.js";
+import {
+  describeFinding,
+  type FioStart,
+  FioStatusStream,
+  fioArgv,
+  firstFioFinding,
+  passBytes,
+  resumePoint,
+} from "../../server/parsers/fio.js";
 
 const FIXTURES = path.resolve(import.meta.dirname, "..", "fixtures", "fio");
 const fixture = (name: string) => readFileSync(path.join(FIXTURES, name), "utf8");
@@ -74,7 +82,7 @@ describe("fio's verify errors", () => {
     const finding = firstFioFinding(fixture("aliased-stderr.txt"), 16 * MiB);
     expect(finding).toEqual({ kind: "aliased", offset: 0, writtenFor: 8 * MiB });
     expect(describeFinding(finding as NonNullable<typeof finding>)).toMatch(
-      /holds about 8388608 bytes, not what it reports \(fake capacity\)$/,
+      /holds at most 8388608 bytes, not what it reports \(fake capacity\)$/,
     );
   });
 
@@ -89,31 +97,104 @@ describe("fio's verify errors", () => {
 });
 
 describe("a pass's command line", () => {
+  const plan = (toByte: number, start: FioStart) => ({ device: "/dev/sdb", toByte, start, seed: 99, statusFile: "status.json" });
+  /** The jobs of an argv, each as its options. */
+  const jobsOf = (argv: string[]) =>
+    argv
+      .join(" ")
+      .split("--name=")
+      .slice(1)
+      .map((j) => j.trim());
+
   it("writes and verifies the range with direct I/O, a header every 4 KiB and the job's seed", () => {
-    const argv = fioArgv({ device: "/dev/sdb", fromByte: 0, toByte: 4 * MiB, mode: "write", seed: 99, statusFile: "status.json" });
+    const argv = fioArgv(plan(4 * MiB, { phase: 1, fromByte: 0 }));
     expect(argv).toEqual(
       expect.arrayContaining(["--direct=1", "--verify=crc32c", "--verify_interval=4096", "--randseed=99", "--do_verify=1"]),
     );
     expect(argv).toContain("--filename=/dev/sdb");
     expect(argv).not.toContain("--verify_only=1");
+    expect(jobsOf(argv)).toEqual(["write-verify --bs=1048576 --verify_interval=4096 --offset=0 --size=4194304 --do_verify=1"]);
   });
 
   it("writes a size that is not a whole number of MiB to its last 4 KiB, with a second job for the tail", () => {
-    const argv = fioArgv({ device: "/dev/sdb", fromByte: 0, toByte: 4 * MiB + 8192, mode: "write", seed: 1, statusFile: "s" });
-    const jobs = argv.join(" ").split("--name=").slice(1);
-    expect(jobs).toHaveLength(2);
-    expect(jobs[0]).toMatch(/--offset=0 --size=4194304/);
-    expect(jobs[1]).toMatch(/--stonewall --bs=4096 --verify_interval=4096 --offset=4194304 --size=8192/);
+    const jobs = jobsOf(fioArgv(plan(4 * MiB + 8192, { phase: 1, fromByte: 0 })));
+    expect(jobs).toEqual([
+      "write-verify --bs=1048576 --verify_interval=4096 --offset=0 --size=4194304 --do_verify=1",
+      "write-verify-tail --stonewall --bs=4096 --verify_interval=4096 --offset=4194304 --size=8192 --do_verify=1",
+    ]);
   });
 
-  it("verifies only, from where a resumed pass left off", () => {
-    const argv = fioArgv({ device: "/dev/sdb", fromByte: 2 * MiB, toByte: 4 * MiB, mode: "verify", seed: 1, statusFile: "s" });
-    expect(argv).toContain("--verify_only=1");
-    expect(argv.join(" ")).toMatch(/--offset=2097152 --size=2097152/);
+  it("resumes a write where it stopped and then verifies from the first byte", () => {
+    const jobs = jobsOf(fioArgv(plan(4 * MiB + 8192, { phase: 1, fromByte: 2 * MiB })));
+    expect(jobs).toEqual([
+      "write --bs=1048576 --verify_interval=4096 --offset=2097152 --size=2097152 --do_verify=0",
+      "write-tail --stonewall --bs=4096 --verify_interval=4096 --offset=4194304 --size=8192 --do_verify=0",
+      "verify --stonewall --bs=1048576 --verify_interval=4096 --offset=0 --size=4194304 --verify_only=1",
+      "verify-tail --stonewall --bs=4096 --verify_interval=4096 --offset=4194304 --size=8192 --verify_only=1",
+    ]);
+  });
+
+  it("verifies only, from where a resumed verify left off", () => {
+    const jobs = jobsOf(fioArgv(plan(4 * MiB, { phase: 2, fromByte: 2 * MiB })));
+    expect(jobs).toEqual(["verify --bs=1048576 --verify_interval=4096 --offset=2097152 --size=2097152 --verify_only=1"]);
   });
 
   it("refuses a range that is empty or not on 4 KiB", () => {
-    expect(() => fioArgv({ device: "/dev/sdb", fromByte: MiB, toByte: MiB, mode: "write", seed: 1, statusFile: "s" })).toThrow(/empty/);
-    expect(() => fioArgv({ device: "/dev/sdb", fromByte: 0, toByte: MiB + 100, mode: "write", seed: 1, statusFile: "s" })).toThrow(/4096/);
+    expect(() => fioArgv(plan(MiB, { phase: 2, fromByte: MiB }))).toThrow(/empty/);
+    expect(() => fioArgv(plan(MiB + 100, { phase: 1, fromByte: 0 }))).toThrow(/4096/);
+    expect(() => fioArgv(plan(4 * MiB, { phase: 1, fromByte: 100 }))).toThrow(/4096/);
+  });
+});
+
+describe("a resumed pass's bytes", () => {
+  const report = (jobs: Array<[string, number, number]>) => ({
+    at: 0,
+    jobs: jobs.map(([name, writtenBytes, verifiedBytes]) => ({
+      name,
+      error: 0,
+      writtenBytes,
+      verifiedBytes,
+      writeLatencyMs: null,
+      readLatencyMs: null,
+    })),
+  });
+
+  it("counts a verify-only job's range as verified, not written (fio reports it under both)", () => {
+    // Measured with fio 3.33: a --verify_only=1 job over 8 MiB reports write io_bytes 8388608 and read 8388608.
+    const start = { phase: 1, fromByte: 2 * MiB } as const;
+    expect(passBytes(start, report([["write", 6 * MiB, 0]]), 8 * MiB)).toEqual({ written: 8 * MiB, verified: 0 });
+    expect(
+      passBytes(
+        start,
+        report([
+          ["write", 6 * MiB, 0],
+          ["verify", 3 * MiB, 3 * MiB],
+        ]),
+        8 * MiB,
+      ),
+    ).toEqual({
+      written: 8 * MiB,
+      verified: 3 * MiB,
+    });
+    expect(passBytes({ phase: 2, fromByte: 4 * MiB }, report([["verify", MiB, MiB]]), 8 * MiB)).toEqual({
+      written: 8 * MiB,
+      verified: 5 * MiB,
+    });
+    expect(passBytes({ phase: 1, fromByte: 0 }, report([["write-verify", 8 * MiB, MiB]]), 8 * MiB)).toEqual({
+      written: 8 * MiB,
+      verified: MiB,
+    });
+  });
+
+  it("goes on from the stored percent, less what fio had in flight, down to a whole MiB", () => {
+    const size = 1000 * MiB;
+    // 37.5% of 1000 MiB is 375 MiB; 8 requests of 1 MiB may not have landed.
+    expect(resumePoint(1, 37.5, size)).toEqual({ phase: 1, fromByte: 367 * MiB });
+    expect(resumePoint(2, 50.01, size)).toEqual({ phase: 2, fromByte: 492 * MiB });
+    expect(resumePoint(1, 0.5, size)).toEqual({ phase: 1, fromByte: 0 });
+    expect(resumePoint(2, 0, size)).toEqual({ phase: 2, fromByte: 0 });
+    // Never at or past the end: a verify that had reached 100% checks its last bytes again.
+    expect(resumePoint(2, 100, 4 * MiB, 0)).toEqual({ phase: 2, fromByte: 4 * MiB - 4096 });
+    expect(resumePoint(1, 250, size).fromByte).toBeLessThan(size);
   });
 });

@@ -36,14 +36,30 @@ async function speedWarning(ctx: StageContext): Promise<string | null> {
   );
 }
 
+/** Jobs followed back along a resume chain at most (a guard against a cycle in hand-edited rows). */
+const MAX_RESUMES = 1000;
+
+/**
+ * The SMART baseline the verdict compares against: that of the first run of a chain of resumed
+ * jobs (a counter that rose while an interrupted part ran counts too), else the job's own.
+ */
+async function baselineOf(ctx: StageContext) {
+  const { db, job } = ctx;
+  let origin = await db.smartSnapshot.findFirst({ where: { jobId: job.id, kind: "baseline" }, orderBy: { takenAt: "asc" } });
+  let earlier = job.resumedFromId;
+  for (let hops = 0; earlier && hops < MAX_RESUMES; hops++) {
+    const snapshot = await db.smartSnapshot.findFirst({ where: { jobId: earlier, kind: "baseline" }, orderBy: { takenAt: "asc" } });
+    if (snapshot) origin = snapshot;
+    earlier = (await db.burnInJob.findUnique({ where: { id: earlier }, select: { resumedFromId: true } }))?.resumedFromId ?? null;
+  }
+  return origin;
+}
+
 export async function finalCheckStage(ctx: StageContext): Promise<StageOutcome> {
   const { db, job, drive } = ctx;
   const slow = await speedWarning(ctx);
   const final = await onHost(ctx, "reading SMART", () => readSmartReport(ctx.transport, devicePathOf(drive)));
-  const baselineRow = await db.smartSnapshot.findFirst({ where: { jobId: job.id, kind: "baseline" }, orderBy: { takenAt: "desc" } });
-  // A resumed job compares against the baseline of the run it resumes.
-  const origin =
-    baselineRow ?? (job.resumedFromId ? await db.smartSnapshot.findFirst({ where: { jobId: job.resumedFromId, kind: "baseline" } }) : null);
+  const origin = await baselineOf(ctx);
   if (!final) {
     await ctx.write([], {
       verdict: JSON.stringify({

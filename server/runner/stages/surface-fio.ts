@@ -1,16 +1,18 @@
 // fio as the surface scan's engine (the `standard` profile): one pass that writes the whole drive
 // with data whose every 4 KiB carries its own offset and a checksum, from a seed of the job's own,
 // then reads it all back and verifies it (server/parsers/fio.ts). Phase 1 is the write, phase 2
-// the verify. Progress is fio's JSON status file in the run directory; a verify error or an I/O
-// error ends the pass, and its first failing byte is the finding.
+// the verify, each a prefix of the drive, so that a resumed pass (Stage.scanResume) goes on from
+// the last byte written or verified. Progress is fio's JSON status file in the run directory; a
+// verify error or an I/O error ends the pass, and its first failing byte is the finding.
 import { createHash } from "node:crypto";
 import {
   describeFinding,
   FIO_BLOCK_SIZE,
-  type FioStatus,
+  type FioStart,
   FioStatusStream,
   fioArgv,
   firstFioFinding,
+  passBytes,
   VERIFY_INTERVAL,
 } from "../../parsers/fio.js";
 import type { DetachedProcess } from "../../transport/types.js";
@@ -27,9 +29,9 @@ export function jobSeed(jobId: string): number {
   return createHash("sha256").update(`kiln-scan:${jobId}`).digest().readUInt32BE(0) || 1;
 }
 
-/** The bytes a pass covers: the drive's size down to a whole 4 KiB. */
-export function scanRange(sizeBytes: number): { fromByte: number; toByte: number } {
-  return { fromByte: 0, toByte: Math.floor(sizeBytes / VERIFY_INTERVAL) * VERIFY_INTERVAL };
+/** The bytes a pass covers, from the first: the drive's size down to a whole 4 KiB. */
+export function scanBytes(sizeBytes: number): number {
+  return Math.floor(sizeBytes / VERIFY_INTERVAL) * VERIFY_INTERVAL;
 }
 
 interface Done {
@@ -37,33 +39,38 @@ interface Done {
   verified: number;
 }
 
-const totals = (status: FioStatus): Done => ({
-  written: status.jobs.reduce((sum, j) => sum + j.writtenBytes, 0),
-  verified: status.jobs.reduce((sum, j) => sum + j.verifiedBytes, 0),
-});
+/** Where the stage's pass begins: Stage.scanResume of a resumed job, else the first byte. */
+export function startOf(scanResume: string | null): FioStart {
+  if (!scanResume) return { phase: 1, fromByte: 0 };
+  const value = JSON.parse(scanResume) as { phase?: unknown; fromByte?: unknown };
+  const fromByte = Number(value.fromByte);
+  if (!Number.isSafeInteger(fromByte) || fromByte < 0) throw new Error(`Stage.scanResume: bad fromByte in ${scanResume}`);
+  return value.phase === 2 ? { phase: 2, fromByte } : { phase: 1, fromByte };
+}
 
 export function fioScan(ctx: StageContext): ScanEngine {
-  const { fromByte, toByte } = scanRange(Number(ctx.drive.sizeBytes ?? 0));
-  const size = toByte - fromByte;
+  const size = scanBytes(Number(ctx.drive.sizeBytes ?? 0));
+  const begin = startOf(ctx.stage.scanResume);
   const stream = new FioStatusStream();
   const history: Record<string, string> = ctx.stage.bbPhaseHistory ? JSON.parse(ctx.stage.bbPhaseHistory) : {};
-  let phase = ctx.stage.bbPhase ?? 1;
+  let phase = ctx.stage.bbPhase ?? begin.phase;
   let lastSample: { phase: number; bytes: number; at: number } | null = null;
-  let last: Done = { written: 0, verified: 0 };
+  let last: Done = begin.phase === 2 ? { written: size, verified: begin.fromByte } : { written: begin.fromByte, verified: 0 };
 
   /** The stage's fields for what fio reported last, at `now`. */
   const fieldsOf = (done: Done, now: number): StageFields => {
     // Verifying once anything was read back, or once everything was written.
     const next = done.verified > 0 || done.written >= size ? 2 : 1;
     const bytes = next === 1 ? done.written : done.verified;
+    // Rounded down: the stored percent is a lower bound of the bytes done (a resume starts there).
     const pct = size > 0 ? Math.min(100, (bytes / size) * 100) : 0;
     if (next !== phase) ctx.progress.log(`phase ${next}: ${next === 1 ? "write" : "verify"}`);
     phase = next;
     history[phase] ??= new Date(now).toISOString();
     const fields: StageFields = {
       bbPhase: phase,
-      bbPhasePct: Math.round(pct * 100) / 100,
-      progressPct: Math.round(((phase - 1) * 50 + pct / 2) * 100) / 100,
+      bbPhasePct: Math.floor(pct * 100) / 100,
+      progressPct: Math.floor(((phase - 1) * 50 + pct / 2) * 100) / 100,
       bbPhaseHistory: JSON.stringify(history),
     };
     if (lastSample && lastSample.phase === phase && now - lastSample.at >= 1000) {
@@ -84,7 +91,7 @@ export function fioScan(ctx: StageContext): ScanEngine {
       const newest = reports.at(-1);
       if (!newest) return { fields: {}, immediate: false };
       const before = phase;
-      last = totals(newest);
+      last = passBytes(begin, newest, size);
       const fields = fieldsOf(last, now);
       return { fields, immediate: phase !== before };
     },
@@ -95,7 +102,7 @@ export function fioScan(ctx: StageContext): ScanEngine {
     async finish(proc: DetachedProcess, from: number) {
       const offset = await readRest(ctx, `${proc.dir}/${STATUS_FILE}`, from, (text) => {
         const newest = stream.push(text).at(-1);
-        if (newest) last = totals(newest);
+        if (newest) last = passBytes(begin, newest, size);
       });
       let log = "";
       await readRest(ctx, proc.logPath, 0, (text) => {
@@ -116,12 +123,15 @@ export function fioScan(ctx: StageContext): ScanEngine {
       return outcomeOf(ctx, code, last, size, log);
     },
     async start() {
+      const at = new Date(ctx.now()).toISOString();
+      phase = begin.phase;
+      const pct = size > 0 ? Math.floor((begin.fromByte / size) * 10000) / 100 : 0;
       ctx.progress.update(
         {
-          bbPhase: 1,
-          bbPhasePct: 0,
-          progressPct: 0,
-          bbPhaseHistory: JSON.stringify({ 1: new Date(ctx.now()).toISOString() }),
+          bbPhase: phase,
+          bbPhasePct: pct,
+          progressPct: Math.floor(((phase - 1) * 50 + pct / 2) * 100) / 100,
+          bbPhaseHistory: JSON.stringify({ [phase]: at }),
           bbBadBlocks: 0,
           bbBadBlockList: "[]",
           bbMbps: null,
@@ -131,12 +141,18 @@ export function fioScan(ctx: StageContext): ScanEngine {
         },
         { immediate: true },
       );
-      history[1] = new Date(ctx.now()).toISOString();
+      history[phase] = at;
+      if (begin.fromByte > 0) {
+        ctx.progress.log(
+          begin.phase === 1
+            ? `resuming the write at byte ${begin.fromByte} (written before by the interrupted pass), then verifying from byte 0`
+            : `resuming the verify at byte ${begin.fromByte} (verified before by the interrupted pass)`,
+        );
+      }
       const argv = fioArgv({
         device: devicePathOf(ctx.drive),
-        fromByte,
-        toByte,
-        mode: "write",
+        toByte: size,
+        start: begin,
         seed: jobSeed(ctx.job.id),
         statusFile: STATUS_FILE,
       });
