@@ -1,10 +1,22 @@
 // The Transport contract on the local machine and over a real sshd: commands, detached runs that
 // outlive the connection, log reads from an offset, liveness by identity, kills, refusals.
 import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConsumedBytes } from "../../server/runner/stages/detached-scan.js";
 import { readSmartReport } from "../../server/services/inventory.js";
 import { LocalHost, LocalRunner } from "../../server/transport/local.js";
 import { PosixHost } from "../../server/transport/posix-host.js";
@@ -446,5 +458,44 @@ describe("SSH failures", () => {
     expect(await runner.run("true").catch((e: TransportError) => e)).toBe(first);
     runner.resetBackoff();
     expect(await runner.run("true").catch((e: TransportError) => e)).not.toBe(first);
+  });
+});
+
+describe("a progress file's consumed part, freed on the host", () => {
+  it.each([
+    ["over SSH", sshHost],
+    ["on this machine", localHost],
+  ])("%s: punches out what was read, keeps the size and the rest, and stops trying where it cannot", async (_, make) => {
+    const host = make();
+    try {
+      const file = path.join(tempDir("kiln-free-"), "status.json");
+      const text = Buffer.alloc(256 * 1024, "x");
+      writeFileSync(file, text);
+      const allocated = () => statSync(file).blocks * 512;
+      expect(allocated()).toBeGreaterThanOrEqual(text.length);
+      const lines: string[] = [];
+      const consumed = new ConsumedBytes(host, file, (line) => lines.push(line), 64 * 1024);
+      // Under the step: nothing freed yet.
+      await consumed.free(60 * 1024);
+      expect(consumed.freedBytes).toBe(0);
+      // Down to a whole 4 KiB of what was consumed.
+      await consumed.free(200 * 1024 + 100);
+      expect(consumed.freedBytes).toBe(200 * 1024);
+      expect(statSync(file).size).toBe(text.length);
+      expect(allocated()).toBeLessThanOrEqual(text.length - 200 * 1024);
+      const after = readFileSync(file);
+      expect(after.subarray(0, 200 * 1024).every((b) => b === 0)).toBe(true);
+      expect(after.subarray(200 * 1024).toString()).toBe("x".repeat(56 * 1024));
+      expect(lines).toEqual([]);
+
+      // A file that cannot be punched (gone here): said once, never tried again.
+      const missing = new ConsumedBytes(host, path.join(path.dirname(file), "gone.json"), (line) => lines.push(line), 4096);
+      await missing.free(8192);
+      await missing.free(64 * 1024);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^cannot free the consumed part of \S+gone\.json on the host \(.*No such file.*\): it keeps growing/);
+    } finally {
+      await host.close();
+    }
   });
 });

@@ -4,7 +4,7 @@
 // vanished without an exit code is `unknown`, never `failed`. Pause and continue, thermal
 // protection, cancel, stuck detection and temperatures are the same for every engine.
 import { readSmartReport } from "../../services/inventory.js";
-import { type DetachedProcess, type LogChunk, TransportError } from "../../transport/types.js";
+import { type DetachedProcess, type ExecResult, type LogChunk, type Transport, TransportError } from "../../transport/types.js";
 import { LeaseLost } from "../lease.js";
 import type { StageFields } from "../progress.js";
 import { devicePathOf, formatDuration, onHost, pause, type StageContext, type StageOutcome, stopReason } from "../stage-context.js";
@@ -22,7 +22,8 @@ export interface ScanEngine {
   /**
    * Progress text read again after a restart, quietly (its samples are in the database), for an
    * engine whose state is the sum of its log (badblocks). Without it a re-attach goes on from the
-   * stored offset (fio: each status report is whole).
+   * stored offset (fio: each status report is whole), and what was consumed is never read again:
+   * it is punched out of the file on the host as the file grows (ConsumedBytes).
    */
   replay?(text: string): void;
   /** New progress text read at `now`: the stage fields it changes, and whether they must be written at once. */
@@ -66,6 +67,7 @@ export async function followScan(ctx: StageContext, engine: ScanEngine): Promise
   let lastGrowth = ctx.now();
   let lastTemperatureBeat = -1;
   const pauses = new ScanPauses(ctx, proc);
+  const consumedBytes = engine.replay ? null : new ConsumedBytes(ctx.transport, path, (line) => ctx.progress.log(line));
   // A pause or a continue: no progress is expected while paused, and the rate starts afresh after.
   const pausedOrContinued = () => {
     lastGrowth = ctx.now();
@@ -92,6 +94,7 @@ export async function followScan(ctx: StageContext, engine: ScanEngine): Promise
         offset = chunk.nextOffset;
         lastGrowth = now;
         ctx.progress.update({ remoteLogOffset: BigInt(offset - engine.pendingBytes()), ...fields }, { immediate });
+        await consumedBytes?.free(offset - engine.pendingBytes());
         if (chunk.data.length === READ_CHUNK) continue; // more is waiting
       } else {
         const alive = await onHost(ctx, `checking ${engine.name}`, () => ctx.transport.processState(proc as DetachedProcess));
@@ -122,6 +125,52 @@ export async function followScan(ctx: StageContext, engine: ScanEngine): Promise
     }
   } finally {
     ctx.control.accept(false);
+  }
+}
+
+/** The consumed part of a progress file is freed on the host once this much more was consumed. */
+export const FREE_EVERY_BYTES = 16 << 20;
+
+/**
+ * Frees the consumed start of a progress file on the host (`fallocate --punch-hole`: the file
+ * keeps its size and its writer's position, the punched range reads as zeros and takes no space).
+ * fio's status reports are about 12 KiB a second: a pass over a 24 TB drive would otherwise leave
+ * about 3 GB in the run directory. A file system that cannot punch holes is said once in the log
+ * and left alone; an unreachable host is tried again at the next step.
+ */
+export class ConsumedBytes {
+  private freed = 0;
+  private works = true;
+
+  constructor(
+    private readonly transport: Pick<Transport, "exec">,
+    private readonly path: string,
+    private readonly log: (line: string) => void,
+    private readonly every = FREE_EVERY_BYTES,
+  ) {}
+
+  /** Bytes freed so far (from the file's start). */
+  get freedBytes(): number {
+    return this.freed;
+  }
+
+  async free(consumed: number): Promise<void> {
+    const upTo = Math.floor(consumed / 4096) * 4096;
+    if (!this.works || upTo - this.freed < this.every) return;
+    let result: ExecResult;
+    try {
+      result = await this.transport.exec(["fallocate", "--punch-hole", "--offset", "0", "--length", String(upTo), this.path]);
+    } catch (error) {
+      if (error instanceof TransportError) return; // the host is away: the scan's own reads say so
+      throw error;
+    }
+    if (result.code === 0) {
+      this.freed = upTo;
+      return;
+    }
+    this.works = false;
+    const said = result.stderr.trim().split("\n").at(-1) || `exit ${result.code ?? result.signal}`;
+    this.log(`cannot free the consumed part of ${this.path} on the host (${said}): it keeps growing until the scan ends`);
   }
 }
 
