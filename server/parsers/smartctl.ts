@@ -62,6 +62,8 @@ export interface SmartReport {
   wwn?: string;
   firmware?: string;
   capacityBytes?: number;
+  /** NVMe: the controller's whole capacity, what no namespace holds, and each namespace's size. */
+  nvmeCapacity?: { totalBytes?: number; unallocatedBytes?: number; namespaceBytes: number[] };
   logicalBlockSize?: number;
   physicalBlockSize?: number;
   /** RPM; 0 means SSD. */
@@ -120,6 +122,17 @@ export function normaliseSmartctl(data: unknown): SmartReport {
   setIf(report, "wwn", wwnOf(data.wwn));
   setIf(report, "firmware", str(data.firmware_version) ?? str(data.revision));
   setIf(report, "capacityBytes", num(obj(data.user_capacity).bytes) ?? num(data.nvme_total_capacity));
+  if (protocol === "nvme") {
+    const namespaces = Array.isArray(data.nvme_namespaces) ? data.nvme_namespaces : [];
+    const nvme: NonNullable<SmartReport["nvmeCapacity"]> = {
+      namespaceBytes: namespaces.map((n) => num(obj(obj(n).size).bytes)).filter((n): n is number => n !== undefined),
+    };
+    const total = num(data.nvme_total_capacity);
+    const unallocated = num(data.nvme_unallocated_capacity);
+    if (total !== undefined) nvme.totalBytes = total;
+    if (unallocated !== undefined) nvme.unallocatedBytes = unallocated;
+    report.nvmeCapacity = nvme;
+  }
   setIf(report, "logicalBlockSize", num(data.logical_block_size));
   setIf(report, "physicalBlockSize", num(data.physical_block_size));
   setIf(report, "rotationRate", num(data.rotation_rate) ?? (protocol === "nvme" ? 0 : undefined));

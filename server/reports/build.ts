@@ -7,12 +7,14 @@ import type { Db } from "../db/client.js";
 import { parseStoredJson } from "../db/stored-json.js";
 import { JobStateError, NotFoundError } from "../errors.js";
 import type { SmartReport } from "../parsers/smartctl.js";
+import type { CapacityCheck } from "../runner/capacity.js";
 import { ENDED_JOB_STATUSES } from "../runner/job-status.js";
 import { engineOfPatterns, modeOf, patternOf, phaseHistory } from "../runner/scan-phases.js";
 import { type SmartChange, smartChanges, smartFigureChanged } from "../runner/smart-changes.js";
 import type { PauseRecord } from "../runner/stages/scan-pauses.js";
 import type { Verdict } from "../runner/verdict.js";
 import { KILN_VERSION } from "../version.js";
+import { type ErasureStatement, erasureStatement } from "./erasure.js";
 
 export const REPORT_FORMAT = 1;
 /** Points of the speed curve kept per phase: enough for a chart, small enough to sign and mail. */
@@ -85,6 +87,8 @@ export interface BurnInReport {
     changes: Array<SmartChange & { changed: boolean }>;
   };
   verdict: null | { outcome: string; reasons: string[]; warnings: string[] };
+  /** What the report says about erasure (null: the profile writes nothing). Absent in reports made before it. */
+  erasure?: ErasureStatement | null;
 }
 
 interface SmartSummary {
@@ -194,6 +198,19 @@ async function reportFromData(db: Db, jobId: string): Promise<BurnInReport> {
     };
   }
 
+  const writingStage = job.stages.find((s) => s.name === "surface_validate");
+  const erasure = erasureStatement(
+    sizeBytes,
+    writingStage
+      ? {
+          status: writingStage.status,
+          patterns: parseStoredJson<string[]>(writingStage.bbPatterns) ?? [],
+          blockSize: writingStage.bbBlockSize,
+          resumes: await resumedJobs(db, job.resumedFromId),
+        }
+      : null,
+    parseStoredJson<CapacityCheck>(job.capacityCheck),
+  );
   const celsius = temperatures.map((t) => t.celsius);
   const before = baseline ? parseStoredJson<SmartReport>(baseline.report) : null;
   const after = final ? parseStoredJson<SmartReport>(final.report) : null;
@@ -250,5 +267,16 @@ async function reportFromData(db: Db, jobId: string): Promise<BurnInReport> {
       changes: smartChanges(before, after).map((row) => ({ ...row, changed: smartFigureChanged(row) })),
     },
     verdict: verdict ? { outcome: verdict.result, reasons: verdict.reasons, warnings: verdict.warnings } : null,
+    erasure,
   };
+}
+
+/** The jobs a resumed job goes back to, oldest first (bounded: a cycle in hand-edited rows ends). */
+async function resumedJobs(db: Db, from: string | null): Promise<string[]> {
+  const ids: string[] = [];
+  for (let id = from; id && ids.length < 1000; ) {
+    ids.unshift(id);
+    id = (await db.burnInJob.findUnique({ where: { id }, select: { resumedFromId: true } }))?.resumedFromId ?? null;
+  }
+  return ids;
 }

@@ -1,8 +1,10 @@
 // The burn-in report as one printable HTML page: no script, no external file (the speed chart is
 // inline SVG). Every value is escaped: model, serial and firmware come from the host, which Kiln
 // does not trust, and the route also sends a Content-Security-Policy that allows no script.
+
 import { formatBytes } from "../units.js";
 import type { BurnInReport, ReportPhase } from "./build.js";
+import { erasureLine } from "./erasure.js";
 import type { SignedReport } from "./signing.js";
 
 const escapeHtml = (value: unknown): string =>
@@ -106,6 +108,11 @@ svg{width:100%;height:auto;font-size:11px}code{font-size:12px;word-break:break-a
 ${r.verdict?.reasons.length ? `<ul>${r.verdict.reasons.map((x) => `<li>${escapeHtml(x)}</li>`).join("")}</ul>` : ""}
 ${r.verdict?.warnings.length ? `<p>Warnings:</p><ul>${r.verdict.warnings.map((x) => `<li>${escapeHtml(x)}</li>`).join("")}</ul>` : ""}
 ${r.job.errorText ? `<p>${escapeHtml(r.job.errorText)}</p>` : ""}
+${
+  r.erasure
+    ? `<h2>Erasure</h2><p class="erasure">${escapeHtml(erasureLine(r.erasure))}</p><ul>${r.erasure.limits.map((x) => `<li>${escapeHtml(x)}</li>`).join("")}</ul>`
+    : ""
+}
 <h2>Drive and job</h2><table>${identity.map(([k, v]) => row([k, v])).join("")}</table>
 <h2>Stages</h2><table>${row(["Stage", "Result", "Time", "Note"], "th")}${r.stages
     .map((s) => row([s.name, s.status, duration(s.seconds), [s.errorText, pauseSummary(s.pauses)].filter(Boolean).join("; ")]))

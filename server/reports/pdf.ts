@@ -1,8 +1,10 @@
 // The burn-in report as a PDF (pdfkit: pure JavaScript, no browser on the server), with the speed
 // chart drawn as vector lines. The built-in Helvetica covers Latin-1 only: other characters a
 // host reported are printed as "?" rather than breaking the page.
+
 import PDFDocument from "pdfkit";
 import type { BurnInReport } from "./build.js";
+import { erasureLine } from "./erasure.js";
 import { duration, identityRows, PHASE_COLOURS, pauseSummary } from "./html.js";
 import type { SignedReport } from "./signing.js";
 
@@ -75,6 +77,17 @@ export function renderReportPdf(signed: SignedReport<BurnInReport>): Promise<Buf
   for (const warning of r.verdict?.warnings ?? []) doc.fillColor("#8a6d00").text(latin1(`- warning: ${warning}`));
   if (r.job.errorText) doc.fillColor("#000000").text(latin1(r.job.errorText));
   doc.fillColor("#000000");
+
+  if (r.erasure) {
+    heading("Erasure");
+    doc
+      .fontSize(9.5)
+      .fillColor(r.erasure.claimed ? "#2e7d32" : "#000000")
+      .text(latin1(erasureLine(r.erasure)));
+    doc.fillColor("#555555").fontSize(8);
+    for (const limit of r.erasure.limits) doc.text(latin1(`- ${limit}`));
+    doc.fillColor("#000000");
+  }
 
   heading("Drive and job");
   table(identityRows(r), [0.25, 0.75]);

@@ -73,7 +73,17 @@ export class DemoTransport extends LocalHost {
     }
     if (program === "zpool") return ok("", 0);
     if (program === "smartctl") return this.smartctl(args);
+    if (program === "hdparm" && args[0] === "-N" && args.length === 2) return this.maxSectors(args[1] as string);
     return super.exec(argv, options);
+  }
+
+  /** `hdparm -N`: the demo drives have no host protected area. */
+  private maxSectors(device: string): ExecResult {
+    checkDevicePath(device, { demoDir: this.demoDriveDir });
+    const drive = DEMO_DRIVES.find((d) => this.pathOf(d) === device);
+    if (!drive) return { code: 2, signal: null, stdout: Buffer.alloc(0), stderr: `${device}: No such file or directory` };
+    const sectors = drive.sizeBytes / 512;
+    return ok(`\n${device}:\n max sectors   = ${sectors}/${sectors}, HPA is disabled\n`);
   }
 
   private async smartctl(args: string[]): Promise<ExecResult> {

@@ -41,6 +41,7 @@ interface SignedReportJson {
     temperature: { minC: number; maxC: number; readings: number } | null;
     smart: { changes: Array<{ name: string; changed: boolean }> };
     verdict: { outcome: string; warnings: string[] };
+    erasure: { claimed: boolean; coveredBytes: number; technique: string; capacity: { method: string } } | null;
   };
   signature: { keyId: string; sha256: string; value: string };
 }
@@ -133,6 +134,14 @@ describe("signed burn-in reports", () => {
       ["final_check", "passed"],
     ]);
     expect(r.surfaceScan.badBlocks).toBe(0);
+    // badblocks' 4 patterns over every block of a demo drive hdparm -N says is whole: a Clear.
+    expect(r.erasure).toMatchObject({
+      claimed: true,
+      coveredBytes: r.drive.sizeBytes,
+      capacity: { method: "hdparm -N", wholeDriveReachable: true },
+      technique:
+        "badblocks -w wrote 0xaa, 0x55, 0xff, 0x00 to every block, reading each pattern back and comparing it; the drive was left holding 0x00",
+    });
     // The pause for heat, with its temperature and when the scan went on.
     expect(r.stages[2]?.pauses).toEqual([expect.objectContaining({ reason: "heat", temperatureC: 55, continuedAt: expect.any(String) })]);
     expect(r.surfaceScan.phases.map((p) => `${p.mode} ${p.pattern}`)).toEqual([
@@ -278,6 +287,7 @@ describe("signed burn-in reports", () => {
     expect(text).toContain(signed.report.drive.serial);
     expect(text).toContain(HOSTILE_MODEL);
     expect(text).toMatch(/verify\s+0x00/);
+    expect(text).toMatch(/Erased: NIST SP 800-88 Rev\. 1 Clear by overwrite with verification of all \d+ bytes/);
     expect(text).toContain(signed.signature.sha256.slice(0, 32));
     // For a person to look at (test-artifacts/ is not committed).
     const artifacts = path.resolve(import.meta.dirname, "..", "..", "test-artifacts", "reports");

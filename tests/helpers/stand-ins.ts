@@ -1,7 +1,7 @@
 // Stand-ins for tools that cannot run on test machines: smartctl cannot read loop devices, and
 // there is no ZFS. They go first on the PATH of the test sshd's sessions and replay recorded
 // output: smartctl answers per device from ../shared/fixtures/smartctl (mapped in smartctl.map),
-// zpool prints zpool.status. Every call is appended to <tool>.calls so tests can tell what ran.
+// zpool prints zpool.status, hdparm -N answers from the loop device's size (hdparm.map: an HPA). Every call is appended to <tool>.calls so tests can tell what ran.
 import { appendFileSync, chmodSync, copyFileSync, existsSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
@@ -16,6 +16,7 @@ export function installStandIns(binDir: string, ownDir: string): void {
   for (const [name, file] of [
     ["smartctl", "smartctl.cjs"],
     ["zpool", "zpool.sh"],
+    ["hdparm", "hdparm.sh"],
     ["lsblk", "lsblk-own.cjs"],
     ["lsblk-own", "lsblk-own.cjs"],
     ["own-loops.cjs", "own-loops.cjs"],
@@ -35,6 +36,11 @@ export function mapSmartctl(binDir: string, device: string, fixturePath: string,
 /** Self-tests of the stand-in take this long. */
 export function setSelfTestSeconds(binDir: string, seconds: number): void {
   writeFileSync(path.join(binDir, "selftest.seconds"), String(seconds));
+}
+
+/** `hdparm -N` of this device says it has `nativeSectors` (more than it shows: an HPA), or does not answer. */
+export function setNativeMaxSectors(binDir: string, device: string, nativeSectors: number | "none"): void {
+  appendFileSync(path.join(binDir, "hdparm.map"), `${device} ${nativeSectors}\n`);
 }
 
 /** Self-tests of this device end "Completed: read failure". */
@@ -71,7 +77,7 @@ export function setZpoolStatus(binDir: string, text: string): void {
   writeFileSync(path.join(binDir, "zpool.status"), text);
 }
 
-export function standInCalls(binDir: string, tool: "smartctl" | "zpool"): string[] {
+export function standInCalls(binDir: string, tool: "smartctl" | "zpool" | "hdparm"): string[] {
   const file = path.join(binDir, `${tool}.calls`);
   return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
 }

@@ -5,11 +5,13 @@
 // the scan at the first byte of the misplaced one; a drive that reports twice the capacity it has
 // (its upper half wraps onto its lower one: a FUSE file under the loop device) fails as fake
 // capacity; Kiln killed with SIGKILL mid-pass re-attaches to the same fio and follows it to the
-// end; and a fio killed with SIGKILL from outside, resumed, goes on from the last byte it wrote,
+// end (a drive with a host protected area: its report claims no erasure; a clean one's claims a
+// NIST SP 800-88 Clear); and a fio killed with SIGKILL from outside, resumed, goes on from the last byte it wrote,
 // then (killed again in its verify) from the last byte it verified.
 import { closeSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BurnInReport } from "../../server/reports/build.js";
 import {
   ended,
   getJob,
@@ -23,7 +25,7 @@ import {
 } from "../helpers/burn-in-host.js";
 import { gql } from "../helpers/graphql.js";
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
-import { mapSmartctl } from "../helpers/stand-ins.js";
+import { mapSmartctl, setNativeMaxSectors } from "../helpers/stand-ins.js";
 import { tempDir } from "../helpers/temp-db.js";
 import { MiB } from "../helpers/units.js";
 
@@ -75,6 +77,11 @@ describe.runIf(fixtures !== null)("the standard profile's fio scan over SSH", ()
     });
   });
   afterAll(() => rig?.stop());
+  const report = async (jobId: string): Promise<BurnInReport> => {
+    const response = await fetch(`${rig.kiln.url}/reports/${jobId}.json`);
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { report: BurnInReport }).report;
+  };
 
   it(
     "writes and verifies every 4 KiB of a clean drive with its own offset, and passes",
@@ -100,6 +107,19 @@ describe.runIf(fixtures !== null)("the standard profile's fio scan over SSH", ()
       const file = rig.host.loops[0]?.file as string;
       for (const at of [0, 16 * MiB + 4096, SIZE - 4096]) expect(headerAt(file, at)).toEqual({ magic: 0xacca, offset: BigInt(at) });
       expect(job.verdict?.outcome).toBe("passed");
+      // Every byte written and verified, and hdparm -N says the device is the whole drive: the
+      // report claims a Clear, with what it does not reach.
+      const erasure = (await report(job.id)).erasure;
+      expect(erasure).toMatchObject({
+        standard: "NIST SP 800-88 Rev. 1",
+        method: "Clear",
+        claimed: true,
+        notClaimed: null,
+        coveredBytes: SIZE,
+        capacity: { method: "hdparm -N", deviceBytes: SIZE, driveBytes: SIZE, wholeDriveReachable: true },
+      });
+      expect(erasure?.technique).toMatch(/^fio wrote every 4 KiB of the device/);
+      expect(erasure?.limits.join(" ")).toMatch(/remapped.*over-provisioned.*Purge/);
       // The API says which program ran the scan, and what its phases were.
       const view = await gql<{
         job: {
@@ -150,6 +170,8 @@ describe.runIf(fixtures !== null)("the standard profile's fio scan over SSH", ()
     "re-attaches to the same fio after Kiln is killed with SIGKILL mid-pass, and follows it to the end",
     async () => {
       const loop = rig.host.loops[2];
+      // This drive hides 1 MiB past its current max (a host protected area).
+      setNativeMaxSectors(rig.host.sshd.binDir, loop?.device as string, SIZE / 512 + 2048);
       rig.host.pace(4 * MiB, [loop?.device as string]);
       const started = await startJob(rig.kiln.url, [rig.driveId(2)], "standard");
       const id = started.data?.[0]?.id as string;
@@ -163,6 +185,11 @@ describe.runIf(fixtures !== null)("the standard profile's fio scan over SSH", ()
       expect(log).toContain(`re-attaching to fio pid ${before.remotePid}`);
       expect(log.match(/started fio /g) ?? []).toHaveLength(1);
       expect((await getJob(rig.kiln.url, id)).stages[2]?.surfaceScan?.history.map((h) => h.phase)).toEqual([1, 2]);
+      // Every byte of the device verified, but the drive has more than the device: no erasure claimed.
+      expect((await report(id)).erasure).toMatchObject({
+        claimed: false,
+        notClaimed: `the device may not be the whole drive: a host protected area hides ${MiB} bytes (max sectors ${SIZE / 512} of ${SIZE / 512 + 2048} native)`,
+      });
     },
     waitsBudget(2),
   );

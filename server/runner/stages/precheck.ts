@@ -1,10 +1,16 @@
 // precheck: the device still is the drive the job was started for, the host is not using it,
 // it holds no data (or an unlock grant for its serial is consumed now), a SMART baseline is
-// taken and the badblocks geometry is chosen. Nothing is written to the drive here. A refusal
-// is `unknown`, never `failed`: nothing is known about the drive's health.
+// taken, whether a write of the device reaches the whole drive is checked (capacity.ts: the
+// erasure claim rests on it) and the badblocks geometry is chosen. Nothing is written to the drive
+// here. A refusal is `unknown`, never `failed`: nothing is known about the drive's health.
+
+import { parseHdparmMaxSectors } from "../../parsers/hdparm.js";
+import type { SmartReport } from "../../parsers/smartctl.js";
 import { activeUsage, describeUsage } from "../../services/drive-usage.js";
 import { collectInventory, readSmartReport } from "../../services/inventory.js";
 import { consumeGrant, findUsableGrant, grantUsedBy, whyNoGrant } from "../../services/unlock.js";
+import { TransportError } from "../../transport/types.js";
+import { checkCapacity } from "../capacity.js";
 import { chooseGeometry } from "../geometry.js";
 import { devicePathOf, onHost, type StageContext, type StageOutcome } from "../stage-context.js";
 
@@ -82,6 +88,7 @@ export async function precheckStage(ctx: StageContext): Promise<StageOutcome> {
   } else {
     ctx.progress.log("no SMART data for this device: the verdict will rest on the surface scan");
   }
+  if (writes) await checkWholeDrive(ctx, Number(seen.sizeBytes ?? drive.sizeBytes ?? 0), smart ?? null);
   ctx.progress.update({ progressPct: 70 });
   const surface = ctx.stages.find((s) => s.name === "surface_validate");
   if (surface && surface.bbBlockSize === null) {
@@ -99,4 +106,28 @@ export async function precheckStage(ctx: StageContext): Promise<StageOutcome> {
     ctx.progress.log(`badblocks geometry: -b ${geometry.blockSize} -c ${geometry.blocksAtOnce} (${geometry.blocks} blocks)`);
   }
   return { status: "passed" };
+}
+
+/**
+ * Whether the device is the whole drive, kept on the job for its report. `hdparm -N DEVICE` only
+ * reads the max sectors (no value follows -N). Not knowing is no refusal: the scan still tests
+ * the drive, its report only claims no erasure.
+ */
+async function checkWholeDrive(ctx: StageContext, deviceBytes: number, smart: SmartReport | null): Promise<void> {
+  let hdparm: ReturnType<typeof parseHdparmMaxSectors> | string | null = null;
+  if (smart?.protocol === "ata") {
+    try {
+      const result = await ctx.transport.exec(["hdparm", "-N", devicePathOf(ctx.drive)], { maxStdoutBytes: 64 * 1024 });
+      const text = result.stdout.toString("utf8");
+      hdparm =
+        parseHdparmMaxSectors(text) ??
+        (result.stderr.trim().split("\n").at(-1) || text.trim().split("\n").at(-1) || `exit ${result.code ?? result.signal}`).slice(0, 200);
+    } catch (error) {
+      if (!(error instanceof TransportError)) throw error;
+      hdparm = error.message.slice(0, 200);
+    }
+  }
+  const check = checkCapacity(deviceBytes, smart, hdparm);
+  await ctx.write([], { capacityCheck: JSON.stringify(check) });
+  ctx.progress.log(`capacity: ${check.detail}`);
 }

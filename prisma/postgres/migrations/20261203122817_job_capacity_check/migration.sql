@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "BurnInJob" ADD COLUMN     "capacityCheck" TEXT;
