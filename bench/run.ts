@@ -1,6 +1,6 @@
 // `npm run bench`: Kiln's performance figures, each against a baseline measured in the same run.
 //   npm run bench                 everything
-//   npm run bench -- parser       one part (startup | parser | runner | history | export | heavy | fanout | claims | ui)
+//   npm run bench -- parser       one part (startup | parser | runner | history | export | heavy | fanout | claims | ui | scan)
 import os from "node:os";
 import { benchBadblocksParser, benchOverlongLog } from "./badblocks-parser.js";
 import { benchClaims } from "./claims.js";
@@ -9,6 +9,7 @@ import { benchFanout } from "./fanout.js";
 import { benchHeavy } from "./heavy.js";
 import { benchHistory } from "./history.js";
 import { benchRunnerCost } from "./runner-cost-all.js";
+import { benchScan } from "./scan.js";
 import { benchStartup } from "./startup.js";
 import { benchUiBundle } from "./ui-bundle.js";
 
@@ -164,5 +165,28 @@ if (!only || only === "ui") {
     `  baseline (React alone)      ${ui.baselineKiB.toFixed(1)} KiB | Kiln / baseline ${(ui.kilnKiB / ui.baselineKiB).toFixed(2)}x`,
   );
   console.log(`  target                      at most 250 KiB (${((ui.kilnKiB / 250) * 100).toFixed(0)}% of it)\n`);
+}
+if (!only || only === "scan") {
+  const scan = await benchScan(Number(process.env.KILN_BENCH_SCAN_ROUNDS ?? 3));
+  console.log(
+    `surface scans on ${scan.device} (${scan.sizeBytes / 2 ** 20} MiB loop device, direct I/O, over SSH; whole device written and read back; median of the rounds):`,
+  );
+  const by = (name: string) => scan.runs.find((r) => r.name === name);
+  for (const r of scan.runs) {
+    console.log(
+      `  ${r.name.padEnd(12)} ${r.mbps.toFixed(0).padStart(6)} MB/s  ${r.seconds.toFixed(1).padStart(6)} s  ${r.cpuSecondsPerGB.toFixed(2).padStart(6)} CPU s per GB moved`,
+    );
+  }
+  const ratio = (a: string, b: string) => {
+    const x = by(a);
+    const y = by(b);
+    return x && y
+      ? `${(x.mbps / y.mbps).toFixed(2)}x the MB/s, ${(x.cpuSecondsPerGB / y.cpuSecondsPerGB).toFixed(2)}x the CPU per GB`
+      : "n/a";
+  };
+  console.log(`  kiln fio / fio alone        ${ratio("kiln fio", "fio")} (target at least 0.9x the MB/s)`);
+  console.log(`  fio+verify / fio alone      ${ratio("fio+verify", "fio")} (the cost of the verify headers alone)`);
+  console.log(`  kiln fio / dd               ${ratio("kiln fio", "dd")}`);
+  console.log(`  kiln bb / dd                ${ratio("kiln bb", "dd")}\n`);
 }
 process.exit(0);
