@@ -174,19 +174,24 @@ if (!only || only === "scan") {
   const by = (name: string) => scan.runs.find((r) => r.name === name);
   for (const r of scan.runs) {
     console.log(
-      `  ${r.name.padEnd(12)} ${r.mbps.toFixed(0).padStart(6)} MB/s  ${r.seconds.toFixed(1).padStart(6)} s  ${r.cpuSecondsPerGB.toFixed(2).padStart(6)} CPU s per GB moved`,
+      `  ${r.name.padEnd(16)} ${r.mbps.toFixed(0).padStart(6)} MB/s  ${r.seconds.toFixed(1).padStart(6)} s  ${r.cpuSecondsPerGB.toFixed(2).padStart(6)} CPU s per GB moved`,
     );
   }
-  const ratio = (a: string, b: string) => {
-    const x = by(a);
+  for (const m of scan.marginal) {
+    console.log(
+      `  ${`${m.name}, large`.padEnd(16)} ${m.mbps.toFixed(0).padStart(6)} MB/s  ${m.cpuSecondsPerGB.toFixed(2).padStart(6)} CPU s per GB, plus ${m.fixedSeconds.toFixed(1)} s a scan (the rate between the small and the large device)`,
+    );
+  }
+  const ratio = (x: { mbps: number; cpuSecondsPerGB: number } | undefined, b: string) => {
     const y = by(b);
     return x && y
       ? `${(x.mbps / y.mbps).toFixed(2)}x the MB/s, ${(x.cpuSecondsPerGB / y.cpuSecondsPerGB).toFixed(2)}x the CPU per GB`
       : "n/a";
   };
-  console.log(`  kiln fio / fio alone        ${ratio("kiln fio", "fio")} (target at least 0.9x the MB/s)`);
-  console.log(`  fio+verify / fio alone      ${ratio("fio+verify", "fio")} (the cost of the verify headers alone)`);
-  console.log(`  kiln fio / dd               ${ratio("kiln fio", "dd")}`);
-  console.log(`  kiln bb / dd                ${ratio("kiln bb", "dd")}\n`);
+  const large = (name: string) => scan.marginal.find((m) => m.name === name);
+  console.log(`  kiln fio, large / fio alone ${ratio(large("kiln fio"), "fio")} (target at least 0.9x the MB/s)`);
+  console.log(`  kiln fio / fio alone        ${ratio(by("kiln fio"), "fio")} (with its fixed seconds, at this size)`);
+  console.log(`  fio+verify / fio alone      ${ratio(by("fio+verify"), "fio")} (the verify headers and checks alone)`);
+  console.log(`  kiln bb, large / dd         ${ratio(large("kiln bb"), "dd")}\n`);
 }
 process.exit(0);

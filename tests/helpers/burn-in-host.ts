@@ -92,6 +92,8 @@ export interface RigOptions {
   pacedDisks?: boolean;
   /** One drive that reports `sizeBytes` but holds only `realBytes` (attachAliasingLoop). */
   fakeCapacity?: { index: number; realBytes: number };
+  /** Kiln's data directory (a benchmark outside vitest); by default a copy of the suite's migrated database. */
+  dataDir?: string;
 }
 
 const RIG_ENV = { KILN_INVENTORY_INTERVAL: "0", KILN_AUTH: "off" };
@@ -109,7 +111,7 @@ async function joinRig(options: RigOptions, host: BurnInHost, kilnUrl: string) {
 export async function startBurnInRig(options: RigOptions): Promise<BurnInRig> {
   const host = await startBurnInHost(options.fixtureDir, options.workDir, options.count, options.sizeBytes, options);
   options.prepare?.(host);
-  const kiln = await startKiln(loadConfig(["--port", "0", "--data", migratedDataDir()], RIG_ENV), () => {});
+  const kiln = await startKiln(loadConfig(["--port", "0", "--data", options.dataDir ?? migratedDataDir()], RIG_ENV), () => {});
   return {
     host,
     kiln,
