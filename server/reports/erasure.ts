@@ -24,7 +24,7 @@ export interface ErasureStatement {
 
 export const ERASURE_LIMITS = [
   "A Clear overwrites the blocks a host can address. Sectors the drive has remapped, and an SSD's over-provisioned or retired flash, are out of its reach: where that matters NIST SP 800-88 asks for Purge (the drive's own sanitize or secure erase).",
-  "What was written and read back is what the drive reported over its interface; the media beneath it were not examined.",
+  "What was written and read back, and the drive's capacity, are what the drive and its host reported; the media beneath were not examined.",
 ];
 
 export interface ScanFacts {

@@ -62,13 +62,13 @@ export function fioScan(ctx: StageContext): ScanEngine {
     // Verifying once anything was read back, or once everything was written.
     const next = done.verified > 0 || done.written >= size ? 2 : 1;
     const bytes = next === 1 ? done.written : done.verified;
-    // Rounded down: the stored percent is a lower bound of the bytes done (a resume starts there).
     const pct = size > 0 ? Math.min(100, (bytes / size) * 100) : 0;
     if (next !== phase) ctx.progress.log(`phase ${next}: ${next === 1 ? "write" : "verify"}`);
     phase = next;
     history[phase] ??= new Date(now).toISOString();
     const fields: StageFields = {
       bbPhase: phase,
+      // Rounded down: the stored percent is a lower bound of the bytes done (a resume starts there).
       bbPhasePct: Math.floor(pct * 100) / 100,
       progressPct: Math.floor(((phase - 1) * 50 + pct / 2) * 100) / 100,
       bbPhaseHistory: JSON.stringify(history),
