@@ -43,6 +43,11 @@ export function setNativeMaxSectors(binDir: string, device: string, nativeSector
   appendFileSync(path.join(binDir, "hdparm.map"), `${device} ${nativeSectors}\n`);
 }
 
+/** `smartctl -t` of this device fails to open it (exit 2), as when a drive drops off its bus. */
+export function refuseSelfTests(binDir: string, device: string): void {
+  appendFileSync(path.join(binDir, "selftest.refuse"), `${device}\n`);
+}
+
 /** Self-tests of this device end "Completed: read failure". */
 export function failSelfTests(binDir: string, device: string): void {
   appendFileSync(path.join(binDir, "selftest.fail"), `${device}\n`);

@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BurnInRig, ended, startBurnInRig, startJob, waitForJob, waitsBudget } from "../helpers/burn-in-host.js";
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
-import { failSelfTests, legacyScsiSelfTests, mapSmartctl, setSelfTestSeconds } from "../helpers/stand-ins.js";
+import { failSelfTests, legacyScsiSelfTests, mapSmartctl, refuseSelfTests, setSelfTestSeconds } from "../helpers/stand-ins.js";
 import { tempDir } from "../helpers/temp-db.js";
 import { MiB } from "../helpers/units.js";
 
@@ -88,5 +88,20 @@ describe.runIf(fixtures !== null)("SMART self-tests on SAS, NVMe and ATA drives"
       expect(nvme.errorText).toBe("Extended self-test: Completed: failed segments (first error at LBA 123456)");
     },
     waitsBudget(2),
+  );
+
+  it(
+    "calls a self-test that could not be started unknown, not failed: it says nothing about the drive",
+    async () => {
+      refuseSelfTests(rig.host.sshd.binDir, rig.host.loops[2]?.device as string);
+      const job = await run(2, "quick");
+      expect(job.status).toBe("unknown");
+      expect(job.stages[1]).toMatchObject({
+        status: "unknown",
+        errorText: `smartctl -t short ${rig.host.loops[2]?.device} failed (exit 2): Smartctl open device: ${rig.host.loops[2]?.device} failed: No such device`,
+      });
+      expect(job.verdict).toBeNull();
+    },
+    waitsBudget(1),
   );
 });

@@ -35,7 +35,8 @@ describe.runIf(fixtures !== null)("the check right before badblocks writes", () 
     const started = await startJob(rig.kiln.url, [driveOf(i).id], "full");
     expect(started.__typename).toBe("StartBurnInSuccess");
     const id = started.data?.[0]?.id as string;
-    await waitForJob(rig.kiln.url, id, (j) => j.stages[1]?.status === "running");
+    // Running, and the drive has taken the command (the device is swapped only after that).
+    await waitForJob(rig.kiln.url, id, (j) => j.stages[1]?.status === "running" && /started short self-test/.test(j.stages[1].log));
     return id;
   };
   const scanNeverStarted = async (job: JobView) => {
@@ -76,7 +77,7 @@ describe.runIf(fixtures !== null)("the check right before badblocks writes", () 
       // Same loop number, other backing file: the path now leads to another device.
       execFileSync("sh", ["-c", 'losetup -d "$1" && losetup "$1" "$2"', "swap", loop.device, other]);
       const job = await waitForJob(rig.kiln.url, id, ended);
-      expect(job.status).toBe("unknown");
+      expect(job.status, JSON.stringify(job.stages.map((s) => [s.name, s.status, s.errorText, s.log.slice(-600)]))).toBe("unknown");
       expect(job.errorText).toMatch(
         new RegExp(
           `^${loop.device} changed since precheck: it now holds data \\(filesystem ${loop.device} \\(ext4, uuid .*\\)\\) and no unlock grant was used for this job; aborted before any write$`,

@@ -13,7 +13,8 @@ export async function selfTestStage(ctx: StageContext, kind: "short" | "extended
   const device = devicePathOf(ctx.drive);
   const read = () => onHost(ctx, "reading SMART", () => readSmartReport(ctx.transport, device));
   const before = await read();
-  if (!before) return { status: "failed", error: `smartctl cannot read ${device}: no self-test possible` };
+  // A test that never ran says nothing about the drive: unknown, never failed.
+  if (!before) return { status: "unknown", error: `smartctl cannot read ${device}: no self-test possible` };
   const minutes = before.selfTestMinutes[kind] ?? FALLBACK_MINUTES[kind];
   const deadline = (ctx.stage.startedAt?.getTime() ?? ctx.now()) + minutes * 60_000 * 1.5 + MARGIN_MS;
   // Poll often enough to see progress move, rarely enough not to bother the drive.
@@ -27,11 +28,12 @@ export async function selfTestStage(ctx: StageContext, kind: "short" | "extended
     const started = await onHost(ctx, "starting the self-test", () =>
       ctx.transport.exec(["smartctl", "-t", flag, "-j", device], { timeoutMs: 60_000 }),
     );
-    // Bit 0-2 of smartctl's exit status: the command could not be run at all.
+    // Bit 0-2 of smartctl's exit status: the command could not be run at all (the device gone,
+    // the command refused): the test did not run.
     if (started.code !== null && (started.code & 0b111) !== 0) {
       return {
-        status: "failed",
-        error: `smartctl -t ${flag} ${device} failed (exit ${started.code}): ${started.stderr.trim() || started.stdout.toString().slice(0, 300)}`,
+        status: "unknown",
+        error: `smartctl -t ${flag} ${device} failed (exit ${started.code}): ${smartctlSaid(started.stdout.toString("utf8"), started.stderr)}`,
       };
     }
     ctx.progress.log(`started ${kind} self-test on ${device} (drive says ${minutes} min)`);
@@ -99,4 +101,19 @@ function runningPercent(report: SmartReport, ctx: StageContext, minutes: number)
   if (report.selfTestRemainingPct !== undefined) return Math.max(1, 100 - report.selfTestRemainingPct);
   const elapsed = ctx.now() - (ctx.stage.startedAt?.getTime() ?? ctx.now());
   return Math.max(1, Math.min(95, Math.round((elapsed / (minutes * 60_000)) * 100)));
+}
+
+/** What smartctl said when it failed: its JSON messages, else its own words (bounded). */
+function smartctlSaid(stdout: string, stderr: string): string {
+  try {
+    const messages = (JSON.parse(stdout) as { smartctl?: { messages?: Array<{ string?: unknown }> } }).smartctl?.messages ?? [];
+    const said = messages
+      .map((m) => String(m.string ?? ""))
+      .filter(Boolean)
+      .join("; ");
+    if (said) return said.slice(0, 300);
+  } catch {
+    // not JSON: the text itself
+  }
+  return (stderr.trim() || stdout.trim()).slice(0, 300) || "no message";
 }

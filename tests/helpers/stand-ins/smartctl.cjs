@@ -2,6 +2,7 @@
 // Kiln test stand-in for smartctl: replays recorded smartctl -j output per device (smartctl.map:
 // "device fixture [serial]" lines; the serial, when given, replaces the recorded one) and keeps
 // self-test state, so a test can run short and long tests.
+// A device listed in selftest.refuse cannot be opened for `-t` (exit 2).
 // A self-test takes selftest.seconds (default 2) and is logged as passed unless the device is
 // listed in selftest.fail. ATA, SCSI/SAS and NVMe drives each answer in their own JSON shape.
 const fs = require("node:fs");
@@ -35,6 +36,13 @@ const seconds = Number(read("selftest.seconds") || 2);
 const failing = read("selftest.fail").split("\n").includes(dev);
 const now = Date.now();
 const t = args.indexOf("-t");
+if (t >= 0 && read("selftest.refuse").split("\n").includes(dev)) {
+  // The device went away between two commands (a cable, a reset): open failed, exit bit 1.
+  process.stdout.write(
+    `${JSON.stringify({ smartctl: { exit_status: 2, messages: [{ string: `Smartctl open device: ${dev} failed: No such device`, severity: "error" }] } })}\n`,
+  );
+  process.exit(2);
+}
 if (t >= 0) {
   state.tests.push({ kind: args[t + 1] === "long" ? "extended" : "short", startedAt: now });
   fs.writeFileSync(stateFile, JSON.stringify(state));
