@@ -217,7 +217,6 @@ async function start(argv: string[], env: NodeJS.ProcessEnv, out: Out): Promise<
     options: { ...COMMON, serial: { type: "string" }, profile: { type: "string" }, host: { type: "string" } },
   });
   if (!values.serial) throw new ApiError("start: --serial is required");
-  if (!values.profile) throw new ApiError("start: --profile is required (standard, full, quick, ssd, nvme, simulate)");
   const api = apiOptions(values, env);
   const found = await graphql<{ drives: Array<{ id: string; serial: string; host: { name: string } }> }>(
     api,
@@ -230,6 +229,23 @@ async function start(argv: string[], env: NodeJS.ProcessEnv, out: Out): Promise<
     );
   if (matches.length > 1) throw new ApiError(`start: serial ${printable(values.serial, 60)} is on several hosts: add --host`);
   const drive = matches[0] as (typeof matches)[number];
+  const { drive: estimated } = await graphql<{ drive: { profileEstimates: Array<{ profile: string; seconds: number }> } | null }>(
+    api,
+    "query($id: ID!) { drive(id: $id) { profileEstimates { profile seconds } } }",
+    { id: drive.id },
+  );
+  const estimates = estimated?.profileEstimates ?? [];
+  if (!values.profile) {
+    // What each profile would take on this drive, to choose by.
+    out.log(`profiles for ${printable(drive.serial, 60)} on ${printable(drive.host.name, 40)} (estimates from its size and kind):`);
+    out.log(
+      table(
+        ["PROFILE", "ABOUT"],
+        estimates.map((e) => [e.profile, formatDuration(e.seconds)]),
+      ),
+    );
+    throw new ApiError("start: --profile is required (standard, full, quick, ssd, nvme, simulate)");
+  }
   const result = await graphql<{ startBurnIn: { __typename: string; message?: string; data?: Array<{ id: string }> } }>(
     api,
     "mutation($ids: [ID!]!, $p: Profile!) { startBurnIn(driveIds: $ids, profile: $p) { __typename ... on StartBurnInSuccess { data { id } } ... on Error { message } } }",
@@ -242,6 +258,8 @@ async function start(argv: string[], env: NodeJS.ProcessEnv, out: Out): Promise<
   }
   const jobId = answer.data?.[0]?.id ?? "?";
   out.log(`queued job ${jobId} (${values.profile}) for ${printable(drive.serial, 60)} on ${printable(drive.host.name, 40)}`);
+  const estimate = estimates.find((e) => e.profile === values.profile);
+  if (estimate) out.log(`estimated: about ${formatDuration(estimate.seconds)} (from the drive's size and a speed curve for its kind)`);
   out.log(`follow it: kiln watch --job ${jobId}`);
   return 0;
 }

@@ -81,6 +81,15 @@ describe("the terminal client against a real server", () => {
       const tooLittle = await kilnCli(["start", "--serial", serial, "--profile", "simulate"], creds.tokens.read);
       expect(tooLittle.code).toBe(1);
       expect(tooLittle.stderr).toBe('kiln: startBurnIn needs the operate scope; the token "test-read" of user admin has the read scope\n');
+      // Without a profile: what each would take on this drive, then the refusal.
+      const choose = await kilnCli(["start", "--serial", serial]);
+      expect(choose.code).toBe(1);
+      expect(choose.stderr).toBe("kiln: start: --profile is required (standard, full, quick, ssd, nvme, simulate)\n");
+      expect(choose.stdout).toMatch(
+        new RegExp(`^profiles for ${serial} on demo \\(estimates from its size and kind\\):\nPROFILE\\s+ABOUT\n`),
+      );
+      for (const profile of ["standard", "full", "quick"]) expect(choose.stdout).toMatch(new RegExp(`\\n${profile}\\s+\\d+m\\d\\ds\\n`));
+      expect(choose.stdout).not.toMatch(/simulate/);
       const started = await kilnCli(["start", "--serial", serial, "--profile", "simulate"]);
       expect(started.code).toBe(0);
       const jobId = /^queued job (\S+) \(simulate\) for /.exec(started.stdout)?.[1] as string;
@@ -88,6 +97,11 @@ describe("the terminal client against a real server", () => {
       const cancelled = await kilnCli(["cancel", jobId]);
       expect(cancelled).toMatchObject({ code: 0, stdout: `job ${jobId}: cancelled\n` });
       // Asked again: the job has ended, and the answer says so.
+      // A profile with an estimate says it once queued.
+      const quick = await kilnCli(["start", "--serial", serials[1] as string, "--profile", "quick"]);
+      expect(quick.stdout).toMatch(/\nestimated: about \d+m\d\ds \(from the drive's size and a speed curve for its kind\)\n/);
+      const quickId = /^queued job (\S+) \(quick\)/.exec(quick.stdout)?.[1] as string;
+      expect((await kilnCli(["cancel", quickId])).code).toBe(0);
       const again = await kilnCli(["cancel", jobId]);
       expect(again.code).toBe(1);
       expect(again.stdout).toBe("kiln: not cancelled: job already ended (cancelled)\n");
@@ -121,7 +135,8 @@ describe("the terminal client against a real server", () => {
       expect(csv.stdout.split("\r\n")[0]).toBe(
         "id,serial,model,host,profile,status,verdict,progressPct,createdAt,startedAt,finishedAt,createdBy,errorText",
       );
-      expect(csv.stdout.split("\r\n").filter(Boolean)).toHaveLength(3);
+      // The header, the two jobs started and cancelled above, and this one.
+      expect(csv.stdout.split("\r\n").filter(Boolean)).toHaveLength(4);
       expect((await kilnCli(["jobs", "--status", "exploded"])).stderr).toBe(
         "kiln: jobs: --status exploded is not one of queued, running, passed, failed, cancelled, unknown\n",
       );
