@@ -371,7 +371,8 @@ export async function resumeBurnIn(deps: JobDeps, jobId: string, actor: string, 
 
 /**
  * Where a resumed fio pass begins, from the interrupted stage: its phase and the bytes its percent
- * stands for, counted from where that stage itself began (null: from the first byte).
+ * stands for (a fio stage's percent always counts from the drive's first byte, resumed or not);
+ * null: from the first byte, as a new pass.
  */
 function fioResume(scan: { bbPhase: number | null; bbPhasePct: number | null }, sizeBytes: number): FioStart | null {
   const start = resumePoint(scan.bbPhase ?? 1, scan.bbPhasePct ?? 0, scanBytes(sizeBytes));
