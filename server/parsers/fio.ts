@@ -3,11 +3,12 @@
 //
 // A pass is one fio process that writes the range sequentially with direct I/O and then reads it
 // back and verifies it (do_verify); a resumed pass writes from where the interrupted one stopped
-// and verifies everything, or verifies from where it stopped (verify_only). Every 4 KiB carries a verify header with its own offset and a
-// crc32c of its data (verify_interval=4096), so a block read back from the wrong place (a
-// misdirected write, a drive that aliases addresses past its real capacity) fails on its offset,
-// and a corrupted one on its checksum. The data comes from a per-job seed. fio prints a JSON
-// status every second into its output file and its verify errors to standard error (the log).
+// and verifies everything, or verifies from where it stopped (verify_only). Every 4 KiB carries a
+// verify header with its own offset and a crc32c of its data (verify_interval=4096), so a block
+// read back from the wrong place (a misdirected write, a drive that aliases addresses past its
+// real capacity) fails on its offset, and a corrupted one on its checksum. The data comes from a
+// per-job seed. fio prints a JSON status every second into its output file and its verify errors
+// to standard error (the log).
 
 /** Bytes per fio request; the verify headers are every VERIFY_INTERVAL within it. */
 export const FIO_BLOCK_SIZE = 1 << 20;

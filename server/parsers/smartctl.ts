@@ -100,12 +100,16 @@ export function parseSmartctlJson(text: string): SmartReport {
   return normaliseSmartctl(parseHostJson(text, "smartctl -j"));
 }
 
+/** What smartctl said about its run (`smartctl.messages[].string`) in its parsed JSON output. */
+export function smartctlMessages(data: unknown): string[] {
+  const { messages } = obj(obj(data).smartctl);
+  return Array.isArray(messages) ? messages.map((m) => str(obj(m).string)).filter((m): m is string => m !== undefined) : [];
+}
+
 export function normaliseSmartctl(data: unknown): SmartReport {
   if (!isObject(data)) throw new HostOutputError("expected a JSON object from smartctl -j");
   const smartctl = obj(data.smartctl);
-  const messages = Array.isArray(smartctl.messages)
-    ? smartctl.messages.map((m) => str(obj(m).string)).filter((m): m is string => m !== undefined)
-    : [];
+  const messages = smartctlMessages(data);
   const exitStatus = num(smartctl.exit_status);
   if (!isObject(data.device) && data.serial_number === undefined && data.model_name === undefined) {
     // Bits 0-1: command line did not parse / device open failed.

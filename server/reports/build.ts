@@ -13,6 +13,7 @@ import { engineOfPatterns, modeOf, patternOf, phaseHistory } from "../runner/sca
 import { type SmartChange, smartChanges, smartFigureChanged } from "../runner/smart-changes.js";
 import type { PauseRecord } from "../runner/stages/scan-pauses.js";
 import type { Verdict } from "../runner/verdict.js";
+import { resumedJobs } from "../services/resume-chain.js";
 import { KILN_VERSION } from "../version.js";
 import { type ErasureStatement, erasureStatement } from "./erasure.js";
 
@@ -269,14 +270,4 @@ async function reportFromData(db: Db, jobId: string): Promise<BurnInReport> {
     verdict: verdict ? { outcome: verdict.result, reasons: verdict.reasons, warnings: verdict.warnings } : null,
     erasure,
   };
-}
-
-/** The jobs a resumed job goes back to, oldest first (bounded: a cycle in hand-edited rows ends). */
-async function resumedJobs(db: Db, from: string | null): Promise<string[]> {
-  const ids: string[] = [];
-  for (let id = from; id && ids.length < 1000; ) {
-    ids.unshift(id);
-    id = (await db.burnInJob.findUnique({ where: { id }, select: { resumedFromId: true } }))?.resumedFromId ?? null;
-  }
-  return ids;
 }

@@ -27,7 +27,15 @@ const SECTOR = 512;
  * (null: not asked or no answer; a string: why).
  */
 export function checkCapacity(deviceBytes: number, smart: SmartReport | null, hdparm: MaxSectors | string | null): CapacityCheck {
-  const none = (detail: string): CapacityCheck => ({ method: "none", deviceBytes, driveBytes: null, wholeDriveReachable: false, detail });
+  /** Capacity out of the device's reach, or not known to be within it. */
+  const short = (method: CapacityCheck["method"], driveBytes: number | null, detail: string): CapacityCheck => ({
+    method,
+    deviceBytes,
+    driveBytes,
+    wholeDriveReachable: false,
+    detail,
+  });
+  const none = (detail: string) => short("none", null, detail);
   switch (smart?.protocol) {
     case "ata": {
       if (hdparm === null || typeof hdparm === "string") {
@@ -38,46 +46,27 @@ export function checkCapacity(deviceBytes: number, smart: SmartReport | null, hd
       const driveBytes = hdparm.native * SECTOR;
       const hidden = (hdparm.native - hdparm.current) * SECTOR;
       if (hidden > 0) {
-        return {
-          method: "hdparm -N",
-          deviceBytes,
+        return short(
+          "hdparm -N",
           driveBytes,
-          wholeDriveReachable: false,
-          detail: `a host protected area hides ${hidden} bytes (max sectors ${hdparm.current} of ${hdparm.native} native)`,
-        };
+          `a host protected area hides ${hidden} bytes (max sectors ${hdparm.current} of ${hdparm.native} native)`,
+        );
       }
       return outside("hdparm -N", deviceBytes, driveBytes, `max sectors ${hdparm.current} = native ${hdparm.native}`);
     }
     case "nvme": {
       const nvme = smart.nvmeCapacity;
       if (!nvme || nvme.namespaceBytes.length === 0) return none("the NVMe drive did not list its namespaces");
+      const total = nvme.totalBytes ?? null;
       if (nvme.namespaceBytes.length > 1) {
-        return {
-          method: "nvme namespaces",
-          deviceBytes,
-          driveBytes: nvme.totalBytes ?? null,
-          wholeDriveReachable: false,
-          detail: `the drive has ${nvme.namespaceBytes.length} namespaces: this device is one of them`,
-        };
+        return short("nvme namespaces", total, `the drive has ${nvme.namespaceBytes.length} namespaces: this device is one of them`);
       }
       if (nvme.unallocatedBytes && nvme.unallocatedBytes > 0) {
-        return {
-          method: "nvme namespaces",
-          deviceBytes,
-          driveBytes: nvme.totalBytes ?? null,
-          wholeDriveReachable: false,
-          detail: `${nvme.unallocatedBytes} bytes of the drive are in no namespace`,
-        };
+        return short("nvme namespaces", total, `${nvme.unallocatedBytes} bytes of the drive are in no namespace`);
       }
       const namespace = nvme.namespaceBytes[0] as number;
-      if (nvme.totalBytes !== undefined && nvme.totalBytes > namespace) {
-        return {
-          method: "nvme namespaces",
-          deviceBytes,
-          driveBytes: nvme.totalBytes,
-          wholeDriveReachable: false,
-          detail: `the namespace holds ${namespace} of the drive's ${nvme.totalBytes} bytes`,
-        };
+      if (total !== null && total > namespace) {
+        return short("nvme namespaces", total, `the namespace holds ${namespace} of the drive's ${total} bytes`);
       }
       return outside("nvme namespaces", deviceBytes, namespace, `one namespace of ${namespace} bytes, none unallocated`);
     }
@@ -92,14 +81,14 @@ export function checkCapacity(deviceBytes: number, smart: SmartReport | null, hd
 
 /** The drive says `driveBytes`: reachable only when the device covers them all. */
 function outside(method: CapacityCheck["method"], deviceBytes: number, driveBytes: number, said: string): CapacityCheck {
-  if (deviceBytes < driveBytes) {
-    return {
-      method,
-      deviceBytes,
-      driveBytes,
-      wholeDriveReachable: false,
-      detail: `${said}, but the device is ${deviceBytes} bytes: ${driveBytes - deviceBytes} bytes are out of its reach`,
-    };
-  }
-  return { method, deviceBytes, driveBytes, wholeDriveReachable: true, detail: `${said}: the device reaches all ${driveBytes} bytes` };
+  const reachable = deviceBytes >= driveBytes;
+  return {
+    method,
+    deviceBytes,
+    driveBytes,
+    wholeDriveReachable: reachable,
+    detail: reachable
+      ? `${said}: the device reaches all ${driveBytes} bytes`
+      : `${said}, but the device is ${deviceBytes} bytes: ${driveBytes - deviceBytes} bytes are out of its reach`,
+  };
 }

@@ -1,6 +1,7 @@
 // final_check: a second SMART snapshot and the verdict from its difference to the baseline.
 import type { SmartReport } from "../../parsers/smartctl.js";
 import { readSmartReport } from "../../services/inventory.js";
+import { resumedJobs } from "../../services/resume-chain.js";
 import { scanMbps, slowDriveWarning } from "../speed-outliers.js";
 import { devicePathOf, onHost, type StageContext, type StageOutcome } from "../stage-context.js";
 import { verdictFrom } from "../verdict.js";
@@ -36,23 +37,15 @@ async function speedWarning(ctx: StageContext): Promise<string | null> {
   );
 }
 
-/** Jobs followed back along a resume chain at most (a guard against a cycle in hand-edited rows). */
-const MAX_RESUMES = 1000;
-
 /**
  * The SMART baseline the verdict compares against: that of the first run of a chain of resumed
  * jobs (a counter that rose while an interrupted part ran counts too), else the job's own.
  */
 async function baselineOf(ctx: StageContext) {
   const { db, job } = ctx;
-  let origin = await db.smartSnapshot.findFirst({ where: { jobId: job.id, kind: "baseline" }, orderBy: { takenAt: "asc" } });
-  let earlier = job.resumedFromId;
-  for (let hops = 0; earlier && hops < MAX_RESUMES; hops++) {
-    const snapshot = await db.smartSnapshot.findFirst({ where: { jobId: earlier, kind: "baseline" }, orderBy: { takenAt: "asc" } });
-    if (snapshot) origin = snapshot;
-    earlier = (await db.burnInJob.findUnique({ where: { id: earlier }, select: { resumedFromId: true } }))?.resumedFromId ?? null;
-  }
-  return origin;
+  const jobIds = [...(await resumedJobs(db, job.resumedFromId)), job.id];
+  // The chain's parts ran one after another: the earliest baseline is its first part's.
+  return db.smartSnapshot.findFirst({ where: { jobId: { in: jobIds }, kind: "baseline" }, orderBy: { takenAt: "asc" } });
 }
 
 export async function finalCheckStage(ctx: StageContext): Promise<StageOutcome> {

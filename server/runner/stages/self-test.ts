@@ -1,7 +1,8 @@
 // smart_short / smart_long / nvme_selftest: start the drive's own self-test, follow its percent
 // remaining, and read the result from its self-test log. The drive runs the test by itself, so
 // a Kiln restart leaves it running and the next start follows it again.
-import type { SmartReport } from "../../parsers/smartctl.js";
+import { parseHostJson } from "../../parsers/host-json.js";
+import { type SmartReport, smartctlMessages } from "../../parsers/smartctl.js";
 import { readSmartReport } from "../../services/inventory.js";
 import { devicePathOf, onHost, pause, type StageContext, type StageOutcome, stopReason } from "../stage-context.js";
 
@@ -106,11 +107,7 @@ function runningPercent(report: SmartReport, ctx: StageContext, minutes: number)
 /** What smartctl said when it failed: its JSON messages, else its own words (bounded). */
 function smartctlSaid(stdout: string, stderr: string): string {
   try {
-    const messages = (JSON.parse(stdout) as { smartctl?: { messages?: Array<{ string?: unknown }> } }).smartctl?.messages ?? [];
-    const said = messages
-      .map((m) => String(m.string ?? ""))
-      .filter(Boolean)
-      .join("; ");
+    const said = smartctlMessages(parseHostJson(stdout, "smartctl -j")).join("; ");
     if (said) return said.slice(0, 300);
   } catch {
     // not JSON: the text itself

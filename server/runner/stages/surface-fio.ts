@@ -34,6 +34,9 @@ export function scanBytes(sizeBytes: number): number {
   return Math.floor(sizeBytes / VERIFY_INTERVAL) * VERIFY_INTERVAL;
 }
 
+/** The scan's percent from its phase (1 write, 2 verify) and the percent within it, rounded down. */
+const overallPct = (phase: number, pct: number) => Math.floor(((phase - 1) * 50 + pct / 2) * 100) / 100;
+
 interface Done {
   written: number;
   verified: number;
@@ -70,7 +73,7 @@ export function fioScan(ctx: StageContext): ScanEngine {
       bbPhase: phase,
       // Rounded down: the stored percent is a lower bound of the bytes done (a resume starts there).
       bbPhasePct: Math.floor(pct * 100) / 100,
-      progressPct: Math.floor(((phase - 1) * 50 + pct / 2) * 100) / 100,
+      progressPct: overallPct(phase, pct),
       bbPhaseHistory: JSON.stringify(history),
     };
     if (lastSample && lastSample.phase === phase && now - lastSample.at >= 1000) {
@@ -130,7 +133,7 @@ export function fioScan(ctx: StageContext): ScanEngine {
         {
           bbPhase: phase,
           bbPhasePct: pct,
-          progressPct: Math.floor(((phase - 1) * 50 + pct / 2) * 100) / 100,
+          progressPct: overallPct(phase, pct),
           bbPhaseHistory: JSON.stringify({ [phase]: at }),
           bbBadBlocks: 0,
           bbBadBlockList: "[]",
