@@ -1,9 +1,9 @@
 // Three real `kiln serve` processes on a PostgreSQL server and a Redis server of this test's own,
 // which the test stops and starts again while the instances run surface scans on the demo host.
-// The tests are one sequence over the same three scans (one per instance, reads slowed with
-// -d 200). The first scan is the one the Redis part follows: the test holds it (SIGSTOP of its
-// badblocks, which a machine's speed cannot outrun) except while its progress is checked, so that
-// it is still running when Redis comes back; the other two run through the database outage, and
+// The tests are one sequence over the same three scans (one per instance). The first is the one
+// the Redis part follows: the test holds it (SIGSTOP of its badblocks, which a machine's speed
+// cannot outrun) except while its progress is checked, so that it is still running when Redis
+// comes back; the other two, their reads slowed with -d 200, run through the database outage and
 // may end during it:
 // - PostgreSQL away for 30 s: every instance stays up and says so once in its log (no stack per
 //   tick), /health answers 503 and then 200 again;
@@ -55,16 +55,19 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
   let dbLogsFrom = new Map<Name, number>();
   let redisLogsFrom = new Map<Name, number>();
 
-  /** A full demo burn-in that only `on` can claim (the other two are stopped until it has). */
-  const startOn = async (on: Name, driveId: string) => {
+  /**
+   * A full demo burn-in that only `on` can claim (the other two are stopped until it has), its
+   * reads slowed by `readDelayFactor` (badblocks -d; 0: none).
+   */
+  const startOn = async (on: Name, driveId: string, readDelayFactor: number) => {
     const others = NAMES.filter((n) => n !== on);
     for (const n of others) process.kill(instances.get(n)?.child.pid as number, "SIGSTOP");
     try {
       const result = await gqlAs<{ startBurnIn: { data?: Array<{ id: string }> } }>(
         url(on),
         creds.tokens.operate,
-        "mutation($d: [ID!]!) { startBurnIn(driveIds: $d, profile: full, confirmSsdWrite: true, options: { readDelayFactor: 200 }) { ... on StartBurnInSuccess { data { id } } ... on Error { message } } }",
-        { d: [driveId] },
+        "mutation($d: [ID!]!, $o: BurnInOptions) { startBurnIn(driveIds: $d, profile: full, confirmSsdWrite: true, options: $o) { ... on StartBurnInSuccess { data { id } } ... on Error { message } } }",
+        { d: [driveId], o: readDelayFactor ? { readDelayFactor } : {} },
       );
       const jobId = result.data?.startBurnIn.data?.[0]?.id;
       if (!jobId) throw new Error(`startBurnIn: ${JSON.stringify(result)}`);
@@ -135,21 +138,23 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
   });
 
   it("PostgreSQL stopped for 30 s: all three stay up, say it once, answer 503 then 200", async () => {
-    jobs = [
-      await startOn("kiln-a", drives[0] as string),
-      await startOn("kiln-b", drives[1] as string),
-      await startOn("kiln-c", drives[2] as string),
-    ];
-    await until("three surface scans running", async () => (await each(jobs, scanRunning)).every(Boolean) || null, 180_000);
-    for (const id of jobs) {
+    const recordScan = async (id: string) => {
       const scan = await one<{ remotePid: number; remotePgid: number }>(
         `SELECT "remotePid", "remotePgid" FROM "Stage" WHERE "jobId" = $1 AND name = 'surface_validate'`,
         [id],
       );
       pids.set(id, scan.remotePid);
       pgids.set(id, scan.remotePgid);
-    }
-    hold(jobs[0] as string, "SIGSTOP");
+    };
+    // The held scan needs no read delay: it is held once it runs, before the others start.
+    const first = await startOn("kiln-a", drives[0] as string, 0);
+    await until("the first surface scan running", () => scanRunning(first), 180_000);
+    await recordScan(first);
+    jobs = [first];
+    hold(first, "SIGSTOP");
+    jobs.push(await startOn("kiln-b", drives[1] as string, 200), await startOn("kiln-c", drives[2] as string, 200));
+    await until("three surface scans running", async () => (await each(jobs, scanRunning)).every(Boolean) || null, 180_000);
+    for (const id of jobs.slice(1)) await recordScan(id);
     dbLogsFrom = new Map(NAMES.map((n) => [n, instances.get(n)?.output().length ?? 0]));
 
     await sql.end();
