@@ -117,11 +117,12 @@ export async function collectInventory(
     // by serial, so it cannot tell such disks apart and lists (and tests) none of them.
     const twin = drives.findIndex((d) => d.serial === serial);
     if (twin >= 0 || ambiguous.has(serial)) {
-      if (twin >= 0) {
-        skipped.push(`${drives[twin]?.devicePath}: reports serial ${serial} like ${disk.path}; Kiln cannot tell them apart`);
+      const first = twin >= 0 ? drives[twin]?.devicePath : undefined;
+      if (first) {
+        skipped.push(`${first}: reports serial ${serial} like ${disk.path}; Kiln cannot tell them apart`);
         drives.splice(twin, 1);
       }
-      skipped.push(`${disk.path}: reports serial ${serial} like another disk; Kiln cannot tell them apart`);
+      skipped.push(`${disk.path}: reports serial ${serial} like ${first ?? "another disk"}; Kiln cannot tell them apart`);
       ambiguous.add(serial);
       continue;
     }

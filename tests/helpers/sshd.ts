@@ -69,7 +69,15 @@ export async function startSshd(env: Record<string, string> = {}, options: { ioT
   keygen(clientKeyPath);
   writeFileSync(path.join(dir, "authorized_keys"), readFileSync(`${clientKeyPath}.pub`));
   const port = await freePort();
-  const setEnv = Object.entries({ PATH: `${binDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, ...env })
+  const setEnv = Object.entries({
+    PATH: `${binDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+    // bash reads ~/.bashrc for a command sshd runs unless it is a nested shell (SHLVL 1 makes it
+    // one). The test machine's root .bashrc runs `pyenv init`: 360 ms before every command, which
+    // made each exec over this sshd 20-100 times slower than the command itself. A storage host's
+    // rc files are its own; these tests measure Kiln.
+    SHLVL: "1",
+    ...env,
+  })
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");
   writeFileSync(
