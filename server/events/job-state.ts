@@ -39,6 +39,8 @@ export async function readJobEvent(db: Db, jobId: string, now = Date.now()): Pro
     status: job.status,
     lease: job.leaseVersion,
     progressPct: job.progressPct,
+    // The stored time left, less what passed since it was written.
+    etaSeconds: job.etaSeconds !== null && job.etaAt ? Math.max(0, job.etaSeconds - (now - job.etaAt.getTime()) / 1000) : null,
     startedAt: job.startedAt?.getTime() ?? null,
     at: now,
     stage: stage && {

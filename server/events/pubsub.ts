@@ -19,6 +19,11 @@ export interface JobEvent {
   lease: number;
   /** Overall job percent. */
   progressPct: number;
+  /**
+   * Seconds left as of `at`, from the scan's measured zones and the profile's estimates
+   * (runner/scan-eta.ts); null or absent: the straight line on the percent.
+   */
+  etaSeconds?: number | null;
   /** When the job started running (ms since the epoch), for elapsed and ETA. */
   startedAt: number | null;
   /** When this was true (ms since the epoch). */

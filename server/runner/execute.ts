@@ -7,6 +7,7 @@ import { publishJobState } from "../events/job-state.js";
 import type { KilnPubSub } from "../events/pubsub.js";
 import type { HostRegistry } from "../services/host-registry.js";
 import { getSettings } from "../services/settings.js";
+import { readEtaPlan, readScanSamples } from "./eta-plan.js";
 import { JobControl } from "./job-control.js";
 import { fencedWrite, type Lease, LeaseLost } from "./lease.js";
 import type { StageName } from "./profiles.js";
@@ -95,8 +96,15 @@ async function runStages(deps: ExecuteDeps, jobId: string, following: Following)
       return "cancelled";
     }
     const view = views.find((v) => v.id === stage.id) as Stage;
+    // Read again for each stage: the precheck's SMART baseline brings the drive's self-test minutes.
+    const eta = await waitOut(() => readEtaPlan(db, job.profile, drive));
+    // A scan entered again (after a restart) keeps its time left from the zones measured before.
+    const samples =
+      stage.name === "surface_validate" && stage.status === "running" ? await waitOut(() => readScanSamples(db, stage.id)) : [];
     const progress = new StageProgress(db, deps.pubsub, job, views, view, {
       lease,
+      ...(eta ? { eta } : {}),
+      samples,
       onLeaseLost: following.onLeaseLost,
       now: deps.now,
       writeIntervalMs: settings.progressWriteSeconds * 1000,

@@ -10,8 +10,11 @@ import type { Db } from "../db/client.js";
 import type { Stage } from "../db/generated/sqlite/client.js";
 import { type DependencyHealth, firstLine, throughOutages } from "../dependency-health.js";
 import { type KilnPubSub, publishJobEvent } from "../events/pubsub.js";
+import type { SpeedCurve } from "./estimates.js";
 import { fencedWrite, type Lease, LeaseLost } from "./lease.js";
 import { jobPercent } from "./profiles.js";
+import { type ScanSample, scanSecondsLeft } from "./scan-eta.js";
+import { engineOfPatterns } from "./scan-phases.js";
 
 export type StageFields = Partial<
   Pick<
@@ -42,6 +45,8 @@ export type StageFields = Partial<
     | "pauseReason"
     | "pausedSeconds"
     | "pauses"
+    | "etaSeconds"
+    | "etaAt"
   >
 >;
 
@@ -78,6 +83,17 @@ interface StageView {
   weight: number;
   status: string;
   progressPct: number;
+  startedAt?: Date | null;
+  pausedSeconds?: number;
+}
+
+/** What the job's time left is computed from (runner/estimates.ts); without it, no estimate is kept. */
+export interface EtaPlan {
+  /** Each stage's estimated seconds by name, for the stages not reached yet. */
+  stageSeconds: Record<string, number>;
+  /** The drive's size and its kind's speed curve, for a surface scan's zones. */
+  sizeBytes: number;
+  curve: SpeedCurve;
 }
 
 interface CurrentStage extends StageView {
@@ -96,6 +112,10 @@ export interface ProgressOptions {
   health?: DependencyHealth;
   /** True once Kiln is stopping: a write stops waiting for the database (the next start re-reads the host). */
   stopWaiting?: () => boolean;
+  /** The job's estimates: with them the stage and the job keep a time left. */
+  eta?: EtaPlan;
+  /** A re-entered scan's samples so far (its time left reads their zones). */
+  samples?: ScanSample[];
 }
 
 export class StageProgress {
@@ -111,6 +131,10 @@ export class StageProgress {
   /** The (phase, 0.25% step) of the last sample kept. */
   private lastSampleStep: string | null = null;
   private temperature: number | null = null;
+  /** Every sample of the scan, this run's and those stored before: the zones its time left reads. */
+  private readonly scanSamples: ScanSample[];
+  private readonly eta: EtaPlan | undefined;
+  private jobEta: number | null = null;
   private leaseLost = false;
   private readonly lease: Lease;
   private readonly onLeaseLost: (error: LeaseLost) => void;
@@ -142,6 +166,8 @@ export class StageProgress {
     this.writeIntervalMs = options.writeIntervalMs ?? MIN_WRITE_INTERVAL_MS;
     this.health = options.health;
     this.stopWaiting = options.stopWaiting ?? (() => false);
+    this.eta = options.eta;
+    this.scanSamples = [...(options.samples ?? [])];
   }
 
   /** Another instance took the job over: this one writes and publishes nothing more for it. */
@@ -174,6 +200,7 @@ export class StageProgress {
     if (current) Object.assign(current, { status: this.stage.status, progressPct: this.stage.progressPct });
     // The job's percent never moves backwards (a stage re-entered after a restart starts at 0).
     this.jobPct = Math.max(this.jobPct, jobPercent(this.stages));
+    this.estimate();
     this.publish();
     this.schedule(options.immediate ?? false);
   }
@@ -202,6 +229,7 @@ export class StageProgress {
     const step = `${s.bbPhase}:${Math.floor(s.bbPhasePct / SAMPLE_STEP_PCT)}`;
     if (step === this.lastSampleStep) return;
     this.lastSampleStep = step;
+    this.scanSamples.push({ phase: s.bbPhase, phasePct: s.bbPhasePct, mbps: s.bbMbps ?? null });
     this.pendingSamples.push({
       stageId: this.stage.id,
       at: new Date(this.now()),
@@ -210,6 +238,40 @@ export class StageProgress {
       mbps: s.bbMbps ?? null,
       temperatureC: this.temperature,
     });
+  }
+
+  /**
+   * The stage's and the job's time left, kept with the next write: a surface scan from its
+   * measured zones, another stage on a straight line of its own percent (its estimate before
+   * 0.5%), then the estimates of the stages still to come. Null while paused or without a plan.
+   */
+  private estimate(): void {
+    const s = this.stage as StageView & StageFields;
+    const plan = this.eta;
+    let stageLeft: number | null = null;
+    if (plan && s.status === "running" && s.pausedAt == null) {
+      if (s.name === "surface_validate" && s.bbPhase != null && s.bbPhase >= 1) {
+        stageLeft = scanSecondsLeft({
+          sizeBytes: plan.sizeBytes,
+          phases: engineOfPatterns(s.bbPatterns ?? null) === "fio" ? 2 : 8,
+          phase: s.bbPhase,
+          phasePct: s.bbPhasePct ?? 0,
+          samples: this.scanSamples,
+          curve: plan.curve,
+        });
+      }
+      const working = s.startedAt ? Math.max(0, (this.now() - s.startedAt.getTime()) / 1000 - (s.pausedSeconds ?? 0)) : 0;
+      if (stageLeft === null && s.progressPct >= 0.5 && s.progressPct < 100) stageLeft = (working * (100 - s.progressPct)) / s.progressPct;
+      if (stageLeft === null && plan.stageSeconds[s.name] !== undefined)
+        stageLeft = Math.max(0, (plan.stageSeconds[s.name] as number) - working);
+    }
+    const index = this.stages.findIndex((v) => v.id === s.id);
+    const later = this.stages.slice(index + 1).filter((v) => v.status === "pending");
+    const known = stageLeft !== null && later.every((v) => plan?.stageSeconds[v.name] !== undefined);
+    this.jobEta = known ? (stageLeft as number) + later.reduce((sum, v) => sum + (plan?.stageSeconds[v.name] ?? 0), 0) : null;
+    const at = new Date(this.now());
+    Object.assign(this.pending, { etaSeconds: stageLeft, etaAt: stageLeft === null ? null : at });
+    Object.assign(this.stage, { etaSeconds: stageLeft, etaAt: stageLeft === null ? null : at });
   }
 
   private schedule(immediate: boolean): void {
@@ -254,8 +316,8 @@ export class StageProgress {
           ...(samples.length ? [this.db.stageSample.createMany({ data: samples })] : []),
           ...(temperatures.length ? [this.db.driveTemperature.createMany({ data: temperatures })] : []),
         ];
-        const jobPct = this.jobPct;
-        const fenced = () => fencedWrite(this.db, this.lease, writes, { progressPct: jobPct });
+        const job = { progressPct: this.jobPct, etaSeconds: this.jobEta, etaAt: this.jobEta === null ? null : new Date(this.now()) };
+        const fenced = () => fencedWrite(this.db, this.lease, writes, job);
         // Through an outage the newest values pile up in `pending` and go with the next write.
         await (this.health ? throughOutages(this.health, fenced, this.stopWaiting) : fenced());
         if (log !== undefined) this.stage.log = log;
@@ -293,6 +355,7 @@ export class StageProgress {
       status: this.job.status,
       lease: this.lease.version,
       progressPct: this.jobPct,
+      etaSeconds: this.jobEta,
       startedAt: this.job.startedAt?.getTime() ?? null,
       at: this.now(),
       stage: {

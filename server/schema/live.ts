@@ -66,8 +66,10 @@ const JobEventRef = builder.objectRef<JobEvent>("JobProgressEvent").implement({
     elapsedSeconds: t.float({ nullable: true, description: "Since the job started running.", resolve: elapsedSeconds }),
     etaSeconds: t.float({
       nullable: true,
-      description: `Time left at the pace so far; null until ${ETA_MIN_PCT}% overall, and once the job ended.`,
+      description: `Time left: the running stage's (a surface scan's from the speeds of its zones) and the estimates of the stages to come; without those (a profile with no estimate), at the pace so far from ${ETA_MIN_PCT}% overall. Null while the scan is paused and once the job ended.`,
       resolve: (e) => {
+        if (e.status === "running" && e.stage?.paused) return null;
+        if (e.status === "running" && typeof e.etaSeconds === "number") return e.etaSeconds;
         const elapsed = elapsedSeconds(e);
         if (elapsed === null || e.status !== "running" || e.progressPct < ETA_MIN_PCT) return null;
         return (elapsed * (100 - e.progressPct)) / e.progressPct;

@@ -79,6 +79,8 @@ const ALWAYS_LOADED_STAGE_COLUMNS = {
   pausedAt: true,
   pauseReason: true,
   pausedSeconds: true,
+  etaSeconds: true,
+  etaAt: true,
 } as const;
 
 /** Seconds from start to end (or now), less the time spent paused. */
@@ -129,10 +131,12 @@ builder.prismaObject("Stage", {
     etaSeconds: t.float({
       nullable: true,
       description:
-        "Time left, extrapolated from the stage's percent and its time without pauses; null under 0.5% (too early to say) and while paused.",
+        "Time left: a surface scan's from the speeds its zones measured (the zones to come along its earlier phases, or the line fitted to them), another stage's from its percent and its time without pauses; null under 0.5% without a measured speed, and while paused.",
       resolve: (s) => {
+        if (s.status !== "running" || s.pausedAt) return null;
+        if (s.etaSeconds !== null && s.etaAt) return Math.max(0, Math.round(s.etaSeconds - (Date.now() - s.etaAt.getTime()) / 1000));
         const elapsed = workingSeconds(s);
-        if (s.status !== "running" || s.pausedAt || elapsed === null || s.progressPct < 0.5 || s.progressPct >= 100) return null;
+        if (elapsed === null || s.progressPct < 0.5 || s.progressPct >= 100) return null;
         return Math.round((elapsed * (100 - s.progressPct)) / s.progressPct);
       },
     }),

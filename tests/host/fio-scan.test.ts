@@ -9,10 +9,20 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BurnInReport } from "../../server/reports/build.js";
-import { ended, getJob, type ServedBurnInRig, startJob, startServedBurnInRig, waitForJob, waitsBudget } from "../helpers/burn-in-host.js";
+import {
+  ended,
+  getJob,
+  JOB_WAIT_MS,
+  type ServedBurnInRig,
+  startJob,
+  startServedBurnInRig,
+  waitForJob,
+  waitsBudget,
+} from "../helpers/burn-in-host.js";
 import { headerAt, swapBlocks } from "../helpers/fio-blocks.js";
 import { gql } from "../helpers/graphql.js";
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
+import { subscribe } from "../helpers/sse.js";
 import { setNativeMaxSectors } from "../helpers/stand-ins.js";
 import { tempDir } from "../helpers/temp-db.js";
 import { MiB } from "../helpers/units.js";
@@ -44,9 +54,40 @@ describe.runIf(fixtures !== null)("the standard profile's fio scan over SSH", ()
   it(
     "writes and verifies every 4 KiB of a clean drive with its own offset, and passes",
     async () => {
+      const device = rig.host.loops[0]?.device as string;
+      rig.host.pace(4 * MiB, [device]);
       const started = await startJob(rig.kiln.url, [rig.driveId(0)], "standard");
       expect(started.__typename, JSON.stringify(started)).toBe("StartBurnInSuccess");
-      const job = await waitForJob(rig.kiln.url, started.data?.[0]?.id as string, ended);
+      const jobId = started.data?.[0]?.id as string;
+      // A quarter into the verify at 4 MiB/s: the time left, from the speeds the scan measured.
+      await waitForJob(rig.kiln.url, jobId, (j) => j.stages[2]?.surfaceScan?.phase === 2 && j.stages[2].surfaceScan.phasePct >= 25);
+      const eta = await gql<{ job: { stages: Array<{ name: string; etaSeconds: number | null }> } }>(
+        rig.kiln.url,
+        "query($id: ID!) { job(id: $id) { stages { name etaSeconds } } }",
+        { id: jobId },
+      );
+      const events = subscribe<{ etaSeconds: number | null; stageName: string }>(
+        rig.kiln.url,
+        "subscription($id: ID!) { jobProgress(jobId: $id) { etaSeconds stageName } }",
+        { id: jobId },
+      );
+      // The first event is the job as stored, the second one the runner's own.
+      await events.until(() => events.events.length >= 2, JOB_WAIT_MS);
+      events.close();
+      rig.host.pace(null, [device]);
+      const scanLeft = eta.data?.job.stages[2]?.etaSeconds as number;
+      // At most 75% of 32 MiB at 4 MiB/s is left (6 s), less whatever passed since.
+      expect(scanLeft).toBeGreaterThan(0);
+      expect(scanLeft).toBeLessThan(12);
+      // The job's time left holds the stages still to come: the long self-test as long as the
+      // drive says it takes (the stand-in's SMART data: 1 minute) and a minute for the final
+      // check, where a straight line on the job's percent (56% by then) says seconds.
+      for (const live of events.events.slice(0, 2)) {
+        expect(live.stageName).toBe("surface_validate");
+        expect(live.etaSeconds).toBeGreaterThan(120);
+        expect(live.etaSeconds).toBeLessThan(120 + 12);
+      }
+      const job = await waitForJob(rig.kiln.url, jobId, ended);
       expect(job.status, JSON.stringify(job.stages.map((s) => [s.name, s.status, s.errorText]))).toBe("passed");
       expect(job.stages.map((s) => `${s.name}:${s.status}`)).toEqual([
         "precheck:passed",

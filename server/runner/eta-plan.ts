@@ -1,0 +1,49 @@
+// What a running job's time left is computed from: the estimate of its profile for its drive
+// (the drive's size, its kind's speed curve, its own self-test minutes from the newest SMART
+// report), and a re-entered scan's samples so far. Read once per stage from the database.
+import type { Db } from "../db/client.js";
+import { parseStoredJson } from "../db/stored-json.js";
+import type { SmartReport } from "../parsers/smartctl.js";
+import { estimateProfiles, speedCurveOf } from "./estimates.js";
+import type { EtaPlan } from "./progress.js";
+import type { ScanSample } from "./scan-eta.js";
+
+interface DriveOfJob {
+  id: string;
+  sizeBytes: bigint | null;
+  rotationRate: number | null;
+  busType: string | null;
+}
+
+/** The plan of a job's profile on its drive; none for a profile without estimates (simulate) or a drive of unknown size. */
+export async function readEtaPlan(db: Db, profile: string, drive: DriveOfJob): Promise<EtaPlan | undefined> {
+  if (drive.sizeBytes === null || drive.sizeBytes <= 0n) return undefined;
+  const newest = await db.smartSnapshot.findFirst({
+    where: { driveId: drive.id },
+    orderBy: [{ takenAt: "desc" }, { id: "desc" }],
+    select: { report: true },
+  });
+  const minutes = parseStoredJson<SmartReport>(newest?.report ?? null)?.selfTestMinutes;
+  const forEstimate = {
+    sizeBytes: Number(drive.sizeBytes),
+    rotationRate: drive.rotationRate,
+    busType: drive.busType,
+    ...(minutes ? { selfTestMinutes: minutes } : {}),
+  };
+  const estimate = estimateProfiles(forEstimate).find((e) => e.profile === profile);
+  if (!estimate) return undefined;
+  return {
+    stageSeconds: Object.fromEntries(estimate.parts.map((p) => [p.stage, p.seconds])),
+    sizeBytes: forEstimate.sizeBytes,
+    curve: speedCurveOf(forEstimate),
+  };
+}
+
+/** The samples a scan stored before this start, oldest first (at most 3,200: one per 0.25% of 8 phases). */
+export async function readScanSamples(db: Db, stageId: string): Promise<ScanSample[]> {
+  return db.stageSample.findMany({
+    where: { stageId },
+    orderBy: [{ at: "asc" }, { id: "asc" }],
+    select: { phase: true, phasePct: true, mbps: true },
+  });
+}
