@@ -3,15 +3,16 @@
 // The tests are one sequence over the same three scans (one per instance). The first is the one
 // the Redis part follows: the test holds it (SIGSTOP of its badblocks, which a machine's speed
 // cannot outrun) except while its progress is checked, so that it is still running when Redis
-// comes back; the other two, their reads slowed with -d 200, run through the database outage and
-// may end during it:
+// comes back; the other two, `standard` burn-ins whose fio writes and verifies at 8 MiB/s (about a
+// minute, fio sleeping between writes; badblocks -c 1 -d 200 made a system call per 4 KiB for
+// about 90 s), run through the database outage and may end during it:
 // - PostgreSQL away for 30 s: every instance stays up and says so once in its log (no stack per
 //   tick), /health answers 503 and then 200 again;
 // - then Redis away: /health says "degraded" with redis unreachable, open subscriptions over SSE
 //   and graphql-ws get an EVENTS_UNAVAILABLE error instead of silence, a pause sent to an
 //   instance that does not run the job fails at once with "Redis is not reachable", and once
 //   Redis is back events and commands flow again;
-// - every scan ends passed, run once by the badblocks first started.
+// - every scan ends passed, run once by the badblocks or fio first started.
 import { createClient } from "graphql-ws";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -55,19 +56,16 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
   let dbLogsFrom = new Map<Name, number>();
   let redisLogsFrom = new Map<Name, number>();
 
-  /**
-   * A full demo burn-in that only `on` can claim (the other two are stopped until it has), its
-   * reads slowed by `readDelayFactor` (badblocks -d; 0: none).
-   */
-  const startOn = async (on: Name, driveId: string, readDelayFactor: number) => {
+  /** A demo burn-in that only `on` can claim (the other two are stopped until it has). */
+  const startOn = async (on: Name, driveId: string, profile: "full" | "standard") => {
     const others = NAMES.filter((n) => n !== on);
     for (const n of others) process.kill(instances.get(n)?.child.pid as number, "SIGSTOP");
     try {
       const result = await gqlAs<{ startBurnIn: { data?: Array<{ id: string }> } }>(
         url(on),
         creds.tokens.operate,
-        "mutation($d: [ID!]!, $o: BurnInOptions) { startBurnIn(driveIds: $d, profile: full, confirmSsdWrite: true, options: $o) { ... on StartBurnInSuccess { data { id } } ... on Error { message } } }",
-        { d: [driveId], o: readDelayFactor ? { readDelayFactor } : {} },
+        `mutation($d: [ID!]!) { startBurnIn(driveIds: $d, profile: ${profile}, confirmSsdWrite: true) { ... on StartBurnInSuccess { data { id } } ... on Error { message } } }`,
+        { d: [driveId] },
       );
       const jobId = result.data?.startBurnIn.data?.[0]?.id;
       if (!jobId) throw new Error(`startBurnIn: ${JSON.stringify(result)}`);
@@ -102,9 +100,10 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
           KILN_INSTANCE_ID: name,
           KILN_LEASE_SECONDS: "10",
           KILN_INVENTORY_INTERVAL: "0",
-          // A block at a time and the jobs' own -d 200 (a scan of about 90 s on an idle
-          // machine), self-tests of 1 and 2 s: the scans are what the outages must not break.
-          KILN_DEMO_PACE: "blocks=1,delay=0,short=1,long=2",
+          // badblocks 4 blocks at a time (the held scan: about 40 s of work, a few of them while
+          // the test lets it move), fio at 8 MiB/s (a minute for 256 MiB written and verified),
+          // self-tests of 1 and 2 s: the scans are what the outages must not break.
+          KILN_DEMO_PACE: "blocks=4,delay=0,rate=8,short=1,long=2",
         }).then((kiln) => instances.set(name, kiln)),
       ),
     );
@@ -146,13 +145,13 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
       pids.set(id, scan.remotePid);
       pgids.set(id, scan.remotePgid);
     };
-    // The held scan needs no read delay: it is held once it runs, before the others start.
-    const first = await startOn("kiln-a", drives[0] as string, 0);
+    // The held scan is held once it runs, before the others start.
+    const first = await startOn("kiln-a", drives[0] as string, "full");
     await until("the first surface scan running", () => scanRunning(first), 180_000);
     await recordScan(first);
     jobs = [first];
     hold(first, "SIGSTOP");
-    jobs.push(await startOn("kiln-b", drives[1] as string, 200), await startOn("kiln-c", drives[2] as string, 200));
+    jobs.push(await startOn("kiln-b", drives[1] as string, "standard"), await startOn("kiln-c", drives[2] as string, "standard"));
     await until("three surface scans running", async () => (await each(jobs, scanRunning)).every(Boolean) || null, 180_000);
     for (const id of jobs.slice(1)) await recordScan(id);
     dbLogsFrom = new Map(NAMES.map((n) => [n, instances.get(n)?.output().length ?? 0]));
@@ -328,7 +327,7 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
     await ws.dispose();
   }, 300_000);
 
-  it("every scan passes after both outages, each run once by the badblocks first started; each outage said once", async () => {
+  it("every scan passes after both outages, each run once by the badblocks or fio first started; each outage said once", async () => {
     expect(jobs).toHaveLength(3);
     await until(
       "every job ended",
@@ -341,9 +340,9 @@ describe("outages of PostgreSQL and Redis under three instances", () => {
         `SELECT "remotePid", log FROM "Stage" WHERE "jobId" = $1 AND name = 'surface_validate'`,
         [id],
       );
-      // The same badblocks throughout: followed again, never started a second time.
+      // The same badblocks or fio throughout: followed again, never started a second time.
       expect(scan.remotePid).toBe(pids.get(id));
-      expect(scan.log.match(/started \S*badblocks /g) ?? []).toHaveLength(1);
+      expect(scan.log.match(/started \S*(badblocks|fio) /g) ?? []).toHaveLength(1);
     }
     for (const name of NAMES) {
       const kiln = instances.get(name) as ServingKiln;

@@ -107,7 +107,8 @@ describe.runIf(fixtures !== null)("pausing a scan over SSH, across a Kiln restar
       expect(cancelled.data?.cancelBurnIn.__typename).toBe("CancelBurnInSuccess");
       // Gone (a zombie until its wrapper reaps it is gone as well).
       expect([null, "Z"]).toContain(processState(otherPid));
-      expect((await waitForJob(rig.kiln.url, otherId, ended)).status).toBe("cancelled");
+      const other = await waitForJob(rig.kiln.url, otherId, ended);
+      expect(other.status, JSON.stringify(other.stages.map((s) => [s.name, s.status, s.errorText]))).toBe("cancelled");
 
       const job = await waitForJob(rig.kiln.url, jobId, ended, 240_000);
       expect(job.status, JSON.stringify(job.stages.map((s) => [s.name, s.status, s.errorText]))).toBe("passed");
