@@ -167,6 +167,9 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       await page.getByRole("checkbox", { name: `Select ${second}` }).check();
       await page.getByRole("button", { name: "Start burn-in (1)" }).click();
       const slow = page.getByRole("dialog");
+      // The dialog offers the standard profile first (one fio pass); this one is badblocks'.
+      await expect.poll(() => slow.getByLabel("Profile").inputValue()).toBe("standard");
+      await slow.getByLabel("Profile").selectOption("full");
       await slow.getByText("Advanced badblocks options").click();
       await slow.getByLabel("Read delay (-d, %)").fill("300");
       await slow.getByRole("button", { name: "Erase and start" }).click();

@@ -96,7 +96,7 @@ export function StartDialog({
   drives: Array<{ id: string; serial: string; inUse: boolean }>;
   onClose: (started: boolean) => void;
 }) {
-  const [profile, setProfile] = useState<Profile>("full");
+  const [profile, setProfile] = useState<Profile>("standard");
   const [values, setValues] = useState<Record<string, string>>({});
   const [problem, setProblem] = useState<string | null>(null);
   // Kiln refused a write scan on SSDs until confirmed: the dialog asks.
