@@ -1,4 +1,4 @@
-import { lazy, StrictMode, useMemo } from "react";
+import { lazy, StrictMode, Suspense, useMemo } from "react";
 import { createRoot } from "react-dom/client";
 import { createBrowserRouter, RouterProvider } from "react-router";
 import { Provider } from "urql";
@@ -15,6 +15,7 @@ const DriveDrawerRoute = lazy(() => import("./drawer/drive-drawer").then((m) => 
 const JobDrawerRoute = lazy(() => import("./drawer/drive-drawer").then((m) => ({ default: m.JobDrawerRoute })));
 const History = lazy(() => import("./history/history").then((m) => ({ default: m.History })));
 const Hosts = lazy(() => import("./hosts/hosts").then((m) => ({ default: m.Hosts })));
+const VerifyPage = lazy(() => import("./verify/verify-page").then((m) => ({ default: m.VerifyPage })));
 const SettingsPage = lazy(() => import("./settings/settings").then((m) => ({ default: m.SettingsPage })));
 
 /** Every screen has its own URL: a drawer link can be sent to a colleague. */
@@ -54,12 +55,21 @@ function App({ user, onSignOut }: { user: Account | null; onSignOut: () => void 
 
 const root = document.getElementById("root");
 if (!root) throw new Error("index.html has no #root");
+// /verify is for anyone holding a report (a buyer): no account, nothing but the public key.
 createRoot(root).render(
-  <StrictMode>
-    <SessionGate>
-      {({ status, signOut }) => (
-        <App user={status.auth === "off" ? null : { name: status.user ?? "?", scope: status.scope ?? "read" }} onSignOut={signOut} />
-      )}
-    </SessionGate>
-  </StrictMode>,
+  window.location.pathname === "/verify" ? (
+    <StrictMode>
+      <Suspense fallback={null}>
+        <VerifyPage />
+      </Suspense>
+    </StrictMode>
+  ) : (
+    <StrictMode>
+      <SessionGate>
+        {({ status, signOut }) => (
+          <App user={status.auth === "off" ? null : { name: status.user ?? "?", scope: status.scope ?? "read" }} onSignOut={signOut} />
+        )}
+      </SessionGate>
+    </StrictMode>
+  ),
 );

@@ -3,6 +3,7 @@
 // host reported are printed as "?" rather than breaking the page.
 
 import PDFDocument from "pdfkit";
+import QRCode from "qrcode";
 import type { BurnInReport } from "./build.js";
 import { erasureLine } from "./erasure.js";
 import { duration, identityRows, PHASE_COLOURS, pauseSummary } from "./html.js";
@@ -11,7 +12,17 @@ import type { SignedReport } from "./signing.js";
 const OUTCOME_COLOURS: Record<string, string> = { passed: "#2e7d32", failed: "#c62828", unknown: "#b58900", cancelled: "#555555" };
 const latin1 = (value: unknown): string => String(value ?? "").replace(/[^\x20-\x7e\xa0-\xff]/g, "?");
 
-export function renderReportPdf(signed: SignedReport<BurnInReport>): Promise<Buffer> {
+/**
+ * The address the report's QR code opens: /verify of this Kiln (its public URL, else the address
+ * the PDF was asked on) with the report's job id, SHA-256 and key id, which the page checks the
+ * chosen file against.
+ */
+export function verifyLink(base: string, signed: SignedReport<BurnInReport>): string {
+  const query = new URLSearchParams({ id: signed.report.job.id, sha256: signed.signature.sha256, key: signed.signature.keyId });
+  return `${base.replace(/\/+$/, "")}/verify?${query}`;
+}
+
+export function renderReportPdf(signed: SignedReport<BurnInReport>, options: { verifyBase: string }): Promise<Buffer> {
   const r = signed.report;
   const doc = new PDFDocument({
     size: "A4",
@@ -181,11 +192,30 @@ export function renderReportPdf(signed: SignedReport<BurnInReport>): Promise<Buf
   );
 
   heading("Signature");
+  // The QR code (error correction M, 2.2 pt modules: about 3 cm for a 100-character link) at the
+  // left, the text beside it.
+  const link = verifyLink(options.verifyBase, signed);
+  const qr = QRCode.create(link, { errorCorrectionLevel: "M" });
+  const module = 2.2;
+  const side = (qr.modules.size + 8) * module;
+  if (doc.y + side > doc.page.height - doc.page.margins.bottom) doc.addPage();
+  const top = doc.y;
+  doc.rect(left, top, side, side).fill("#ffffff");
+  for (let row = 0; row < qr.modules.size; row++) {
+    for (let col = 0; col < qr.modules.size; col++) {
+      if (qr.modules.get(row, col)) doc.rect(left + (col + 4) * module, top + (row + 4) * module, module, module);
+    }
+  }
+  doc.fill("#000000");
   doc.text(
     latin1(
-      `Signed by this Kiln's report key ${signed.signature.keyId}: Ed25519 over the RFC 8785 canonical JSON of the report, whose SHA-256 is ${signed.signature.sha256}. The JSON form of this report and the key at /.well-known/kiln-report-key let anyone check it (kiln verify report.json --key kiln-report-key.pem). Job ${r.job.id}, Kiln ${r.kiln.version}.`,
+      `Signed by this Kiln's report key ${signed.signature.keyId}: Ed25519 over the RFC 8785 canonical JSON of the report, whose SHA-256 is ${signed.signature.sha256}. The JSON form of this report and the key at /.well-known/kiln-report-key let anyone check it: in a browser at ${link} (the QR code; the file is checked there and not sent), or kiln verify report.json --key kiln-report-key.pem. Job ${r.job.id}, Kiln ${r.kiln.version}.`,
     ),
+    left + side + 8,
+    top,
+    { width: width - side - 8 },
   );
+  doc.y = Math.max(doc.y, top + side);
   doc.end();
   return done;
 }

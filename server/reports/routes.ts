@@ -15,6 +15,7 @@ import { exportQuery, write } from "../exports.js";
 import { type HeavyWork, inHeavySlot } from "../heavy-work.js";
 import { authorizeRead, sendJson } from "../http-auth.js";
 import { MAX_PAGE, pageOfJobs } from "../services/job-history.js";
+import { getSettings } from "../services/settings.js";
 import { type BurnInReport, buildReport } from "./build.js";
 import { renderReportHtml } from "./html.js";
 import { type ReportKey, type SignedReport, signReport } from "./signing.js";
@@ -131,7 +132,7 @@ async function sendZip(req: IncomingMessage, res: ServerResponse, db: Db, key: R
       const json = reportFileName(signed, "json");
       const pdf = reportFileName(signed, "pdf");
       add(json, Buffer.from(`${JSON.stringify(signed, null, 2)}\n`));
-      const drawn = await renderPdf(signed);
+      const drawn = await renderPdf(signed, await verifyBaseOf(db, req));
       await yieldToOthers();
       add(pdf, drawn);
       names.push(json, pdf);
@@ -200,7 +201,7 @@ export async function handleReportRoute(
     res.end(`${JSON.stringify(signed, null, 2)}\n`);
   } else if (ext === ".pdf") {
     await inHeavySlot(heavy, viewer, req, res, async () => {
-      const pdf = await renderPdf(signed);
+      const pdf = await renderPdf(signed, await verifyBaseOf(db, req));
       res.writeHead(200, {
         "content-type": "application/pdf",
         "content-disposition": `inline; filename="${reportFileName(signed, "pdf")}"`,
@@ -221,7 +222,18 @@ export async function handleReportRoute(
 }
 
 /** pdfkit and its fonts load on the first PDF asked for, not with the server. */
-async function renderPdf(signed: SignedReport<BurnInReport>): Promise<Buffer> {
+async function renderPdf(signed: SignedReport<BurnInReport>, verifyBase: string): Promise<Buffer> {
   const { renderReportPdf } = await import("./pdf.js");
-  return renderReportPdf(signed);
+  return renderReportPdf(signed, { verifyBase });
+}
+
+/**
+ * Where a PDF's QR code points: the public URL of the settings, else the address this request
+ * came to (its Host; whoever sends another only changes the PDF they get back themselves).
+ */
+async function verifyBaseOf(db: Db, req: IncomingMessage): Promise<string> {
+  const { publicUrl } = await getSettings(db);
+  if (publicUrl) return publicUrl;
+  const host = /^[A-Za-z0-9.:[\]-]{1,255}$/.test(req.headers.host ?? "") ? (req.headers.host as string) : "localhost";
+  return `${(req.socket as { encrypted?: boolean }).encrypted ? "https" : "http"}://${host}`;
 }
