@@ -134,8 +134,11 @@ export function batchScript(batch: readonly PollRequest[]): string {
       );
     } else {
       const pid = Math.floor(r.identity.pid);
+      // Read once: a process that ends between a check of its /proc entry and the read leaves
+      // nothing to print, and "state  <boot>" broke the framing of the whole poll (a scan that
+      // had just passed was called unknown). Nothing read is a process gone.
       lines.push(
-        `if [ -r /proc/${pid}/stat ]; then echo "=${i} state $(sed 's/.*) //' /proc/${pid}/stat | cut -d' ' -f1,20) $b"; else echo "=${i} state - - $b"; fi`,
+        `s=$(sed 's/.*) //' /proc/${pid}/stat 2>/dev/null | cut -d' ' -f1,20); case "$s" in *" "*) ;; *) s="- -" ;; esac; echo "=${i} state $s $b"`,
       );
     }
   }

@@ -1,6 +1,10 @@
 // The framing of a batched scan poll, against what a broken or hostile host could answer.
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { type PollRequest, parseBatch } from "../../server/transport/poll-batch.js";
+import { batchScript, type PollRequest, parseBatch } from "../../server/transport/poll-batch.js";
 
 const identity = { pid: 42, startTime: "100", bootId: "boot" };
 const batch: PollRequest[] = [
@@ -21,6 +25,24 @@ describe("parseBatch", () => {
       { kind: "state", fields: ["S", "100", "boot"] },
       { kind: "missing" },
     ]);
+  });
+
+  it("reads a process that ends between the poll's look and its read as gone, not as broken output", () => {
+    // The poll script run by sh, its `sed` finding /proc/<pid>/stat gone (as when the process
+    // ends just then): on CI a scan that had passed was called unknown for "state  <boot>".
+    const bin = mkdtempSync(path.join(tmpdir(), "kiln-poll-"));
+    writeFileSync(path.join(bin, "sed"), "#!/bin/sh\nexit 2\n");
+    chmodSync(path.join(bin, "sed"), 0o755);
+    const requests: PollRequest[] = [{ kind: "state", identity: { pid: process.pid, startTime: "1", bootId: "b" } }];
+    const run = (env: NodeJS.ProcessEnv) => execFileSync("sh", ["-c", batchScript(requests)], { env });
+    const vanished = parseBatch(run({ PATH: `${bin}:/usr/bin:/bin` }), requests);
+    expect(vanished).toEqual([{ kind: "state", fields: ["-", "-", expect.any(String)] }]);
+    // With the real sed: this process's state and start time.
+    const [answer] = parseBatch(run({ PATH: "/usr/bin:/bin" }), requests);
+    expect(answer).toMatchObject({
+      kind: "state",
+      fields: [expect.stringMatching(/^[RS]$/), expect.stringMatching(/^\d+$/), expect.any(String)],
+    });
   });
 
   it("reads a command's exit code and output, and refuses more output than it allows", () => {
