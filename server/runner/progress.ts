@@ -135,6 +135,8 @@ export class StageProgress {
   private readonly scanSamples: ScanSample[];
   private readonly eta: EtaPlan | undefined;
   private jobEta: number | null = null;
+  /** The scan's time left as last worked out: for which count of samples, and when. */
+  private scanLeft: { key: number; seconds: number | null; at: number } | null = null;
   private leaseLost = false;
   private readonly lease: Lease;
   private readonly onLeaseLost: (error: LeaseLost) => void;
@@ -249,16 +251,25 @@ export class StageProgress {
     const s = this.stage as StageView & StageFields;
     const plan = this.eta;
     let stageLeft: number | null = null;
+    // A pause's time is no time the scan worked: worked out afresh when it goes on.
+    if (s.pausedAt != null) this.scanLeft = null;
     if (plan && s.status === "running" && s.pausedAt == null) {
       if (s.name === "surface_validate" && s.bbPhase != null && s.bbPhase >= 1) {
-        stageLeft = scanSecondsLeft({
-          sizeBytes: plan.sizeBytes,
-          phases: engineOfPatterns(s.bbPatterns ?? null) === "fio" ? 2 : 8,
-          phase: s.bbPhase,
-          phasePct: s.bbPhasePct ?? 0,
-          samples: this.scanSamples,
-          curve: plan.curve,
-        });
+        // Worked out again with each new sample (every 0.25% of a phase); in between, counted down.
+        const key = this.scanSamples.length;
+        if (this.scanLeft?.key !== key) {
+          const seconds = scanSecondsLeft({
+            sizeBytes: plan.sizeBytes,
+            phases: engineOfPatterns(s.bbPatterns ?? null) === "fio" ? 2 : 8,
+            phase: s.bbPhase,
+            phasePct: s.bbPhasePct ?? 0,
+            samples: this.scanSamples,
+            curve: plan.curve,
+          });
+          this.scanLeft = { key, seconds, at: this.now() };
+        }
+        const { seconds, at } = this.scanLeft;
+        stageLeft = seconds === null ? null : Math.max(0, seconds - (this.now() - at) / 1000);
       }
       const working = s.startedAt ? Math.max(0, (this.now() - s.startedAt.getTime()) / 1000 - (s.pausedSeconds ?? 0)) : 0;
       if (stageLeft === null && s.progressPct >= 0.5 && s.progressPct < 100) stageLeft = (working * (100 - s.progressPct)) / s.progressPct;
