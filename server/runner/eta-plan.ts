@@ -1,10 +1,11 @@
 // What a running job's time left is computed from: the estimate of its profile for its drive
 // (the drive's size, its kind's speed curve, its own self-test minutes from the newest SMART
-// report), and a re-entered scan's samples so far. Read once per stage from the database.
+// report), and a re-entered scan's samples so far. Read once per stage from the database; the
+// estimates the API shows before a start (Drive.profileEstimates) read the drive the same way.
 import type { Db } from "../db/client.js";
 import { parseStoredJson } from "../db/stored-json.js";
 import type { SmartReport } from "../parsers/smartctl.js";
-import { estimateProfiles, speedCurveOf } from "./estimates.js";
+import { type DriveForEstimate, estimateProfiles, speedCurveOf } from "./estimates.js";
 import type { EtaPlan } from "./progress.js";
 import type { ScanSample } from "./scan-eta.js";
 
@@ -15,26 +16,31 @@ interface DriveOfJob {
   busType: string | null;
 }
 
-/** The plan of a job's profile on its drive; none for a profile without estimates (simulate) or a drive of unknown size. */
-export async function readEtaPlan(db: Db, profile: string, drive: DriveOfJob): Promise<EtaPlan | undefined> {
-  if (drive.sizeBytes === null || drive.sizeBytes <= 0n) return undefined;
+/** What a drive's estimates are made from: its size and kind, and its self-test minutes from its newest SMART report. */
+export async function driveForEstimate(db: Db, drive: DriveOfJob): Promise<DriveForEstimate> {
   const newest = await db.smartSnapshot.findFirst({
     where: { driveId: drive.id },
     orderBy: [{ takenAt: "desc" }, { id: "desc" }],
     select: { report: true },
   });
   const minutes = parseStoredJson<SmartReport>(newest?.report ?? null)?.selfTestMinutes;
-  const forEstimate = {
-    sizeBytes: Number(drive.sizeBytes),
+  return {
+    sizeBytes: drive.sizeBytes === null ? null : Number(drive.sizeBytes),
     rotationRate: drive.rotationRate,
     busType: drive.busType,
     ...(minutes ? { selfTestMinutes: minutes } : {}),
   };
+}
+
+/** The plan of a job's profile on its drive; none for a profile without estimates (simulate) or a drive of unknown size. */
+export async function readEtaPlan(db: Db, profile: string, drive: DriveOfJob): Promise<EtaPlan | undefined> {
+  if (drive.sizeBytes === null || drive.sizeBytes <= 0n) return undefined;
+  const forEstimate = await driveForEstimate(db, drive);
   const estimate = estimateProfiles(forEstimate).find((e) => e.profile === profile);
   if (!estimate) return undefined;
   return {
     stageSeconds: Object.fromEntries(estimate.parts.map((p) => [p.stage, p.seconds])),
-    sizeBytes: forEstimate.sizeBytes,
+    sizeBytes: Number(drive.sizeBytes),
     curve: speedCurveOf(forEstimate),
   };
 }

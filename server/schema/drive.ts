@@ -1,7 +1,6 @@
-import { parseStoredJson } from "../db/stored-json.js";
 import { ValidationError } from "../errors.js";
-import type { SmartReport } from "../parsers/smartctl.js";
 import { estimateProfiles, type ProfileEstimate } from "../runner/estimates.js";
+import { driveForEstimate } from "../runner/eta-plan.js";
 import { parseUsage } from "../services/drive-usage.js";
 import { builder } from "./builder.js";
 import { DriveUsageRef } from "./drive-usage.js";
@@ -116,20 +115,7 @@ export const DriveRef = builder.prismaObject("Drive", {
       type: [ProfileEstimateRef],
       description: "Each profile's estimated time on this drive (simulate left out; nvme for NVMe drives only).",
       complexity: 5,
-      resolve: async (drive, _args, ctx) => {
-        const newest = await ctx.db.smartSnapshot.findFirst({
-          where: { driveId: drive.id },
-          orderBy: [{ takenAt: "desc" }, { id: "desc" }],
-          select: { report: true },
-        });
-        const minutes = parseStoredJson<SmartReport>(newest?.report ?? null)?.selfTestMinutes;
-        return estimateProfiles({
-          sizeBytes: drive.sizeBytes === null ? null : Number(drive.sizeBytes),
-          rotationRate: drive.rotationRate,
-          busType: drive.busType,
-          ...(minutes ? { selfTestMinutes: minutes } : {}),
-        });
-      },
+      resolve: async (drive, _args, ctx) => estimateProfiles(await driveForEstimate(ctx.db, drive)),
     }),
     jobs: t.relation("jobs", {
       description: "The drive's newest jobs (at most `first`, 1-100; the `jobs` connection pages through all).",
