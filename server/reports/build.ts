@@ -15,7 +15,7 @@ import type { PauseRecord } from "../runner/stages/scan-pauses.js";
 import type { Verdict } from "../runner/verdict.js";
 import { resumedJobs } from "../services/resume-chain.js";
 import { KILN_VERSION } from "../version.js";
-import { type ErasureStatement, erasureStatement } from "./erasure.js";
+import { type ErasureStatement, erasureStatement, type SanitizeStatement, sanitizeStatement } from "./erasure.js";
 
 export const REPORT_FORMAT = 1;
 /** Points of the speed curve kept per phase: enough for a chart, small enough to sign and mail. */
@@ -90,6 +90,8 @@ export interface BurnInReport {
   verdict: null | { outcome: string; reasons: string[]; warnings: string[] };
   /** What the report says about erasure (null: the profile writes nothing). Absent in reports made before it. */
   erasure?: ErasureStatement | null;
+  /** The drive's own sanitize, when the job ended with one. Absent in reports made before it. */
+  sanitize?: SanitizeStatement | null;
 }
 
 interface SmartSummary {
@@ -269,5 +271,6 @@ async function reportFromData(db: Db, jobId: string): Promise<BurnInReport> {
     },
     verdict: verdict ? { outcome: verdict.result, reasons: verdict.reasons, warnings: verdict.warnings } : null,
     erasure,
+    sanitize: sanitizeStatement(job.stages.find((s) => s.name === "sanitize") ?? null),
   };
 }

@@ -3,8 +3,10 @@
 // written), it covered every byte of the device, and the device reaches the whole drive (no host
 // protected area, one NVMe namespace of all of it: BurnInJob.capacityCheck). Otherwise the report
 // says why not. Pure.
+import { SANITIZE_METHOD_WORDS, type SanitizeMethod } from "../parsers/sanitize.js";
 import type { CapacityCheck } from "../runner/capacity.js";
 import { FIO_PATTERN } from "../runner/scan-phases.js";
+import type { SanitizeRun } from "../runner/stages/sanitize.js";
 
 export interface ErasureStatement {
   standard: "NIST SP 800-88 Rev. 1";
@@ -82,4 +84,64 @@ export function erasureLine(e: ErasureStatement): string {
   return e.claimed
     ? `Erased: ${e.standard} ${e.method} by overwrite with verification of all ${e.coveredBytes} bytes. ${e.technique}. ${e.capacity?.detail ?? ""}.`
     : `No erasure claimed: ${e.notClaimed}.`;
+}
+
+/** What the report says about the drive's own sanitize, run as the job's last stage. */
+export interface SanitizeStatement {
+  standard: "NIST SP 800-88 Rev. 1";
+  method: "Purge";
+  /** The report claims the Purge: the drive said its sanitize ended without error. */
+  claimed: boolean;
+  sanitizeMethod: SanitizeMethod;
+  /** nvme | ata */
+  commandSet: string;
+  command: string[];
+  issuedAt: string | null;
+  endedAt: string | null;
+  /** The stage's result: passed, failed, unknown, cancelled (the drive may go on), running. */
+  result: string;
+  /** The drive's own words on it. */
+  said: string | null;
+  notClaimed: string | null;
+  limits: string[];
+}
+
+const SANITIZE_LIMITS = [
+  "A sanitize is carried out by the drive's firmware: Kiln issued the command and read the drive's own sanitize status; it did not read the media afterwards.",
+];
+const CRYPTO_LIMIT =
+  "A crypto erase is a Purge only where the drive encrypts everything it stores with the key it changed (a self-encrypting drive): the drive's documentation says whether it does.";
+
+/** The statement for a job's sanitize stage, or null when the job had none. */
+export function sanitizeStatement(stage: { status: string; sanitize: string | null } | null): SanitizeStatement | null {
+  if (!stage) return null;
+  const run = stage.sanitize ? (JSON.parse(stage.sanitize) as SanitizeRun) : null;
+  if (!run) return null;
+  const claimed = stage.status === "passed" && run.result === "passed";
+  return {
+    standard: "NIST SP 800-88 Rev. 1",
+    method: "Purge",
+    claimed,
+    sanitizeMethod: run.method,
+    commandSet: run.commandSet,
+    command: run.command,
+    issuedAt: run.issuedAt,
+    endedAt: run.endedAt,
+    result: stage.status,
+    said: run.said,
+    notClaimed: claimed
+      ? null
+      : run.issuedAt === null
+        ? "the drive did not accept the sanitize command"
+        : `the sanitize did not end without error (${stage.status}${run.said ? `: ${run.said}` : ""})`,
+    limits: run.method === "crypto_erase" ? [...SANITIZE_LIMITS, CRYPTO_LIMIT] : SANITIZE_LIMITS,
+  };
+}
+
+/** One line for the report. */
+export function sanitizeLine(s: SanitizeStatement): string {
+  const what = `${SANITIZE_METHOD_WORDS[s.sanitizeMethod]} (${s.commandSet === "nvme" ? "NVMe Sanitize" : "ATA SANITIZE"}: ${s.command.join(" ")})`;
+  return s.claimed
+    ? `Purged: ${s.standard} ${s.method} by the drive's own ${what}, issued ${s.issuedAt}, which the drive reported done without error at ${s.endedAt} (${s.said ?? "no words"}).`
+    : `No sanitize claimed (${what}): ${s.notClaimed}.`;
 }

@@ -4,7 +4,7 @@
 
 import { formatBytes } from "../units.js";
 import type { BurnInReport, ReportPhase } from "./build.js";
-import { erasureLine } from "./erasure.js";
+import { erasureLine, sanitizeLine } from "./erasure.js";
 import type { SignedReport } from "./signing.js";
 
 const escapeHtml = (value: unknown): string =>
@@ -111,6 +111,11 @@ ${r.job.errorText ? `<p>${escapeHtml(r.job.errorText)}</p>` : ""}
 ${
   r.erasure
     ? `<h2>Erasure</h2><p class="erasure">${escapeHtml(erasureLine(r.erasure))}</p><ul>${r.erasure.limits.map((x) => `<li>${escapeHtml(x)}</li>`).join("")}</ul>`
+    : ""
+}
+${
+  r.sanitize
+    ? `<h2>Sanitize</h2><p class="sanitize">${escapeHtml(sanitizeLine(r.sanitize))}</p><ul>${r.sanitize.limits.map((x) => `<li>${escapeHtml(x)}</li>`).join("")}</ul>`
     : ""
 }
 <h2>Drive and job</h2><table>${identity.map(([k, v]) => row([k, v])).join("")}</table>

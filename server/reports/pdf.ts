@@ -5,7 +5,7 @@
 import PDFDocument from "pdfkit";
 import QRCode from "qrcode";
 import type { BurnInReport } from "./build.js";
-import { erasureLine } from "./erasure.js";
+import { erasureLine, sanitizeLine } from "./erasure.js";
 import { duration, identityRows, PHASE_COLOURS, pauseSummary } from "./html.js";
 import type { SignedReport } from "./signing.js";
 
@@ -97,6 +97,16 @@ export function renderReportPdf(signed: SignedReport<BurnInReport>, options: { v
       .text(latin1(erasureLine(r.erasure)));
     doc.fillColor("#555555").fontSize(8);
     for (const limit of r.erasure.limits) doc.text(latin1(`- ${limit}`));
+    doc.fillColor("#000000");
+  }
+  if (r.sanitize) {
+    heading("Sanitize");
+    doc
+      .fontSize(9.5)
+      .fillColor(r.sanitize.claimed ? "#2e7d32" : "#000000")
+      .text(latin1(sanitizeLine(r.sanitize)));
+    doc.fillColor("#555555").fontSize(8);
+    for (const limit of r.sanitize.limits) doc.text(latin1(`- ${limit}`));
     doc.fillColor("#000000");
   }
 

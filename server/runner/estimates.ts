@@ -3,6 +3,7 @@
 // them. Pure. A hard drive is fastest on its outer tracks (low LBAs) and about half as fast on its
 // inner ones; the curve falls linearly with the LBA, so one sequential pass takes
 // size x ln(outer / inner) / (outer - inner).
+import type { SanitizeMethod } from "../parsers/sanitize.js";
 import { PROFILES, type ProfileName, scanEngineOf } from "./profiles.js";
 
 export interface DriveForEstimate {
@@ -77,4 +78,17 @@ export function estimateProfiles(drive: DriveForEstimate): ProfileEstimate[] {
       const parts = PROFILES[profile].map((s) => ({ stage: s.name, seconds: Math.round(stageSeconds(profile, s.name)) }));
       return { profile, seconds: parts.reduce((sum, p) => sum + p.seconds, 0), parts };
     });
+}
+
+/**
+ * The drive's own sanitize: an overwrite writes every block once (a pass); a block erase is a
+ * pass on a hard drive (the firmware overwrites) and a couple of minutes on flash; a crypto erase
+ * changes a key. The drive's own estimate, where its sanitize log gives one, is used while it runs.
+ */
+export function sanitizeSeconds(drive: DriveForEstimate, method: SanitizeMethod): number {
+  const flash = drive.busType === "nvme" || drive.rotationRate === 0;
+  const pass = drive.sizeBytes && drive.sizeBytes > 0 ? passSeconds(drive.sizeBytes, speedCurveOf(drive)) : 0;
+  if (method === "crypto_erase") return 60;
+  if (method === "block_erase" && flash) return 120;
+  return Math.max(60, Math.round(pass));
 }

@@ -4,8 +4,9 @@
 // estimates the API shows before a start (Drive.profileEstimates) read the drive the same way.
 import type { Db } from "../db/client.js";
 import { parseStoredJson } from "../db/stored-json.js";
+import type { SanitizeMethod } from "../parsers/sanitize.js";
 import type { SmartReport } from "../parsers/smartctl.js";
-import { type DriveForEstimate, estimateProfiles, speedCurveOf } from "./estimates.js";
+import { type DriveForEstimate, estimateProfiles, sanitizeSeconds, speedCurveOf } from "./estimates.js";
 import type { EtaPlan } from "./progress.js";
 import type { ScanSample } from "./scan-eta.js";
 
@@ -33,13 +34,16 @@ export async function driveForEstimate(db: Db, drive: DriveOfJob): Promise<Drive
 }
 
 /** The plan of a job's profile on its drive; none for a profile without estimates (simulate) or a drive of unknown size. */
-export async function readEtaPlan(db: Db, profile: string, drive: DriveOfJob): Promise<EtaPlan | undefined> {
+export async function readEtaPlan(db: Db, profile: string, drive: DriveOfJob, sanitize?: SanitizeMethod): Promise<EtaPlan | undefined> {
   if (drive.sizeBytes === null || drive.sizeBytes <= 0n) return undefined;
   const forEstimate = await driveForEstimate(db, drive);
   const estimate = estimateProfiles(forEstimate).find((e) => e.profile === profile);
   if (!estimate) return undefined;
   return {
-    stageSeconds: Object.fromEntries(estimate.parts.map((p) => [p.stage, p.seconds])),
+    stageSeconds: {
+      ...Object.fromEntries(estimate.parts.map((p) => [p.stage, p.seconds])),
+      ...(sanitize ? { sanitize: sanitizeSeconds(forEstimate, sanitize) } : {}),
+    },
     sizeBytes: Number(drive.sizeBytes),
     curve: speedCurveOf(forEstimate),
   };

@@ -15,6 +15,7 @@ import { StageProgress } from "./progress.js";
 import { DetachRequested, type JobOptions, type StageContext, type StageOutcome } from "./stage-context.js";
 import { finalCheckStage } from "./stages/final-check.js";
 import { precheckStage } from "./stages/precheck.js";
+import { sanitizeStage } from "./stages/sanitize.js";
 import { selfTestStage } from "./stages/self-test.js";
 import { simulateStage } from "./stages/simulate.js";
 import { surfaceValidateStage } from "./stages/surface-validate.js";
@@ -27,6 +28,7 @@ const STAGES: Record<StageName, (ctx: StageContext) => Promise<StageOutcome>> = 
   surface_validate: surfaceValidateStage,
   final_check: finalCheckStage,
   simulate: simulateStage,
+  sanitize: sanitizeStage,
 };
 
 export interface ExecuteDeps {
@@ -97,7 +99,7 @@ async function runStages(deps: ExecuteDeps, jobId: string, following: Following)
     }
     const view = views.find((v) => v.id === stage.id) as Stage;
     // Read again for each stage: the precheck's SMART baseline brings the drive's self-test minutes.
-    const eta = await waitOut(() => readEtaPlan(db, job.profile, drive));
+    const eta = await waitOut(() => readEtaPlan(db, job.profile, drive, options.sanitize));
     // A scan entered again (after a restart) keeps its time left from the zones measured before.
     const samples =
       stage.name === "surface_validate" && stage.status === "running" ? await waitOut(() => readScanSamples(db, stage.id)) : [];

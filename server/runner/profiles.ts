@@ -7,6 +7,7 @@ export const STAGE_NAMES = [
   "nvme_selftest",
   "final_check",
   "simulate",
+  "sanitize",
 ] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
@@ -63,6 +64,20 @@ export function scanEngineOf(profile: string): "fio" | "badblocks" {
 /** Does the profile write to the drive (a surface scan)? The others only read and self-test. */
 export function profileWrites(profile: ProfileName): boolean {
   return PROFILES[profile].some((s) => s.name === "surface_validate");
+}
+
+/** The sanitize end stage's share of a job: a tenth of the profile's weight. */
+export const SANITIZE_WEIGHT_SHARE = 0.1;
+
+/**
+ * The stages a job runs: its profile's, and the sanitize end stage when one was asked for (after
+ * the final check: the verdict is the burn-in's, the sanitize erases what the scan left).
+ */
+export function jobStages(profile: ProfileName, sanitize: boolean): readonly StagePlan[] {
+  const plan = PROFILES[profile];
+  if (!sanitize) return plan;
+  const total = plan.reduce((sum, s) => sum + s.weight, 0);
+  return [...plan, { name: "sanitize", weight: Math.round(total * SANITIZE_WEIGHT_SHARE * 100) / 100 }];
 }
 
 /** Overall percent of a job from its stages' percents, by weight. */

@@ -4,6 +4,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Db } from "../db/client.js";
 import type { BurnInJob, Drive, Host, Stage } from "../db/generated/sqlite/client.js";
+import type { SanitizeMethod } from "../parsers/sanitize.js";
 import type { Settings } from "../services/settings.js";
 import { type Transport, TransportError } from "../transport/types.js";
 import type { JobControl } from "./job-control.js";
@@ -18,6 +19,8 @@ export interface JobOptions {
   readDelayFactor?: number;
   simulateSeconds?: number;
   simulateHz?: number;
+  /** The sanitize end stage's method (the job's stages then end with `sanitize`). */
+  sanitize?: SanitizeMethod;
 }
 
 export type StopReason = "cancel" | "shutdown";

@@ -1,6 +1,7 @@
 // Every fixed set of values the API shows, as an enum: clients switch on them with types, and a
 // value outside the set is a bug Kiln reports instead of passing on.
 import { USAGE_KINDS } from "../parsers/lsblk.js";
+import { SANITIZE_METHODS } from "../parsers/sanitize.js";
 import { JOB_STATUSES, VERDICT_OUTCOMES } from "../runner/job-status.js";
 import { PROFILE_NAMES, STAGE_NAMES } from "../runner/profiles.js";
 import { builder } from "./builder.js";
@@ -16,6 +17,11 @@ export const JobStatusRef = builder.enumType("JobStatus", { values: JOB_STATUSES
 export const StageStatusRef = builder.enumType("StageStatus", { values: STAGE_STATUSES });
 export const StageNameRef = builder.enumType("StageName", { values: STAGE_NAMES });
 export const ProfileRef = builder.enumType("Profile", { values: PROFILE_NAMES });
+export const SanitizeMethodRef = builder.enumType("SanitizeMethod", {
+  values: SANITIZE_METHODS,
+  description:
+    "The drive's own sanitize (NVMe Sanitize, ATA SANITIZE): block_erase (flash blocks erased; on a hard drive its firmware overwrites), crypto_erase (the drive's encryption key changed: only for drives that encrypt everything they store), overwrite (one pass of zeros by the drive).",
+});
 export const HostStatusRef = builder.enumType("HostStatus", {
   values: HOST_STATUSES,
   description: "error: the host answered with something Kiln cannot use (statusReason says what).",

@@ -23,7 +23,7 @@ import type { Verdict } from "../runner/verdict.js";
 import { encodeCursor, MAX_PAGE, pageOfJobs } from "../services/job-history.js";
 import { cancelBurnIn, pauseOrContinueBurnIn, resumeBurnIn, startBurnIn } from "../services/jobs.js";
 import { builder } from "./builder.js";
-import { JOB_STATUSES, JobStatusRef, oneOf, ProfileRef, VerdictOutcomeRef } from "./enums.js";
+import { JOB_STATUSES, JobStatusRef, oneOf, ProfileRef, SanitizeMethodRef, VerdictOutcomeRef } from "./enums.js";
 import { connectionComplexity, parseStoredJson, withInputErrors } from "./field-helpers.js";
 
 const VerdictRef = builder.objectRef<Verdict>("Verdict").implement({
@@ -45,6 +45,7 @@ const JobOptionsRef = builder.objectRef<JobOptions>("JobOptions").implement({
     readDelayFactor: t.exposeInt("readDelayFactor", { nullable: true }),
     simulateSeconds: t.exposeFloat("simulateSeconds", { nullable: true }),
     simulateHz: t.exposeFloat("simulateHz", { nullable: true }),
+    sanitize: t.field({ type: SanitizeMethodRef, nullable: true, resolve: (o) => o.sanitize ?? null }),
   }),
 });
 
@@ -232,6 +233,12 @@ const JobOptionsInput = builder.inputType("BurnInOptions", {
     }),
     simulateSeconds: t.float({ required: false, description: "simulate profile: how long the timed stage runs." }),
     simulateHz: t.float({ required: false, description: "simulate profile: progress updates per second." }),
+    sanitize: t.field({
+      type: SanitizeMethodRef,
+      required: false,
+      description:
+        "End the job with the drive's own sanitize of this method (a last stage, after the final check). Each drive is asked first whether it supports it: a drive that does not (or whose sanitize is frozen, or a SAS drive) is refused with the reason. It erases the drive: the same unlock rules as a writing profile.",
+    }),
   }),
 });
 

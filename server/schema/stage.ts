@@ -1,8 +1,10 @@
+import { SANITIZE_METHODS } from "../parsers/sanitize.js";
 import { STAGE_NAMES } from "../runner/profiles.js";
 import { engineOfPatterns, modeOf, type PhaseStart, patternOf, phaseHistory, type ScanEngineName } from "../runner/scan-phases.js";
+import type { SanitizeRun } from "../runner/stages/sanitize.js";
 import type { PauseRecord } from "../runner/stages/scan-pauses.js";
 import { builder } from "./builder.js";
-import { oneOf, STAGE_STATUSES, StageNameRef, StageStatusRef } from "./enums.js";
+import { oneOf, SanitizeMethodRef, STAGE_STATUSES, StageNameRef, StageStatusRef } from "./enums.js";
 import { parseStoredJson } from "./field-helpers.js";
 
 const PhaseStartRef = builder.objectRef<PhaseStart>("SurfaceScanPhase").implement({
@@ -63,6 +65,19 @@ const SampleRef = builder.objectRef<Sample>("StageSample").implement({
     mode: t.string({ description: "write | verify", resolve: (s) => modeOf(s.phase) }),
     mbps: t.exposeFloat("mbps", { nullable: true, description: "Null for a phase's first sample (no rate yet)." }),
     temperatureC: t.exposeInt("temperatureC", { nullable: true }),
+  }),
+});
+
+const SanitizeRunRef = builder.objectRef<SanitizeRun>("SanitizeRun").implement({
+  description: "The drive's own sanitize, run as the job's last stage: what Kiln issued, and how the drive said it ended.",
+  fields: (t) => ({
+    method: t.field({ type: SanitizeMethodRef, resolve: (r) => oneOf(SANITIZE_METHODS, r.method, "sanitize method") }),
+    commandSet: t.exposeString("commandSet", { description: "nvme (nvme sanitize) | ata (hdparm)" }),
+    command: t.exposeStringList("command", { description: "The command the drive got, as run." }),
+    issuedAt: t.field({ type: "DateTime", nullable: true, resolve: (r) => (r.issuedAt ? new Date(r.issuedAt) : null) }),
+    endedAt: t.field({ type: "DateTime", nullable: true, resolve: (r) => (r.endedAt ? new Date(r.endedAt) : null) }),
+    result: t.exposeString("result", { description: "running | passed | failed | unknown | cancelled" }),
+    said: t.exposeString("said", { nullable: true, description: "The drive's sanitize status, in its words, when it was last read." }),
   }),
 });
 
@@ -162,6 +177,13 @@ builder.prismaObject("Stage", {
         });
         return samples.map((sample) => ({ ...sample, engine }));
       },
+    }),
+    sanitize: t.field({
+      type: SanitizeRunRef,
+      nullable: true,
+      description: "Set for the sanitize stage once Kiln is about to issue the command.",
+      select: { sanitize: true },
+      resolve: (s) => parseStoredJson<SanitizeRun>(s.sanitize),
     }),
     surfaceScan: t.field({
       type: SurfaceScanRef,

@@ -21,21 +21,27 @@ import { publishJobState } from "../events/job-state.js";
 import type { KilnPubSub } from "../events/pubsub.js";
 import { STANDARD_PATTERNS } from "../parsers/badblocks.js";
 import { type FioStart, resumePoint } from "../parsers/fio.js";
+import { SANITIZE_METHOD_WORDS, SANITIZE_METHODS, type SanitizeMethod } from "../parsers/sanitize.js";
 import { COMMAND_TIMEOUT_MS, EventBusDown } from "../runner/commands.js";
 import { chooseGeometry } from "../runner/geometry.js";
 import type { PauseAction } from "../runner/job-control.js";
-import { PROFILE_NAMES, PROFILES, type ProfileName, profileWrites, type StagePlan, scanEngineOf } from "../runner/profiles.js";
+import { jobStages, PROFILE_NAMES, type ProfileName, profileWrites, type StagePlan, scanEngineOf } from "../runner/profiles.js";
 import type { JobRunner } from "../runner/runner.js";
+import { probeSanitize, sanitizeRefusal } from "../runner/sanitize-support.js";
 import { FIO_PATTERN } from "../runner/scan-phases.js";
 import type { JobOptions } from "../runner/stage-context.js";
 import { scanBytes } from "../runner/stages/surface-fio.js";
+import { TransportError } from "../transport/types.js";
 import { audit } from "./audit.js";
 import { activeUsage, parseUsage } from "./drive-usage.js";
+import type { HostRegistry } from "./host-registry.js";
 import { badblocksDefaults, getSettings } from "./settings.js";
 import { findUsableGrant, whyNoGrant } from "./unlock.js";
 
 export interface JobDeps {
   db: Db;
+  /** The hosts' transports: a sanitize asked for is checked with the drive before anything is queued. */
+  registry: Pick<HostRegistry, "transportFor">;
   runner: Pick<JobRunner, "wake" | "cancel" | "isRunning" | "pauseOrContinue" | "commandHolder">;
   pubsub: KilnPubSub;
 }
@@ -57,6 +63,7 @@ const optionsSchema = z
     readDelayFactor: z.number().int().min(1).max(10_000).optional(),
     simulateSeconds: z.number().min(1).max(86_400).optional(),
     simulateHz: z.number().min(0.1).max(50).optional(),
+    sanitize: z.enum(SANITIZE_METHODS).optional(),
   })
   .strict();
 
@@ -132,7 +139,8 @@ export async function startBurnIn(deps: JobDeps, input: StartInput, actor: strin
       `${flash.map((d) => d.serial).join(", ")} ${flash.length === 1 ? "reports itself as an SSD" : "report themselves as SSDs"}: a ${profile} scan writes every block ${scanEngineOf(profile) === "fio" ? "once" : "4 times"} and wears the flash; use the ssd or nvme profile, or set confirmSsdWrite to write anyway`,
     );
   }
-  const plan = PROFILES[profile];
+  if (options.sanitize) await assertSanitizable(deps, drives, profile, options.sanitize);
+  const plan = jobStages(profile, options.sanitize !== undefined);
   // Drives started together are one batch: notifications sum them up when the last one ends.
   const batchId = drives.length > 1 ? `batch_${randomUUID()}` : null;
   const jobs = await db.$transaction(async (tx) => {
@@ -168,6 +176,33 @@ export async function startBurnIn(deps: JobDeps, input: StartInput, actor: strin
   return jobs;
 }
 
+/**
+ * A sanitize asked for must be one each drive runs: asked of the drives themselves (one command
+ * per drive), so a refusal comes now, naming the drive and why, not at the end of a long scan.
+ */
+async function assertSanitizable(deps: JobDeps, drives: DriveWithHost[], profile: ProfileName, method: SanitizeMethod): Promise<void> {
+  if (profile === "simulate")
+    throw new ValidationError("options.sanitize", "the simulate profile touches no device: it cannot sanitize one");
+  for (const drive of drives) {
+    const device = drive.byIdPath ?? drive.devicePath ?? "";
+    let support: Awaited<ReturnType<typeof probeSanitize>>;
+    try {
+      support = await probeSanitize(deps.registry.transportFor(drive.host), device, drive.busType);
+    } catch (error) {
+      if (!(error instanceof TransportError)) throw error;
+      throw new HostUnreachableError(
+        drive.host.id,
+        error.reason,
+        `host ${drive.host.name} did not answer the sanitize check of ${drive.serial}: ${error.message}`,
+      );
+    }
+    const refusal = sanitizeRefusal(support, method);
+    if (refusal) {
+      throw new ValidationError("options.sanitize", `${SANITIZE_METHOD_WORDS[method]} refused for ${drive.serial} (${device}): ${refusal}`);
+    }
+  }
+}
+
 /** A drive that reports no rotation (SMART's 0 rpm: solid state) or is NVMe. */
 function isFlash(drive: Drive): boolean {
   return drive.rotationRate === 0 || drive.busType === "nvme";
@@ -192,14 +227,17 @@ async function assertStartable(db: Db, drive: DriveWithHost, profile: ProfileNam
     );
   }
   // Self-tests and SMART reads only: a drive holding data, or used by its host, is safe to test
-  // (smartd does the same on live pools). Only a profile that writes needs it empty or unlocked.
-  if (!profileWrites(profile)) return;
-  chooseGeometry(Number(drive.sizeBytes ?? 0), {
-    physicalSectorSize: drive.physicalSectorSize,
-    logicalSectorSize: drive.logicalSectorSize,
-    blockSize: options.blockSize,
-    blocksAtOnce: options.blocksAtOnce,
-  });
+  // (smartd does the same on live pools). Only a profile that writes, or a sanitize, needs it
+  // empty or unlocked.
+  if (!profileWrites(profile) && !options.sanitize) return;
+  if (profileWrites(profile)) {
+    chooseGeometry(Number(drive.sizeBytes ?? 0), {
+      physicalSectorSize: drive.physicalSectorSize,
+      logicalSectorSize: drive.logicalSectorSize,
+      blockSize: options.blockSize,
+      blocksAtOnce: options.blocksAtOnce,
+    });
+  }
   const usage = parseUsage(drive.usage);
   const inActiveUse = activeUsage(usage);
   // No grant can make this safe: the host is using the drive. Checked before any grant.
@@ -315,13 +353,15 @@ export async function resumeBurnIn(deps: JobDeps, jobId: string, actor: string, 
   const resumedBy = await db.burnInJob.findFirst({ where: { resumedFromId: jobId } });
   if (resumedBy) throw new JobStateError(jobId, old.status, `the job was already resumed as job ${resumedBy.id}`);
   if (old.drive.serial !== old.serial) throw new JobStateError(jobId, old.status, "the drive's serial changed since the job ran");
-  await assertStartable(db, old.drive, old.profile as ProfileName, JSON.parse(old.options) as JobOptions, now);
+  const oldOptions = JSON.parse(old.options) as JobOptions;
+  await assertStartable(db, old.drive, old.profile as ProfileName, oldOptions, now);
+  if (oldOptions.sanitize) await assertSanitizable(deps, [old.drive], old.profile as ProfileName, oldOptions.sanitize);
   // badblocks: phase p belongs to pattern ceil(p/2), and a pattern counts as done only once its
   // verify finished. fio: the pass goes on from the last byte written or verified.
   const fio = scanEngineOf(old.profile) === "fio";
   const patterns = fio ? [FIO_PATTERN] : STANDARD_PATTERNS.slice(Math.ceil(scan.bbPhase / 2) - 1);
   const scanResume = fio ? fioResume(scan, Number(old.drive.sizeBytes ?? 0)) : null;
-  const profile = PROFILES[old.profile as ProfileName] ?? [];
+  const profile = jobStages(old.profile as ProfileName, oldOptions.sanitize !== undefined);
   const after = profile.slice(profile.findIndex((s) => s.name === "surface_validate") + 1);
   const stages: StagePlan[] = [
     profile.find((s) => s.name === "precheck") ?? { name: "precheck", weight: 1 },

@@ -1,6 +1,7 @@
 // `kiln status | watch | start | cancel | jobs`: a running Kiln from a terminal, through the same
 // API as everyone else (URL from --url or KILN_URL, token from KILN_TOKEN or --token).
 import { parseArgs } from "node:util";
+import { SANITIZE_METHODS } from "../parsers/sanitize.js";
 import { ENDED_JOB_STATUSES, JOB_STATUSES } from "../runner/job-status.js";
 import { formatBytes } from "../units.js";
 import { ApiError, type ApiOptions, download, graphql, printable, subscribe } from "./api.js";
@@ -8,7 +9,7 @@ import { barLayout, barPayload, formatDuration, PROGRESS_FIELDS, type Progress, 
 
 export const TERMINAL_USAGE = `  status                      hosts, drives and the jobs that run or wait
   watch [--job ID]            live progress of every job (or one: exits 0 if it passed, 1 if not)
-  start --serial S --profile P [--host NAME]
+  start --serial S --profile P [--host NAME] [--sanitize block_erase|crypto_erase|overwrite]
                               queue a burn-in (profiles: standard, full, quick, ssd, nvme, simulate)
   cancel JOB                  cancel a job
   jobs [--status S,S] [--serial S] [--limit N] [--csv | --ndjson]
@@ -214,9 +215,12 @@ async function barView(columns: number) {
 async function start(argv: string[], env: NodeJS.ProcessEnv, out: Out): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { ...COMMON, serial: { type: "string" }, profile: { type: "string" }, host: { type: "string" } },
+    options: { ...COMMON, serial: { type: "string" }, profile: { type: "string" }, host: { type: "string" }, sanitize: { type: "string" } },
   });
   if (!values.serial) throw new ApiError("start: --serial is required");
+  if (values.sanitize !== undefined && !(SANITIZE_METHODS as readonly string[]).includes(values.sanitize)) {
+    throw new ApiError(`start: --sanitize ${printable(values.sanitize, 40)}: use one of ${SANITIZE_METHODS.join(", ")}`);
+  }
   const api = apiOptions(values, env);
   const found = await graphql<{ drives: Array<{ id: string; serial: string; host: { name: string } }> }>(
     api,
@@ -248,8 +252,8 @@ async function start(argv: string[], env: NodeJS.ProcessEnv, out: Out): Promise<
   }
   const result = await graphql<{ startBurnIn: { __typename: string; message?: string; data?: Array<{ id: string }> } }>(
     api,
-    "mutation($ids: [ID!]!, $p: Profile!) { startBurnIn(driveIds: $ids, profile: $p) { __typename ... on StartBurnInSuccess { data { id } } ... on Error { message } } }",
-    { ids: [drive.id], p: values.profile },
+    "mutation($ids: [ID!]!, $p: Profile!, $o: BurnInOptions) { startBurnIn(driveIds: $ids, profile: $p, options: $o) { __typename ... on StartBurnInSuccess { data { id } } ... on Error { message } } }",
+    { ids: [drive.id], p: values.profile, o: values.sanitize ? { sanitize: values.sanitize } : {} },
   );
   const answer = result.startBurnIn;
   if (answer.__typename !== "StartBurnInSuccess") {
@@ -257,7 +261,7 @@ async function start(argv: string[], env: NodeJS.ProcessEnv, out: Out): Promise<
     return 1;
   }
   const jobId = answer.data?.[0]?.id ?? "?";
-  out.log(`queued job ${jobId} (${values.profile}) for ${printable(drive.serial, 60)} on ${printable(drive.host.name, 40)}`);
+  out.log(`queued job ${jobId} (${values.profile}${values.sanitize ? `, then the drive's own sanitize: ${values.sanitize}` : ""}) for ${printable(drive.serial, 60)} on ${printable(drive.host.name, 40)}`);
   const estimate = estimates.find((e) => e.profile === values.profile);
   if (estimate) out.log(`estimated: about ${formatDuration(estimate.seconds)} (from the drive's size and a speed curve for its kind)`);
   out.log(`follow it: kiln watch --job ${jobId}`);

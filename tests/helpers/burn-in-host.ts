@@ -274,7 +274,7 @@ export async function startJob(
   kilnUrl: string,
   driveIds: string[],
   profile: string,
-  options: Record<string, number> = {},
+  options: Record<string, number | string> = {},
   confirmSsdWrite = true,
 ): Promise<{ __typename: string; data?: JobView[]; message?: string } & Record<string, unknown>> {
   const r = await gql<{ startBurnIn: { __typename: string; data?: JobView[] } }>(

@@ -1,7 +1,9 @@
 // Stand-ins for tools that cannot run on test machines: smartctl cannot read loop devices, and
 // there is no ZFS. They go first on the PATH of the test sshd's sessions and replay recorded
 // output: smartctl answers per device from ../shared/fixtures/smartctl (mapped in smartctl.map),
-// zpool prints zpool.status, hdparm -N answers from the loop device's size (hdparm.map: an HPA). Every call is appended to <tool>.calls so tests can tell what ran.
+// zpool prints zpool.status, hdparm -N answers from the loop device's size (hdparm.map: an HPA),
+// and nvme and hdparm's sanitize commands play a drive's own sanitize (sanitize.map). Every call
+// is appended to <tool>.calls so tests can tell what ran.
 import { appendFileSync, chmodSync, copyFileSync, existsSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
@@ -17,6 +19,8 @@ export function installStandIns(binDir: string, ownDir: string): void {
     ["smartctl", "smartctl.cjs"],
     ["zpool", "zpool.sh"],
     ["hdparm", "hdparm.sh"],
+    ["nvme", "nvme.sh"],
+    ["sanitize-drive.cjs", "sanitize-drive.cjs"],
     ["lsblk", "lsblk-own.cjs"],
     ["lsblk-own", "lsblk-own.cjs"],
     ["own-loops.cjs", "own-loops.cjs"],
@@ -41,6 +45,21 @@ export function setSelfTestSeconds(binDir: string, seconds: number): void {
 /** `hdparm -N` of this device says it has `nativeSectors` (more than it shows: an HPA), or does not answer. */
 export function setNativeMaxSectors(binDir: string, device: string, nativeSectors: number | "none"): void {
   appendFileSync(path.join(binDir, "hdparm.map"), `${device} ${nativeSectors}\n`);
+}
+
+/**
+ * This device is an NVMe or ATA drive whose own sanitize supports `methods` and takes `seconds`
+ * (sanitize-drive.cjs): "frozen" (ATA: a freeze lock), "fail" (the drive reports it failed).
+ */
+export function setSanitize(
+  binDir: string,
+  device: string,
+  drive: { commandSet: "nvme" | "ata"; methods: string[]; seconds: number; mode?: "frozen" | "fail" },
+): void {
+  appendFileSync(
+    path.join(binDir, "sanitize.map"),
+    `${device} ${drive.commandSet} ${drive.methods.join(",") || "-"} ${drive.seconds}${drive.mode ? ` ${drive.mode}` : ""}\n`,
+  );
 }
 
 /** `smartctl -t` of this device fails to open it (exit 2), as when a drive drops off its bus. */

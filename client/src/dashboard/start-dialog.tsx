@@ -5,7 +5,7 @@ import { formatDuration } from "../burn-in/scan";
 import { Dialog } from "../dialog";
 import { failureText } from "../format";
 import { graphql } from "../gql";
-import type { Profile } from "../gql/graphql";
+import type { BurnInOptions, Profile, SanitizeMethod } from "../gql/graphql";
 
 const StartBurnIn_Mutation = graphql(`
   mutation StartBurnIn($driveIds: [ID!]!, $profile: Profile!, $options: BurnInOptions, $confirmSsdWrite: Boolean) {
@@ -36,6 +36,13 @@ const StartDefaults_Query = graphql(`
     }
   }
 `);
+
+const SANITIZE_CHOICES: Array<{ value: SanitizeMethod | ""; label: string }> = [
+  { value: "", label: "No sanitize" },
+  { value: "block_erase", label: "Block erase (SSDs; a hard drive's firmware overwrites)" },
+  { value: "crypto_erase", label: "Crypto erase (self-encrypting drives: seconds)" },
+  { value: "overwrite", label: "Overwrite (one pass of zeros, by the drive)" },
+];
 
 const PROFILES: Array<{ value: Profile; label: string }> = [
   {
@@ -97,6 +104,7 @@ export function StartDialog({
   onClose: (started: boolean) => void;
 }) {
   const [profile, setProfile] = useState<Profile>("standard");
+  const [sanitize, setSanitize] = useState<SanitizeMethod | "">("");
   const [values, setValues] = useState<Record<string, string>>({});
   const [problem, setProblem] = useState<string | null>(null);
   // Kiln refused a write scan on SSDs until confirmed: the dialog asks.
@@ -111,11 +119,11 @@ export function StartDialog({
     .filter((d) => chosen.has(d.id))
     .flatMap((d) => d.profileEstimates.filter((e) => e.profile === profile).map((e) => e.seconds));
   const estimate = seconds.length ? Math.max(...seconds) : null;
-  const writes = profile === "full" || profile === "standard";
+  const writes = profile === "full" || profile === "standard" || sanitize !== "";
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    const options: Record<string, number> = {};
+    const options: BurnInOptions = sanitize ? { sanitize } : {};
     for (const { key, label } of OPTIONS) {
       const raw = values[key]?.trim();
       if (!raw) continue;
@@ -124,7 +132,7 @@ export function StartDialog({
         setProblem(`${label}: a whole number, or empty for the default`);
         return;
       }
-      options[key] = n;
+      (options as Record<string, number>)[key] = n;
     }
     const result = await start({ driveIds: drives.map((d) => d.id), profile, options, confirmSsdWrite });
     const answer = result.data?.startBurnIn;
@@ -161,6 +169,20 @@ export function StartDialog({
             kind
           </p>
         ) : null}
+        <label>
+          Then sanitize
+          <select value={sanitize} onChange={(e) => setSanitize(e.target.value as SanitizeMethod | "")}>
+            {SANITIZE_CHOICES.map((c) => (
+              <option key={c.value} value={c.value}>
+                {c.label}
+              </option>
+            ))}
+          </select>
+          <span className="hint">
+            The drive's own erase of everything it stores, after the burn-in (NVMe and SATA drives that support it; Kiln asks each drive
+            first). It cannot be stopped once it runs.
+          </span>
+        </label>
         <details>
           <summary>Advanced badblocks options</summary>
           {OPTIONS.map((o) => (

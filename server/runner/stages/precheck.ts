@@ -5,6 +5,7 @@
 // here. A refusal is `unknown`, never `failed`: nothing is known about the drive's health.
 
 import { parseHdparmMaxSectors } from "../../parsers/hdparm.js";
+import { SANITIZE_METHOD_WORDS } from "../../parsers/sanitize.js";
 import type { SmartReport } from "../../parsers/smartctl.js";
 import { activeUsage, describeUsage } from "../../services/drive-usage.js";
 import { collectInventory, readSmartReport } from "../../services/inventory.js";
@@ -12,6 +13,7 @@ import { consumeGrant, findUsableGrant, grantUsedBy, whyNoGrant } from "../../se
 import { TransportError } from "../../transport/types.js";
 import { checkCapacity } from "../capacity.js";
 import { chooseGeometry } from "../geometry.js";
+import { probeSanitize, sanitizeRefusal } from "../sanitize-support.js";
 import { devicePathOf, onHost, type StageContext, type StageOutcome } from "../stage-context.js";
 
 export async function precheckStage(ctx: StageContext): Promise<StageOutcome> {
@@ -44,7 +46,8 @@ export async function precheckStage(ctx: StageContext): Promise<StageOutcome> {
   ctx.progress.update({ progressPct: 30 });
   const usage = seen.usage;
   const active = activeUsage(usage);
-  const writes = ctx.stages.some((s) => s.name === "surface_validate");
+  // A sanitize erases the drive as surely as a scan writes it: the same checks and unlock.
+  const writes = ctx.stages.some((s) => s.name === "surface_validate" || s.name === "sanitize");
   if (!writes && usage.length > 0) {
     // Self-tests and SMART reads only: nothing to unlock, nothing at risk.
     ctx.progress.log(`drive is used or holds data (${describeUsage(usage)}): this profile never writes to it`);
@@ -89,6 +92,22 @@ export async function precheckStage(ctx: StageContext): Promise<StageOutcome> {
     ctx.progress.log("no SMART data for this device: the verdict will rest on the surface scan");
   }
   if (writes) await checkWholeDrive(ctx, Number(seen.sizeBytes ?? drive.sizeBytes ?? 0), smart ?? null);
+  // A sanitize the drive cannot run is said now, not after a days-long scan.
+  const sanitize = ctx.options.sanitize;
+  if (sanitize && ctx.stages.some((s) => s.name === "sanitize" && s.status === "pending")) {
+    const device = devicePathOf(drive);
+    const support = await onHost(ctx, "asking the drive what sanitize it supports", () =>
+      probeSanitize(ctx.transport, device, drive.busType),
+    );
+    const refusal = sanitizeRefusal(support, sanitize);
+    if (refusal) {
+      return {
+        status: "unknown",
+        error: `sanitize (${SANITIZE_METHOD_WORDS[sanitize]}) not possible: ${device} ${refusal}; aborted before any write`,
+      };
+    }
+    ctx.progress.log(`the drive supports ${SANITIZE_METHOD_WORDS[sanitize]} (the sanitize at the end of this job)`);
+  }
   ctx.progress.update({ progressPct: 70 });
   const surface = ctx.stages.find((s) => s.name === "surface_validate");
   if (surface && surface.bbBlockSize === null) {

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Stage" ADD COLUMN "sanitize" TEXT;
