@@ -261,7 +261,9 @@ async function start(argv: string[], env: NodeJS.ProcessEnv, out: Out): Promise<
     return 1;
   }
   const jobId = answer.data?.[0]?.id ?? "?";
-  out.log(`queued job ${jobId} (${values.profile}${values.sanitize ? `, then the drive's own sanitize: ${values.sanitize}` : ""}) for ${printable(drive.serial, 60)} on ${printable(drive.host.name, 40)}`);
+  out.log(
+    `queued job ${jobId} (${values.profile}${values.sanitize ? `, then the drive's own sanitize: ${values.sanitize}` : ""}) for ${printable(drive.serial, 60)} on ${printable(drive.host.name, 40)}`,
+  );
   const estimate = estimates.find((e) => e.profile === values.profile);
   if (estimate) out.log(`estimated: about ${formatDuration(estimate.seconds)} (from the drive's size and a speed curve for its kind)`);
   out.log(`follow it: kiln watch --job ${jobId}`);
