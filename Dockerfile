@@ -25,10 +25,10 @@ RUN --mount=type=secret,id=ca \
  && node tools/runtime-packages.mjs --copy /runtime
 
 FROM node:20-bookworm-slim
-# badblocks (e2fsprogs), fio, smartmontools, hdparm and util-linux for burn-ins of the machine Kiln runs
+# badblocks (e2fsprogs), fio, smartmontools, hdparm, nvme-cli (sanitize) and util-linux for burn-ins of the machine Kiln runs
 # on; openssh-client for remote hosts. No compilers.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends e2fsprogs fio smartmontools hdparm util-linux openssh-client \
+ && apt-get install -y --no-install-recommends e2fsprogs fio smartmontools hdparm nvme-cli util-linux openssh-client \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/package.json ./

@@ -12,6 +12,7 @@ import { benchRunnerCost } from "./runner-cost-all.js";
 import { benchScan } from "./scan.js";
 import { benchStartup } from "./startup.js";
 import { benchUiBundle } from "./ui-bundle.js";
+import { benchUiTransfer } from "./ui-transfer.js";
 
 const only = process.argv[2];
 const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
@@ -165,6 +166,15 @@ if (!only || only === "ui") {
     `  baseline (React alone)      ${ui.baselineKiB.toFixed(1)} KiB | Kiln / baseline ${(ui.kilnKiB / ui.baselineKiB).toFixed(2)}x`,
   );
   console.log(`  target                      at most 250 KiB (${((ui.kilnKiB / 250) * 100).toFixed(0)}% of it)\n`);
+  const t = await benchUiTransfer();
+  console.log(`web UI over HTTP (${t.files.length} files: ${t.files.join(", ")}):`);
+  console.log(`  baseline: uncompressed, every visit   ${t.uncompressedKiB.toFixed(1)} KiB`);
+  console.log(
+    `  first visit (brotli)                  ${t.firstVisitKiB.toFixed(1)} KiB | ${(t.firstVisitKiB / t.uncompressedKiB).toFixed(3)}x of the baseline`,
+  );
+  console.log(
+    `  repeat visit (304 for index.html)     ${t.repeatVisitKiB.toFixed(1)} KiB | ${(t.repeatVisitKiB / t.uncompressedKiB).toFixed(3)}x\n`,
+  );
 }
 if (!only || only === "scan") {
   const scan = await benchScan(Number(process.env.KILN_BENCH_SCAN_ROUNDS ?? 3));

@@ -1,7 +1,5 @@
 // The HTTP side of Kiln: GraphQL (with GraphiQL) at /graphql, GET /health, and the web client.
-import { readFile, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import path from "node:path";
 import { EnvelopArmor } from "@escape.tech/graphql-armor";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { GraphQLError } from "graphql";
@@ -26,17 +24,8 @@ import { useSharedSubscriptions } from "./plugins/use-shared-subscriptions.js";
 import { handleReportRoute } from "./reports/routes.js";
 import { withRequestScope } from "./request-scope.js";
 import { schema } from "./schema/index.js";
+import { StaticFiles } from "./static-files.js";
 import { attachGraphqlWs } from "./ws.js";
-
-const CONTENT_TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".ico": "image/x-icon",
-  ".json": "application/json",
-};
 
 /** The HTTP API as the tests and Kiln's defaults see it: every guard on, GraphiQL and introspection on. */
 export const DEFAULT_API: ApiConfig = {
@@ -128,6 +117,7 @@ export function createHttpServer(
   api: ApiConfig = DEFAULT_API,
 ): { server: Server; yoga: ReturnType<typeof createYogaServer>; closeSockets: () => Promise<void> } {
   const yoga = createYogaServer(deps, api);
+  const client = new StaticFiles(api.clientDir);
   const server = createServer((req, res) => {
     if (!hostAllowed(req.headers.host, api.allowedHosts)) {
       // Before anything is read or run: a request for a name Kiln does not answer to.
@@ -145,7 +135,7 @@ export function createHttpServer(
       return;
     }
     // The client's address is known to everything this request runs (the audit log records it).
-    withRequestScope({ address: req.socket.remoteAddress ?? null }, () => handle(req, res, deps, yoga, api, heavy)).catch(
+    withRequestScope({ address: req.socket.remoteAddress ?? null }, () => handle(req, res, deps, yoga, api, heavy, client)).catch(
       (error: unknown) => {
         if (isDatabaseUnreachable(error)) {
           deps.health.lost("database", firstLine(error));
@@ -172,6 +162,7 @@ async function handle(
   yoga: ReturnType<typeof createYogaServer>,
   api: ApiConfig,
   heavy: HeavyWork,
+  client: StaticFiles,
 ) {
   const url = new URL(req.url ?? "/", "http://kiln.invalid");
   if (await handleAuthRoute(req, res, deps.db, { auth: api.auth })) return;
@@ -188,7 +179,7 @@ async function handle(
     return;
   }
   if (req.method === "GET" || req.method === "HEAD") {
-    await serveClient(api.clientDir, url.pathname, res);
+    await client.serve(req, url.pathname, res);
     return;
   }
   res.writeHead(405, { "content-type": "text/plain" });
@@ -210,32 +201,4 @@ async function healthReport(deps: Deps): Promise<{ status: "ok" | "degraded" | "
     database: database ? "reachable" : "unreachable",
     ...(redis ? { redis } : {}),
   };
-}
-
-/** Files of the built web client; unknown paths get index.html (client-side routes). */
-async function serveClient(clientDir: string, pathname: string, res: ServerResponse): Promise<void> {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(pathname);
-  } catch {
-    res.writeHead(400, { "content-type": "text/plain" });
-    res.end("bad path");
-    return;
-  }
-  const relative = path.normalize(decoded).replace(/^(\.\.[/\\])+/, "");
-  let file = path.join(clientDir, relative);
-  if (!file.startsWith(clientDir + path.sep)) file = path.join(clientDir, "index.html");
-  const isFile = await stat(file).then(
-    (s) => s.isFile(),
-    () => false,
-  );
-  if (!isFile) file = path.join(clientDir, "index.html");
-  try {
-    const body = await readFile(file);
-    res.writeHead(200, { "content-type": CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream" });
-    res.end(body);
-  } catch {
-    res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
-    res.end("The web client is not built (npm run build:client). GraphiQL is at /graphql.");
-  }
 }

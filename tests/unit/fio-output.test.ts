@@ -13,6 +13,8 @@ import {
   firstFioFinding,
   passBytes,
   resumePoint,
+  STATUS_REPORTS_PER_PHASE,
+  statusIntervalFor,
 } from "../../server/parsers/fio.js";
 
 const FIXTURES = path.resolve(import.meta.dirname, "..", "fixtures", "fio");
@@ -137,6 +139,19 @@ describe("a pass's command line", () => {
   it("verifies only, from where a resumed verify left off", () => {
     const jobs = jobsOf(fioArgv(plan(4 * MiB, { phase: 2, fromByte: 2 * MiB })));
     expect(jobs).toEqual(["verify --bs=1048576 --verify_interval=4096 --offset=2097152 --size=2097152 --verify_only=1"]);
+  });
+
+  it("reports once a second on a small drive and at most every 30 s on a large one, so the status file stays bounded", () => {
+    const TB = 1e12;
+    expect(fioArgv(plan(4 * MiB, { phase: 1, fromByte: 0 }))).toContain("--status-interval=1");
+    expect(statusIntervalFor(TB)).toBe(1);
+    expect(statusIntervalFor(4 * TB)).toBe(4);
+    expect(statusIntervalFor(24 * TB)).toBe(24);
+    expect(statusIntervalFor(44 * TB)).toBe(30);
+    // A 24 TB pass at 200 MB/s on average: 2 phases of 120,000 s each. One report a second was
+    // 240,000 reports of about 12.6 KB (3 GB on the host); now there are 10,000 (126 MB).
+    const reports = (2 * (24 * TB)) / 200e6 / statusIntervalFor(24 * TB);
+    expect(reports).toBe(2 * STATUS_REPORTS_PER_PHASE);
   });
 
   it("refuses a range that is empty or not on 4 KiB", () => {
