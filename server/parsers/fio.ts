@@ -42,8 +42,9 @@ export const STATUS_REPORTS_PER_PHASE = 5000;
 
 /**
  * fio's status interval for a range of `bytes`: a report a second on small drives, fewer on large
- * ones, so the status file on the host stays near 5,000 reports a phase (about 130 MB for a
- * whole pass) instead of one a second for days (a 24 TB pass: 4 GB). Sized at 200 MB/s, 1-30 s.
+ * ones, so a phase writes about 5,000 reports (63 MB of JSON, which Kiln reads over SSH and
+ * parses) instead of one a second for days (a 24 TB pass: 240,000, about 3 GB). Sized at
+ * 200 MB/s, 1-30 s.
  */
 export function statusIntervalFor(bytes: number): number {
   return Math.min(30, Math.max(1, Math.ceil(bytes / 200e6 / STATUS_REPORTS_PER_PHASE)));

@@ -141,7 +141,7 @@ describe("a pass's command line", () => {
     expect(jobs).toEqual(["verify --bs=1048576 --verify_interval=4096 --offset=2097152 --size=2097152 --verify_only=1"]);
   });
 
-  it("reports once a second on a small drive and at most every 30 s on a large one, so the status file stays bounded", () => {
+  it("reports once a second on a small drive and at most every 30 s on a large one, so a pass's reports stay near 10,000", () => {
     const TB = 1e12;
     expect(fioArgv(plan(4 * MiB, { phase: 1, fromByte: 0 }))).toContain("--status-interval=1");
     expect(statusIntervalFor(TB)).toBe(1);
