@@ -35,6 +35,8 @@ const LiveJobUpdates = graphql(`
       badBlocks
       elapsedSeconds
       etaSeconds
+      paused
+      pauseReason
       at
     }
   }

@@ -12,10 +12,15 @@ const STATUS_CLASS: Record<string, string> = {
   unknown: "warn",
   pending: "idle",
   skipped: "idle",
+  paused: "warn",
 };
 
-export function StatusBadge({ status }: { status: string }) {
-  return <span className={`badge ${STATUS_CLASS[status] ?? "idle"}`}>{status === "unknown" ? "UNKNOWN" : status}</span>;
+export function StatusBadge({ status, title }: { status: string; title?: string }) {
+  return (
+    <span className={`badge ${STATUS_CLASS[status] ?? "idle"}`} title={title}>
+      {status === "unknown" ? "UNKNOWN" : status}
+    </span>
+  );
 }
 
 export function BadBlocks({ count }: { count: number }) {

@@ -189,11 +189,18 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
         .getByRole("status")
         .filter({ hasText: /^Paused by an operator since / })
         .waitFor({ timeout: 30_000 });
+      // The dashboard under the drawer says paused, not running (it said running before), with
+      // no MB/s or time left while nothing moves.
+      const badge = row(second).locator(".badge").first();
+      await expect.poll(() => badge.textContent(), { timeout: 30_000 }).toBe("paused");
+      expect(await badge.getAttribute("title")).toBe("paused by an operator");
+      expect(await row(second).locator("td").nth(9).textContent()).toBe("–");
       await page.getByRole("button", { name: "Continue" }).click();
       await page
         .getByRole("status")
         .filter({ hasText: /^Paused by/ })
         .waitFor({ state: "detached", timeout: 30_000 });
+      await expect.poll(() => badge.textContent(), { timeout: 30_000 }).toBe("running");
       await page.getByRole("button", { name: "Cancel burn-in" }).click();
       await page.locator('.job-view[data-job-status="cancelled"]').waitFor({ timeout: 60_000 });
       await page.getByRole("button", { name: "Resume" }).waitFor();

@@ -34,6 +34,8 @@ export const DriveRow_drive = graphql(`
         id
         name
         status
+        pausedAt
+        pauseReason
       }
     }
   }
@@ -70,6 +72,10 @@ export function DriveRow(props: {
   const status = live?.status ?? job?.status;
   const running = status === "running";
   const stage = running ? (live?.stageName ?? job?.stages.find((s) => s.status === "running")?.name) : null;
+  // A paused scan is not running: its processes are stopped on the host (the newest event says, else the stored stage).
+  const stored = job?.stages.find((s) => s.status === "running" && s.pausedAt);
+  const pauseReason = live ? (live.paused ? (live.pauseReason ?? "operator") : null) : stored ? (stored.pauseReason ?? "operator") : null;
+  const paused = running && pauseReason !== null;
   const progress = live?.progressPct ?? job?.progressPct;
   const temperature = live?.temperatureC ?? drive.temperatureC;
   const usage = drive.usage.map((u) => `${u.kind} ${u.name}`).join(", ");
@@ -101,7 +107,12 @@ export function DriveRow(props: {
         {drive.missing ? (
           <span className="badge unknown">missing</span>
         ) : status ? (
-          <StatusBadge status={status} />
+          <StatusBadge
+            status={paused ? "paused" : status}
+            title={
+              paused ? (pauseReason === "heat" ? "paused: the drive is too hot (thermal protection)" : "paused by an operator") : undefined
+            }
+          />
         ) : drive.inUse ? (
           <span className="badge warn" title={usage}>
             in use
@@ -113,8 +124,8 @@ export function DriveRow(props: {
       </td>
       <td>{stage ?? "–"}</td>
       <td className="progress-cell">{job ? <ProgressBar pct={progress ?? 0} label={`${drive.serial} progress`} /> : "–"}</td>
-      <td>{running ? formatMbps(live?.mbps) : "–"}</td>
-      <td>{running && showEta(progress, live?.etaSeconds) ? formatDuration((live?.etaSeconds ?? 0) * 1000) : "–"}</td>
+      <td>{running && !paused ? formatMbps(live?.mbps) : "–"}</td>
+      <td>{running && !paused && showEta(progress, live?.etaSeconds) ? formatDuration((live?.etaSeconds ?? 0) * 1000) : "–"}</td>
       <td>{live?.badBlocks != null ? <BadBlocks count={live.badBlocks} /> : "–"}</td>
       <td className="hint">{job?.verdict && !running ? `verdict ${job.verdict.outcome}` : ""}</td>
     </tr>
