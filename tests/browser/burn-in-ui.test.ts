@@ -183,6 +183,10 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       const after = await progressOf();
       await expect.poll(progressOf, { timeout: PAGE_WAIT_MS, interval: 500 }).toBeGreaterThan(after);
       await row(second).getByRole("link").click();
+      // Focus moves into the drawer as it opens (it stayed in the table behind it).
+      await expect
+        .poll(() => page.evaluate(() => document.activeElement?.getAttribute("aria-label")), { timeout: 30_000 })
+        .toBe("Close the drawer");
       // Once its scan runs: paused and continued from the drawer.
       await page.getByRole("button", { name: "Pause" }).click({ timeout: PAGE_WAIT_MS });
       await page
@@ -204,7 +208,10 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       await page.getByRole("button", { name: "Cancel burn-in" }).click();
       await page.locator('.job-view[data-job-status="cancelled"]').waitFor({ timeout: 60_000 });
       await page.getByRole("button", { name: "Resume" }).waitFor();
-      await page.getByRole("link", { name: "Close the drawer" }).click();
+      // Escape closes the drawer (it did nothing).
+      await page.keyboard.press("Escape");
+      await expect.poll(() => new URL(page.url()).pathname, { timeout: 30_000 }).toBe("/");
+      await page.locator("aside.drawer").waitFor({ state: "detached" });
       await expect.poll(() => row(second).locator(".badge").first().textContent(), { timeout: 60_000 }).toBe("cancelled");
 
       // History: both jobs, filtered, and the same set as CSV.

@@ -206,9 +206,27 @@ export function JobDrawerRoute() {
   );
 }
 
+/**
+ * The drawer's close link. Focus moves to it when the drawer opens (keyboard users land in the
+ * drawer, not in the table behind it), and Escape closes the drawer, unless a dialog opened over
+ * it takes the key.
+ */
 function DrawerClose() {
+  const navigate = useNavigate();
+  const link = useRef<HTMLAnchorElement>(null);
+  useEffect(() => {
+    link.current?.focus();
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== "Escape" || event.defaultPrevented) return;
+      if (event.target instanceof Element && event.target.closest('[role="dialog"], dialog')) return;
+      if (document.querySelector("dialog[open]")) return;
+      navigate("/");
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [navigate]);
   return (
-    <Link to="/" className="drawer-close" aria-label="Close the drawer">
+    <Link ref={link} to="/" className="drawer-close" aria-label="Close the drawer">
       ×
     </Link>
   );
