@@ -15,6 +15,7 @@ import {
   type SanitizeMethod,
   type SanitizeStatus,
 } from "../../parsers/sanitize.js";
+import { TransportError } from "../../transport/types.js";
 import { probeSanitize, type SanitizeCommandSet, sanitizeRefusal } from "../sanitize-support.js";
 import { devicePathOf, onHost, pause, type StageContext, type StageOutcome, stopReason } from "../stage-context.js";
 import { checkBeforeWrite } from "../write-guard.js";
@@ -70,7 +71,9 @@ export async function sanitizeStage(ctx: StageContext): Promise<StageOutcome> {
     const status = await readStatus(ctx, commandSet, device);
     // A sanitize already running is the one this stage issued just before a restart (its
     // issuedAt was not written yet): follow it rather than issue another.
-    if (status.state === "in_progress" && run?.issuingAt) {
+    // NVMe names the action that ended last: a quick one may have ended before the restart.
+    const oursEnded = status.state === "succeeded" && status.lastMethod === method;
+    if ((status.state === "in_progress" || oursEnded) && run?.issuingAt) {
       ctx.progress.log(`following the ${words} already running on ${device} (${status.said})`);
       await save({ issuedAt: run.issuingAt, result: "running", said: status.said });
     } else if (status.state === "in_progress") {
@@ -83,10 +86,16 @@ export async function sanitizeStage(ctx: StageContext): Promise<StageOutcome> {
       run = { method, commandSet, command, issuingAt, issuedAt: null, endedAt: null, result: "running", said: status.said };
       await save({});
       ctx.progress.log(`issuing ${command.join(" ")} (the drive's sanitize state before: ${status.said})`);
-      const result = await onHost(ctx, "issuing the sanitize command", () =>
-        ctx.transport.exec(command, { timeoutMs: ctx.transport.commandTimeouts().smartMs }),
-      );
-      if (result.code !== 0) {
+      // Sent once, never retried: a command whose answer was lost may have started the sanitize,
+      // and the drive's status (below) tells whether it did.
+      let result: Awaited<ReturnType<typeof ctx.transport.exec>> | null = null;
+      try {
+        result = await ctx.transport.exec(command, { timeoutMs: ctx.transport.commandTimeouts().smartMs });
+      } catch (error) {
+        if (!(error instanceof TransportError)) throw error;
+        ctx.progress.log(`the sanitize command's answer was lost (${error.message}): the drive's status tells whether it started`);
+      }
+      if (result && result.code !== 0) {
         const said = (result.stderr.trim() || result.stdout.toString("utf8").trim()).slice(0, 300) || "no message";
         return end({ status: "unknown", error: `the drive refused the ${words}: ${command[0]} exited ${result.code}: ${said}` }, said);
       }
