@@ -5,6 +5,7 @@
 // Screenshots of the dashboard and the drawer are kept in test-artifacts/screenshots/.
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import type { Locator } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Browser, browserAvailable, builtClient, createAdmin, openBrowser } from "../helpers/browser.js";
 import { waitsBudget } from "../helpers/burn-in-host.js";
@@ -15,6 +16,13 @@ import { migratedDataDir, removeTempDirs } from "../helpers/temp-db.js";
 const SCREENSHOTS = path.resolve(import.meta.dirname, "..", "..", "test-artifacts", "screenshots");
 /** Waits on the page: generous for a loaded 2-core machine (a demo burn-in takes 1-3 minutes). */
 const PAGE_WAIT_MS = 240_000;
+
+/** The element lies wholly within the first `height` px of the page, as scrolled to the top. */
+async function inFirstScreen(locator: Locator, height: number): Promise<void> {
+  const box = await locator.boundingBox();
+  expect(box, "shown").not.toBeNull();
+  expect((box?.y ?? 0) + (box?.height ?? 0)).toBeLessThanOrEqual(height);
+}
 
 describe.runIf(browserAvailable())("the operator's web UI", () => {
   let kiln: ServingKiln;
@@ -92,7 +100,14 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
         .toMatch(/^About \d+m \d\ds, estimated from the size and a typical speed curve for the drive's kind$/);
       await dialog.getByText("Advanced badblocks options").click();
       expect(await dialog.getByText("default: about 1 MiB per request").count()).toBe(1);
-      await dialog.getByRole("button", { name: "Erase and start" }).click();
+      // Erasing is typed for: the button waits for the drive's serial (it took one click).
+      const erase = dialog.getByRole("button", { name: "Erase and start" });
+      expect(await erase.isDisabled()).toBe(true);
+      const confirm = dialog.getByLabel(`This erases every block of ${first}. Type its serial to confirm`);
+      await confirm.fill("not it");
+      expect(await erase.isDisabled()).toBe(true);
+      await confirm.fill(first);
+      await erase.click();
       await dialog.waitFor({ state: "detached" });
       await row(first).locator(".badge.run").waitFor({ timeout: 60_000 });
 
@@ -123,6 +138,7 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       // To the end: every phase was shown, in order, then the verdict.
       await page.locator('.job-view[data-job-status="passed"]').waitFor({ timeout: PAGE_WAIT_MS });
       await page.getByRole("region", { name: "Verdict" }).getByText("Verdict: passed").waitFor({ timeout: 60_000 });
+      await inFirstScreen(page.getByRole("region", { name: "Verdict" }), 900);
       const order = [...(await phasesSeen())];
       expect(order).toEqual([
         "1 Write 0xaa",
@@ -172,6 +188,7 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       await slow.getByLabel("Profile").selectOption("full");
       await slow.getByText("Advanced badblocks options").click();
       await slow.getByLabel("Read delay (-d, %)").fill("300");
+      await slow.getByLabel(/Type its serial to confirm$/).fill(second);
       await slow.getByRole("button", { name: "Erase and start" }).click();
       await row(second).locator(".badge.run").waitFor({ timeout: 60_000 });
       await page.screenshot({ path: path.join(SCREENSHOTS, "dashboard.png"), fullPage: true });
@@ -239,6 +256,9 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       await row(first).getByRole("link").click();
       await page.getByTestId("phase-caption").waitFor();
       expect((await page.locator("aside.drawer").boundingBox())?.width).toBe(390);
+      // The outcome is on the first screen, with the report (it was 900-1,000 px down, under the charts).
+      await inFirstScreen(page.getByRole("region", { name: "Verdict" }), 844);
+      await inFirstScreen(page.getByRole("link", { name: "PDF" }), 844);
       await page.screenshot({ path: path.join(SCREENSHOTS, "drawer-phone.png") });
       expect(browser.pageErrors).toEqual([]);
     },

@@ -120,9 +120,18 @@ export function StartDialog({
     .flatMap((d) => d.profileEstimates.filter((e) => e.profile === profile).map((e) => e.seconds));
   const estimate = seconds.length ? Math.max(...seconds) : null;
   const writes = profile === "full" || profile === "standard" || sanitize !== "";
+  // Erasing is typed for, not clicked through: the serial of one drive, the number of several.
+  const [typed, setTyped] = useState("");
+  const single = drives.length === 1 ? drives[0] : undefined;
+  const confirmWord = single ? single.serial : String(drives.length);
+  const confirmed = !writes || typed.trim() === confirmWord;
 
   async function submit(event: FormEvent) {
     event.preventDefault();
+    if (!confirmed) {
+      setProblem(single ? `Type the serial ${single.serial} to erase it` : `Type ${drives.length}, the number of drives to erase`);
+      return;
+    }
     const options: BurnInOptions = sanitize ? { sanitize } : {};
     for (const { key, label } of OPTIONS) {
       const raw = values[key]?.trim();
@@ -205,11 +214,26 @@ export function StartDialog({
             anyway (it wears their flash)
           </label>
         ) : null}
+        {writes ? (
+          <label>
+            {single
+              ? `This erases every block of ${single.serial}. Type its serial to confirm`
+              : `This erases every block of ${drives.length} drives. Type ${drives.length} to confirm`}
+            <input
+              value={typed}
+              onChange={(e) => setTyped(e.target.value)}
+              autoComplete="off"
+              spellCheck={false}
+              placeholder={confirmWord}
+              aria-invalid={typed.trim() !== "" && !confirmed}
+            />
+          </label>
+        ) : null}
         <div className="actions">
           <button type="button" className="secondary" onClick={() => onClose(false)}>
             Close
           </button>
-          <button type="submit" disabled={fetching}>
+          <button type="submit" disabled={fetching || !confirmed}>
             {writes ? "Erase and start" : "Start"}
           </button>
         </div>

@@ -375,41 +375,7 @@ function JobView({
         <ProgressBar pct={overall} label="Overall progress" />
       </div>
 
-      <dl className="vitals" aria-label="Vitals">
-        <div>
-          <dt>Temp</dt>
-          <dd>
-            <Temperature celsius={live?.temperatureC ?? driveTemperature} thresholds={thresholds} />
-          </dd>
-        </div>
-        <div>
-          <dt>Speed</dt>
-          <dd data-testid="vital-speed">{formatMbps(mbps)}</dd>
-        </div>
-        <div>
-          <dt>Elapsed</dt>
-          <dd>{elapsed == null ? "–" : formatDuration(elapsed * 1000)}</dd>
-        </div>
-        <div>
-          <dt>ETA</dt>
-          <dd data-testid="vital-eta">{running && showEta(overall, eta) ? formatDuration((eta ?? 0) * 1000) : "–"}</dd>
-        </div>
-        <div>
-          <dt>Bad blocks</dt>
-          <dd>
-            <BadBlocks count={badBlocks} />
-          </dd>
-        </div>
-      </dl>
-
-      {scanStage && scanStage.status !== "pending" && scanStage.status !== "skipped" ? (
-        <section aria-label="Surface scan">
-          <PatternMeters stage={scanStage} live={liveScan ? { phase: liveScan.phase, phasePct: liveScan.phasePct } : null} now={now} />
-          <SpeedCurve samples={scanStage.samples} engine={scanStage.surfaceScan?.engine} />
-        </section>
-      ) : null}
-      <TemperatureChart readings={temperatures} />
-
+      {/* The outcome and what to do about it come first: on a phone they were 900 px down, under the charts. */}
       {job.verdict ? (
         <section className={`verdict ${job.verdict.outcome}`} aria-label="Verdict">
           <h3>Verdict: {job.verdict.outcome}</h3>
@@ -472,6 +438,41 @@ function JobView({
         ) : null}
         {actionProblem ? <span role="alert">{actionProblem}</span> : null}
       </div>
+
+      <dl className="vitals" aria-label="Vitals">
+        <div>
+          <dt>Temp</dt>
+          <dd>
+            <Temperature celsius={live?.temperatureC ?? driveTemperature} thresholds={thresholds} />
+          </dd>
+        </div>
+        <div>
+          <dt>Speed</dt>
+          <dd data-testid="vital-speed">{formatMbps(mbps)}</dd>
+        </div>
+        <div>
+          <dt>Elapsed</dt>
+          <dd>{elapsed == null ? "–" : formatDuration(elapsed * 1000)}</dd>
+        </div>
+        <div>
+          <dt>ETA</dt>
+          <dd data-testid="vital-eta">{running && showEta(overall, eta) ? formatDuration((eta ?? 0) * 1000) : "–"}</dd>
+        </div>
+        <div>
+          <dt>Bad blocks</dt>
+          <dd>
+            <BadBlocks count={badBlocks} />
+          </dd>
+        </div>
+      </dl>
+
+      {scanStage && scanStage.status !== "pending" && scanStage.status !== "skipped" ? (
+        <section aria-label="Surface scan">
+          <PatternMeters stage={scanStage} live={liveScan ? { phase: liveScan.phase, phasePct: liveScan.phasePct } : null} now={now} />
+          <SpeedCurve samples={scanStage.samples} engine={scanStage.surfaceScan?.engine} />
+        </section>
+      ) : null}
+      <TemperatureChart readings={temperatures} />
 
       <h3>Stages</h3>
       <table className="stages">
