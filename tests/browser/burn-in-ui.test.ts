@@ -159,6 +159,13 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       expect(samples).toBeGreaterThan(8);
       expect(await page.locator("figure[data-samples] canvas").count()).toBe(1);
       expect(await page.locator("table.smart tbody tr").count()).toBeGreaterThan(0);
+      // The temperature chart's time axis spans the job, not years (one reading drew Mar 2027 to Jun 2029).
+      const temperature = page.locator("figure[data-readings]");
+      expect(Number(await temperature.getAttribute("data-readings"))).toBeGreaterThan(0);
+      const axis = temperature.locator(".chart");
+      const span = Number(await axis.getAttribute("data-x-max")) - Number(await axis.getAttribute("data-x-min"));
+      expect(span).toBeGreaterThan(0);
+      expect(span).toBeLessThanOrEqual(3600);
       await page.screenshot({ path: path.join(SCREENSHOTS, "drawer-passed.png"), fullPage: true });
       // The signed report is one click away, for the signed-in browser (its session cookie).
       const pdfHref = await page.getByRole("link", { name: "PDF" }).getAttribute("href");

@@ -28,14 +28,49 @@ export function curveData(samples: ReadonlyArray<ScanSample>, phases: number = P
   return [x, ...series] as AlignedData;
 }
 
-function useChart(options: Omit<Options, "width" | "height">, data: AlignedData, label: string) {
+/**
+ * A time axis for readings at `xs` (seconds): under 10 minutes of them are shown over 10 minutes
+ * around them. uPlot stretches a lone point's time axis over 1,000 days (a one-reading chart read
+ * Mar 2027 to Jun 2029) and does not ask a range function for it, so the scale is set after the data.
+ */
+export function paddedTimeRange(xs: ArrayLike<number>): { min: number; max: number } | null {
+  if (xs.length === 0) return null;
+  const min = xs[0] as number;
+  const max = xs[xs.length - 1] as number;
+  return max - min < 600 ? { min: min - 300, max: max + 300 } : null;
+}
+
+function useChart(
+  options: Omit<Options, "width" | "height">,
+  data: AlignedData,
+  label: string,
+  xRange?: (xs: ArrayLike<number>) => { min: number; max: number } | null,
+) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  const rangeOf = useRef(xRange);
+  const fitX = (chart: uPlot, d: AlignedData) => {
+    const range = rangeOf.current?.(d[0]);
+    if (range) chart.setScale("x", range);
+  };
   // Made once; later data is handed over with setData (no redraw of the whole chart).
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const chart = new uPlot({ ...options, width: Math.max(280, el.clientWidth), height: 220 } as Options, data, el);
+    // The x scale as drawn, for whoever reads the page (a test; uPlot draws on a canvas).
+    const shown = (u: uPlot) => {
+      const { min, max } = u.scales.x ?? {};
+      if (min != null && max != null) {
+        el.dataset.xMin = String(min);
+        el.dataset.xMax = String(max);
+      }
+    };
+    const chart = new uPlot(
+      { ...options, width: Math.max(280, el.clientWidth), height: 220, hooks: { ...options.hooks, setScale: [shown] } } as Options,
+      data,
+      el,
+    );
+    fitX(chart, data);
     plot.current = chart;
     const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(280, el.clientWidth), height: 220 }));
     resize.observe(el);
@@ -46,7 +81,10 @@ function useChart(options: Omit<Options, "width" | "height">, data: AlignedData,
     };
   }, []);
   useEffect(() => {
-    plot.current?.setData(data);
+    const chart = plot.current;
+    if (!chart) return;
+    chart.setData(data);
+    fitX(chart, data);
   }, [data]);
   return <div ref={box} className="chart" role="img" aria-label={label} />;
 }
@@ -91,13 +129,12 @@ export function TemperatureChart({ readings }: { readings: ReadonlyArray<{ at: s
   const chart = useChart(
     {
       title: "Temperature",
-      // A single reading would otherwise stretch the time axis over years.
-      scales: { x: { range: (_u, min, max) => (max - min < 600 ? [min - 300, max + 300] : [min, max]) } },
       axes: [{}, { label: "°C" }],
       series: [{}, { label: "°C", stroke: "#cf222e", width: 1.5 }],
     },
     data,
     `Temperature over time, ${readings.length} readings`,
+    paddedTimeRange,
   );
   return (
     <figure data-readings={readings.length}>
