@@ -12,6 +12,16 @@ export class ValidationError extends Error {
   }
 }
 
+/** Settings given together and refused together: each problem names its setting and says why. */
+export class SettingsRejectedError extends Error {
+  override name = "SettingsRejectedError";
+  constructor(readonly problems: Array<{ field: string; message: string }>) {
+    super(
+      `${problems.length === 1 ? "1 setting" : `${problems.length} settings`} refused, nothing saved: ${problems.map((p) => `${p.field}: ${p.message}`).join("; ")}`,
+    );
+  }
+}
+
 export class NotFoundError extends Error {
   override name = "NotFoundError";
   constructor(

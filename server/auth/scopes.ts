@@ -34,6 +34,7 @@ export const ROOT_FIELD_SCOPES: Record<"Query" | "Mutation" | "Subscription", Re
     grantUnlock: "admin",
     revokeUnlock: "admin",
     setSetting: "admin",
+    updateSettings: "admin",
     createApiToken: "read",
     revokeApiToken: "read",
     createUser: "admin",

@@ -10,6 +10,7 @@ import {
   HostUnreachableError,
   JobStateError,
   NotFoundError,
+  SettingsRejectedError,
   UnlockRequiredError,
   ValidationError,
 } from "../errors.js";
@@ -26,6 +27,20 @@ builder.objectType(ValidationError, {
   description: "Bad input: `field` names the input field, `message` says why.",
   interfaces: [ErrorInterface],
   fields: (t) => ({ field: t.exposeString("field") }),
+});
+
+const SettingProblemRef = builder.objectRef<{ field: string; message: string }>("SettingProblem").implement({
+  fields: (t) => ({
+    field: t.exposeString("field", { description: "The setting, as named in SettingsInput." }),
+    message: t.exposeString("message", { description: "Why, in words." }),
+  }),
+});
+
+builder.objectType(SettingsRejectedError, {
+  name: "SettingsRejectedError",
+  description: "updateSettings refused: nothing was saved. Each problem names a setting and says why.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ problems: t.field({ type: [SettingProblemRef], resolve: (e) => e.problems }) }),
 });
 
 builder.objectType(NotFoundError, {

@@ -1,5 +1,5 @@
-import { ValidationError } from "../errors.js";
-import { getSettings, type Settings, setSetting } from "../services/settings.js";
+import { SettingsRejectedError, ValidationError } from "../errors.js";
+import { getSettings, type Settings, setSetting, updateSettings } from "../services/settings.js";
 import { builder } from "./builder.js";
 
 const SettingsRef = builder.objectRef<Settings>("Settings").implement({
@@ -81,6 +81,53 @@ builder.mutationField("setSetting", (t) =>
         throw new ValidationError("value", 'must be JSON, e.g. 4 or "/var/tmp/kiln"');
       }
       const settings = await setSetting(ctx.db, key, parsed, ctx.actor);
+      ctx.registry.applySettings(settings);
+      return settings;
+    },
+  }),
+);
+
+const SettingsInput = builder.inputType("SettingsInput", {
+  description: "Settings to change (the others stay): each of its own type, all checked before any is saved.",
+  fields: (t) => ({
+    maxConcurrentJobs: t.int({ required: false }),
+    maxJobsPerHost: t.int({ required: false }),
+    stuckMinutes: t.float({ required: false }),
+    unreachableGraceMinutes: t.float({ required: false }),
+    pollSeconds: t.float({ required: false }),
+    progressWriteSeconds: t.float({ required: false }),
+    smartPollSeconds: t.float({ required: false }),
+    temperaturePollSeconds: t.float({ required: false }),
+    remoteWorkDir: t.string({ required: false }),
+    temperatureWarmC: t.int({ required: false }),
+    temperatureHotC: t.int({ required: false }),
+    badblocksBlocksAtOnce: t.int({ required: false }),
+    badblocksPasses: t.int({ required: false }),
+    badblocksMaxBadBlocks: t.int({ required: false }),
+    thermalProtection: t.boolean({ required: false }),
+    thermalPauseAtC: t.int({ required: false }),
+    thermalResumeAtC: t.int({ required: false }),
+    slowDrivePercent: t.float({ required: false }),
+    slowDriveMinPeers: t.int({ required: false }),
+    retentionDays: t.int({ required: false }),
+    notificationRetrySeconds: t.float({ required: false }),
+    publicUrl: t.string({ required: false }),
+    sshMaxConnectionMinutes: t.float({ required: false }),
+    hostListSeconds: t.float({ required: false }),
+    hostSmartSeconds: t.float({ required: false }),
+    hostControlSeconds: t.float({ required: false }),
+  }),
+});
+
+builder.mutationField("updateSettings", (t) =>
+  t.field({
+    type: SettingsRef,
+    description:
+      "Change several settings at once, all or none: a refusal (SettingsRejectedError) names every setting that failed and why, and saves nothing.",
+    args: { input: t.arg({ type: SettingsInput, required: true }) },
+    errors: { types: [SettingsRejectedError] },
+    resolve: async (_root, { input }, ctx) => {
+      const settings = await updateSettings(ctx.db, input as Record<string, unknown>, ctx.actor);
       ctx.registry.applySettings(settings);
       return settings;
     },

@@ -1,7 +1,7 @@
 // Operator settings: one JSON value per key in the Setting table, each validated, with a default.
 import { z } from "zod";
 import type { Db } from "../db/client.js";
-import { ValidationError } from "../errors.js";
+import { SettingsRejectedError, ValidationError } from "../errors.js";
 import { checkWorkDir } from "../transport/work-dir.js";
 import { audit } from "./audit.js";
 
@@ -170,4 +170,74 @@ export async function setSetting(db: Db, key: string, value: unknown, actor: str
     });
   });
   return getSettings(db);
+}
+
+/** The pairs that must keep their order: the first below the second. */
+const ORDERED_PAIRS: Array<[SettingKey, SettingKey, string]> = [
+  ["temperatureWarmC", "temperatureHotC", "warm must be below hot"],
+  ["thermalResumeAtC", "thermalPauseAtC", "resume must be below pause"],
+];
+
+/**
+ * Change several settings at once, all or none: every value is checked (each against its rule,
+ * and the pairs against each other as they will be), and any problem refuses them all, each
+ * problem naming its setting. Only the settings whose value changes are written and audited.
+ */
+export async function updateSettings(db: Db, input: Record<string, unknown>, actor: string): Promise<Settings> {
+  const problems: Array<{ field: string; message: string }> = [];
+  const given: Partial<Record<SettingKey, unknown>> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (value === undefined || value === null) continue;
+    if (!isSettingKey(key)) {
+      problems.push({ field: key, message: "is not a setting" });
+      continue;
+    }
+    const parsed = SCHEMAS[key].safeParse(value);
+    if (parsed.success) given[key] = parsed.data;
+    else problems.push({ field: key, message: describeIssue(parsed.error.issues[0]) });
+  }
+  const current = await getSettings(db);
+  const next = { ...current, ...given } as Settings;
+  for (const [low, high, rule] of ORDERED_PAIRS) {
+    if (!(low in given) && !(high in given)) continue;
+    if ((next[low] as number) >= (next[high] as number) && !problems.some((p) => p.field === low || p.field === high)) {
+      problems.push({ field: low in given ? low : high, message: `${rule} (${next[low]} against ${next[high]})` });
+    }
+  }
+  if (problems.length) {
+    // In the settings' own order, whatever order they came in.
+    const order = Object.keys(SCHEMAS);
+    const rank = (field: string) => (order.includes(field) ? order.indexOf(field) : order.length);
+    throw new SettingsRejectedError(problems.sort((a, b) => rank(a.field) - rank(b.field)));
+  }
+  const changed = (Object.keys(given) as SettingKey[]).filter((key) => JSON.stringify(given[key]) !== JSON.stringify(current[key]));
+  if (changed.length === 0) return current;
+  await db.$transaction(async (tx) => {
+    for (const key of changed) {
+      const value = JSON.stringify(given[key]);
+      await tx.setting.upsert({ where: { key }, create: { key, value }, update: { value } });
+      await audit(tx, {
+        actor,
+        action: "setting.change",
+        subjectType: "setting",
+        subjectId: key,
+        details: { from: current[key], to: given[key] },
+      });
+    }
+  });
+  return getSettings(db);
+}
+
+/** A zod issue in an operator's words: "at least 21", "a whole number". */
+function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return "is invalid";
+  const chars = "origin" in issue && issue.origin === "string" ? " characters" : "";
+  if (issue.code === "too_small") return `must be at least ${String(issue.minimum)}${chars}`;
+  if (issue.code === "too_big") return `must be at most ${String(issue.maximum)}${chars}`;
+  if (issue.code === "invalid_type") {
+    if (issue.expected === "int") return "must be a whole number";
+    if (issue.expected === "boolean") return "must be on or off";
+    return `must be a ${issue.expected}`;
+  }
+  return issue.message;
 }

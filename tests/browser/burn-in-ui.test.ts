@@ -77,16 +77,32 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       // Settings: read the demo scans' logs every half second, so their 2-second write phases
       // are seen by the runner (and so by the page) more than once.
       await page.getByRole("link", { name: "Settings" }).click();
-      const poll = page.locator("form.setting").filter({ hasText: "Read a scan's log every" });
-      await poll.getByRole("textbox").fill("0.5");
-      await poll.getByRole("button", { name: "Save" }).click();
-      await poll.getByRole("status").filter({ hasText: "saved" }).waitFor();
+      // One form, typed controls, one Save (there were 23 Save buttons and a true/false text box).
+      const form = page.locator("form.settings-form");
+      await form.waitFor();
+      expect(await form.getByRole("button", { name: /^Save/ }).count()).toBe(1);
+      expect(await form.getByRole("checkbox", { name: /^Thermal protection/ }).count()).toBe(1);
+      await form.getByLabel("Read a scan's log every").fill("0.5");
+      const hot = form.getByLabel("Shown hot from");
+      // A value the field cannot take is said at the field, before anything is sent.
+      await hot.fill("48.5");
+      await form.getByRole("button", { name: "Save 2 changes" }).click();
+      await expect.poll(() => form.locator("#setting-temperatureHotC-problem").textContent()).toBe("must be a whole number");
+      expect(await hot.getAttribute("aria-invalid")).toBe("true");
+      // One the server refuses (hot below warm) refuses them all, said at the field, in words.
+      await hot.fill("30");
+      await form.getByRole("button", { name: "Save 2 changes" }).click();
+      await expect
+        .poll(() => form.locator("#setting-temperatureHotC-problem").textContent())
+        .toBe("warm must be below hot (42 against 30)");
+      expect(await form.getByRole("alert").textContent()).toBe("Nothing saved: Kiln refused what is marked below.");
+      await hot.fill("50");
+      await form.getByRole("button", { name: "Save 2 changes" }).click();
+      await form.getByRole("status").filter({ hasText: "Saved 2 settings." }).waitFor();
       // The answer updated the page's copy of the settings: nothing is left to save.
-      await expect.poll(() => poll.getByRole("button", { name: "Save" }).isDisabled()).toBe(true);
-      const hot = page.locator("form.setting").filter({ hasText: "Hot from" });
-      await hot.getByRole("textbox").fill("30");
-      await hot.getByRole("button", { name: "Save" }).click();
-      await expect.poll(() => hot.getByRole("alert").textContent()).toMatch(/warm \(42 °C\) must be below hot \(30 °C\)/);
+      await expect.poll(() => form.getByRole("button", { name: "Saved" }).isDisabled()).toBe(true);
+      expect(await form.locator("#setting-temperatureHotC-problem").count()).toBe(0);
+      await page.screenshot({ path: path.join(SCREENSHOTS, "settings.png"), fullPage: true });
       await page.getByRole("link", { name: "Dashboard" }).click();
 
       // Start a full burn-in on the first drive through the dialog.
