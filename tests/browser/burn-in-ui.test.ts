@@ -275,6 +275,12 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       await page.getByRole("link", { name: "Dashboard" }).click();
       await row(first).waitFor();
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      // Each drive is a card: its status, MB/s, time left and bad blocks on the screen, not off
+      // to the side of a table that showed only Device and Serial.
+      for (const cell of ['td[data-label="Temp"]', 'td[data-label="ETA"]', 'td[data-label="Bad blocks"]', ".badge"]) {
+        const box = await row(first).locator(cell).first().boundingBox();
+        expect(box && box.x >= 0 && box.x + box.width <= 390, `${cell} on the screen`).toBe(true);
+      }
       await page.screenshot({ path: path.join(SCREENSHOTS, "dashboard-phone.png"), fullPage: true });
       await row(first).getByRole("link").click();
       await page.getByTestId("phase-caption").waitFor();
@@ -283,6 +289,19 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       await inFirstScreen(page.getByRole("region", { name: "Verdict" }), 844);
       await inFirstScreen(page.getByRole("link", { name: "PDF" }), 844);
       await page.screenshot({ path: path.join(SCREENSHOTS, "drawer-phone.png") });
+      // Every other screen fits the phone too (History and Settings were 565-592 px wide).
+      await page.keyboard.press("Escape");
+      for (const [screen, ready] of [
+        ["History", "table.history"],
+        ["Settings", "form.settings-form"],
+        ["Hosts", "main h2"],
+      ] as const) {
+        await page.getByRole("link", { name: screen, exact: true }).click();
+        await page.locator(ready).first().waitFor();
+        const width = await page.evaluate(() => document.documentElement.scrollWidth);
+        await page.screenshot({ path: path.join(SCREENSHOTS, `${screen.toLowerCase()}-phone.png`), fullPage: true });
+        expect(width, `${screen} at 390 px`).toBeLessThanOrEqual(390);
+      }
       expect(browser.pageErrors).toEqual([]);
     },
     waitsBudget(6),

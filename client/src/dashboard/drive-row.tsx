@@ -98,9 +98,9 @@ export function DriveRow(props: {
         </Link>
       </td>
       <td className="mono">{drive.serial}</td>
-      <td>{drive.model ?? "?"}</td>
-      <td>{formatBytes(drive.sizeBytes)}</td>
-      <td>
+      <td data-label="Model">{drive.model ?? "?"}</td>
+      <td data-label="Size">{formatBytes(drive.sizeBytes)}</td>
+      <td data-label="Temp">
         <Temperature celsius={temperature} thresholds={props.thresholds} />
       </td>
       <td>
@@ -122,11 +122,13 @@ export function DriveRow(props: {
         )}
         {drive.inUse && usage ? <div className="hint">{usage}</div> : null}
       </td>
-      <td>{stage ?? "–"}</td>
+      <td data-label="Stage">{stage ?? "–"}</td>
       <td className="progress-cell">{job ? <ProgressBar pct={progress ?? 0} label={`${drive.serial} progress`} /> : "–"}</td>
-      <td>{running && !paused ? formatMbps(live?.mbps) : "–"}</td>
-      <td>{running && !paused && showEta(progress, live?.etaSeconds) ? formatDuration((live?.etaSeconds ?? 0) * 1000) : "–"}</td>
-      <td>{live?.badBlocks != null ? <BadBlocks count={live.badBlocks} /> : "–"}</td>
+      <td data-label="MB/s">{running && !paused ? formatMbps(live?.mbps) : "–"}</td>
+      <td data-label="ETA">
+        {running && !paused && showEta(progress, live?.etaSeconds) ? formatDuration((live?.etaSeconds ?? 0) * 1000) : "–"}
+      </td>
+      <td data-label="Bad blocks">{live?.badBlocks != null ? <BadBlocks count={live.badBlocks} /> : "–"}</td>
       <td className="hint">{job?.verdict && !running ? `verdict ${job.verdict.outcome}` : ""}</td>
     </tr>
   );

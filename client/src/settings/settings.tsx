@@ -481,50 +481,52 @@ function Tokens() {
         {tokens.length === 0 ? (
           <p className="empty">No tokens.</p>
         ) : (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Scope</th>
-                <th scope="col">Owner</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Expires</th>
-                <th scope="col">
-                  <span className="sr-only">Revoke</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {tokens.map((t) => (
-                <tr key={t.id}>
-                  <td>{t.name}</td>
-                  <td>{t.scope}</td>
-                  <td>{t.user.username}</td>
-                  <td>{formatTime(t.createdAt)}</td>
-                  <td>{t.lastUsedAt ? formatTime(t.lastUsedAt) : "never"}</td>
-                  <td>{t.expiresAt ? formatTime(t.expiresAt) : "never"}</td>
-                  <td>
-                    {t.revokedAt ? (
-                      <span className="hint">revoked {formatTime(t.revokedAt)}</span>
-                    ) : (
-                      <button
-                        type="button"
-                        className="danger"
-                        onClick={async () => {
-                          if (!window.confirm(`Revoke ${t.name}? Scripts using it stop at once.`)) return;
-                          const r = await revoke({ id: t.id });
-                          setProblem(failureText(r.error, r.data?.revokeApiToken));
-                        }}
-                      >
-                        Revoke
-                      </button>
-                    )}
-                  </td>
+          <div className="table-scroll">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Scope</th>
+                  <th scope="col">Owner</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">Expires</th>
+                  <th scope="col">
+                    <span className="sr-only">Revoke</span>
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {tokens.map((t) => (
+                  <tr key={t.id}>
+                    <td>{t.name}</td>
+                    <td>{t.scope}</td>
+                    <td>{t.user.username}</td>
+                    <td>{formatTime(t.createdAt)}</td>
+                    <td>{t.lastUsedAt ? formatTime(t.lastUsedAt) : "never"}</td>
+                    <td>{t.expiresAt ? formatTime(t.expiresAt) : "never"}</td>
+                    <td>
+                      {t.revokedAt ? (
+                        <span className="hint">revoked {formatTime(t.revokedAt)}</span>
+                      ) : (
+                        <button
+                          type="button"
+                          className="danger"
+                          onClick={async () => {
+                            if (!window.confirm(`Revoke ${t.name}? Scripts using it stop at once.`)) return;
+                            const r = await revoke({ id: t.id });
+                            setProblem(failureText(r.error, r.data?.revokeApiToken));
+                          }}
+                        >
+                          Revoke
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </LoadState>
       {secret ? (
