@@ -14,6 +14,8 @@ export const SLOWEST_FILES = [
   "api/write-load.test.ts",
   "host/fio-scan.test.ts",
   "host/fio-resume.test.ts",
+  "browser/accessibility.test.ts",
+  "host/sanitize.test.ts",
   // Its demo burn-in runs in beforeAll (which the JSON reporter's file time leaves out): 40 s.
   "api/reports.test.ts",
   "host/transport.test.ts",

@@ -36,7 +36,9 @@ export function ProgressBar({ pct, label }: { pct: number; label: string }) {
   return (
     <div className="bar" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.floor(value)}>
       <div className="bar-fill" style={{ width: `${value}%` }} />
-      <span className="bar-text">{value < 10 ? value.toFixed(1) : Math.floor(value)}%</span>
+      <span className="bar-text">
+        <span>{value < 10 ? value.toFixed(1) : Math.floor(value)}%</span>
+      </span>
     </div>
   );
 }

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Locator } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seriousViolations } from "../helpers/axe.js";
 import { type Browser, browserAvailable, builtClient, createAdmin, openBrowser } from "../helpers/browser.js";
 import { waitsBudget } from "../helpers/burn-in-host.js";
 import { type ServingKiln, serveKiln } from "../helpers/kiln-process.js";
@@ -150,6 +151,8 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
         );
       await expect.poll(async () => (await phasesSeen()).has("2 Verify 0x55"), { timeout: PAGE_WAIT_MS, interval: 500 }).toBe(true);
       await page.screenshot({ path: path.join(SCREENSHOTS, "drawer-running.png"), fullPage: true });
+      // A running scan's drawer (the current pattern's label, the meters) has no serious axe violation.
+      expect(await seriousViolations(page)).toEqual([]);
 
       // To the end: every phase was shown, in order, then the verdict.
       await page.locator('.job-view[data-job-status="passed"]').waitFor({ timeout: PAGE_WAIT_MS });

@@ -1,5 +1,5 @@
 // The dashboard: every host with its drives, live. Select drives, start a burn-in.
-import { Suspense, useMemo, useState } from "react";
+import { Suspense, useEffect, useMemo, useState } from "react";
 import { Outlet } from "react-router";
 import { useQuery } from "urql";
 import { DEFAULT_THRESHOLDS } from "../burn-in/scan";
@@ -43,6 +43,14 @@ export function Dashboard() {
   const [{ data, fetching, error }, reexecute] = useQuery({ query: Dashboard_Query });
   useRefetchOnReconnect(() => reexecute({ requestPolicy: "network-only" }));
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  // After a start the start button is disabled (nothing selected): focus goes to the first drive
+  // started, once the dialog's own cleanup (which returns focus to that button) has run.
+  const [focusAfterStart, setFocusAfterStart] = useState<string | null>(null);
+  useEffect(() => {
+    if (!focusAfterStart) return;
+    document.querySelector<HTMLElement>(`tr[data-serial="${CSS.escape(focusAfterStart)}"] a`)?.focus();
+    setFocusAfterStart(null);
+  }, [focusAfterStart]);
   const [starting, setStarting] = useState(false);
   const [unlocking, setUnlocking] = useState<{ id: string; serial: string } | null>(null);
   const thresholds = data ? { warmC: data.settings.temperatureWarmC, hotC: data.settings.temperatureHotC } : DEFAULT_THRESHOLDS;
@@ -133,7 +141,9 @@ export function Dashboard() {
           drives={chosen.map((d) => ({ id: d.id, serial: d.serial, inUse: d.inUse }))}
           onClose={(started) => {
             setStarting(false);
-            if (started) setSelected(new Set());
+            if (!started) return;
+            setSelected(new Set());
+            setFocusAfterStart(chosen[0]?.serial ?? null);
           }}
         />
       ) : null}

@@ -1,0 +1,94 @@
+// Every screen of the web UI through axe-core in Debian's Chromium, at a desktop's width (1400 px)
+// and a phone's (390 px), against a real `kiln serve --demo` with accounts on: the dashboard, the
+// start dialog, a drive's drawer with a finished job, History, Hosts, Settings and /verify. No
+// serious or critical violation is allowed (the UI was found with color-contrast failures on the
+// current pattern's label, 4.26:1, and the progress bar's text, 4.07:1). The start dialog's
+// focus goes back to the button that opened it when it closes (it fell to the page's body).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seriousViolations } from "../helpers/axe.js";
+import { type Browser, browserAvailable, builtClient, createAdmin, openBrowser } from "../helpers/browser.js";
+import { waitsBudget } from "../helpers/burn-in-host.js";
+import { type ServingKiln, serveKiln } from "../helpers/kiln-process.js";
+import { migratedDataDir, removeTempDirs } from "../helpers/temp-db.js";
+
+const PAGE_WAIT_MS = 120_000;
+
+describe.runIf(browserAvailable())("the web UI's accessibility", () => {
+  let kiln: ServingKiln;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    kiln = await serveKiln(["--port", "0", "--data", migratedDataDir("kiln-a11y-"), "--demo"], {
+      KILN_INVENTORY_INTERVAL: "0",
+      KILN_CLIENT_DIR: builtClient(),
+    });
+    browser = await openBrowser();
+  }, 300_000);
+  afterAll(async () => {
+    await browser?.close();
+    kiln?.child.kill("SIGTERM");
+    await kiln?.exited;
+    removeTempDirs();
+  });
+
+  it(
+    "has no serious or critical axe violation on any screen, at 1400 and at 390 px",
+    async () => {
+      const page = browser.page;
+      await page.setViewportSize({ width: 1400, height: 900 });
+      await createAdmin(page, kiln.url);
+      await expect.poll(() => page.locator("tr[data-serial]").count(), { timeout: PAGE_WAIT_MS }).toBe(4);
+      const serial = (await page.locator("tr[data-serial]").first().getAttribute("data-serial")) as string;
+      // A finished job for the drawer: the quick profile (SMART only) on the first demo drive.
+      await page.getByRole("checkbox", { name: `Select ${serial}` }).check();
+      const opener = page.getByRole("button", { name: "Start burn-in (1)" });
+      await opener.click();
+      const dialog = page.getByRole("dialog");
+      await dialog.getByLabel("Profile").selectOption("quick");
+      const problems: Record<string, string[]> = {};
+      problems["start dialog, 1400 px"] = await seriousViolations(page);
+      // Closed without starting, the dialog gives focus back to the button that opened it.
+      const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim() ?? "");
+      await dialog.getByRole("button", { name: "Close" }).click();
+      await dialog.waitFor({ state: "detached" });
+      await expect.poll(focused).toBe("Start burn-in (1)");
+      await opener.click();
+      await dialog.getByLabel("Profile").selectOption("quick");
+      await dialog.getByRole("button", { name: "Start", exact: true }).click();
+      await dialog.waitFor({ state: "detached" });
+      // Started, the button is disabled (nothing selected): focus goes to the drive started.
+      await expect.poll(focused).toBe(`${serial}.img`);
+      const row = page.locator(`tr[data-serial="${serial}"]`);
+      await expect.poll(() => row.locator(".badge").first().textContent(), { timeout: PAGE_WAIT_MS }).toBe("passed");
+
+      for (const width of [1400, 390]) {
+        await page.setViewportSize({ width, height: width > 400 ? 900 : 844 });
+        const screens: Array<[string, () => Promise<void>]> = [
+          ["dashboard", async () => void (await page.goto(kiln.url), await row.waitFor())],
+          [
+            "drawer",
+            async () => {
+              await row.getByRole("link").click();
+              await page.getByRole("region", { name: "Verdict" }).waitFor({ timeout: PAGE_WAIT_MS });
+            },
+          ],
+          [
+            "history",
+            async () => void (await page.goto(`${kiln.url}/history`), await page.locator("table.history tbody tr").first().waitFor()),
+          ],
+          ["hosts", async () => void (await page.goto(`${kiln.url}/hosts`), await page.getByText("demo").first().waitFor())],
+          ["settings", async () => void (await page.goto(`${kiln.url}/settings`), await page.locator("form.settings-form").waitFor())],
+          ["verify", async () => void (await page.goto(`${kiln.url}/verify`), await page.getByRole("heading").first().waitFor())],
+        ];
+        for (const [name, open] of screens) {
+          await open();
+          problems[`${name}, ${width} px`] = await seriousViolations(page);
+        }
+      }
+      const found = Object.entries(problems).filter(([, v]) => v.length);
+      expect(found, found.map(([screen, v]) => `${screen}:\n  ${v.join("\n  ")}`).join("\n")).toEqual([]);
+      expect(browser.pageErrors).toEqual([]);
+    },
+    waitsBudget(2),
+  );
+});
