@@ -1,5 +1,6 @@
 import { queryFromInfo } from "@pothos/plugin-prisma";
 import { actorShownTo } from "../auth/viewer.js";
+import type { Db } from "../db/client.js";
 import type { BurnInJob } from "../db/generated/sqlite/client.js";
 import {
   DriveBusyError,
@@ -17,7 +18,13 @@ import {
 import type { SmartReport } from "../parsers/smartctl.js";
 import { ENDED_JOB_STATUSES } from "../runner/job-status.js";
 import { PROFILE_NAMES } from "../runner/profiles.js";
-import { type SmartChange, smartChanges, smartFigureChanged } from "../runner/smart-changes.js";
+import {
+  type SmartAttributeChange,
+  type SmartChange,
+  smartAttributeChanges,
+  smartChanges,
+  smartFigureChanged,
+} from "../runner/smart-changes.js";
 import type { JobOptions } from "../runner/stage-context.js";
 import type { Verdict } from "../runner/verdict.js";
 import { encodeCursor, MAX_PAGE, pageOfJobs } from "../services/job-history.js";
@@ -55,9 +62,40 @@ const SmartRowRef = builder.objectRef<SmartChange>("SmartChange").implement({
     name: t.exposeString("name"),
     before: t.exposeFloat("before", { nullable: true }),
     after: t.exposeFloat("after", { nullable: true }),
-    changed: t.boolean({ resolve: smartFigureChanged }),
+    changed: t.boolean({
+      description: "It moved during the job (temperature and power-on hours, which move in every one, are never marked).",
+      resolve: smartFigureChanged,
+    }),
+    decides: t.exposeBoolean("decides", { description: "A rise of this figure fails the verdict." }),
+    informational: t.exposeBoolean("informational", { description: "Temperature, power-on hours: shown, not compared." }),
   }),
 });
+
+const SmartAttributeRef = builder.objectRef<SmartAttributeChange>("SmartAttributeChange").implement({
+  description: "An ATA SMART attribute before (precheck) and after (final check): the drive's normalised value, worst and threshold.",
+  fields: (t) => ({
+    id: t.exposeInt("id"),
+    name: t.exposeString("name"),
+    value: t.exposeInt("value", { nullable: true, description: "Normalised, as of the newest report (higher is better)." }),
+    worst: t.exposeInt("worst", { nullable: true }),
+    threshold: t.exposeInt("threshold", { nullable: true }),
+    rawBefore: t.exposeString("rawBefore", { nullable: true }),
+    rawAfter: t.exposeString("rawAfter", { nullable: true }),
+    decides: t.exposeBoolean("decides", { description: "The verdict fails on a rise of its raw count (5, 197, 198)." }),
+    failing: t.exposeBoolean("failing", { description: "Its value is at or below its threshold: the drive says it failed." }),
+  }),
+});
+
+/** The job's baseline and final SMART reports (the newest of each kind). */
+async function jobSmartReports(db: Db, jobId: string): Promise<{ before: SmartReport | null; after: SmartReport | null }> {
+  const snapshots = await db.smartSnapshot.findMany({
+    where: { jobId, kind: { in: ["baseline", "final"] } },
+    orderBy: { takenAt: "asc" },
+    select: { kind: true, report: true },
+  });
+  const report = (kind: string) => parseStoredJson<SmartReport>(snapshots.findLast((x) => x.kind === kind)?.report ?? null);
+  return { before: report("baseline"), after: report("final") };
+}
 
 const ALWAYS_LOADED_JOB_COLUMNS = {
   id: true,
@@ -99,15 +137,18 @@ export const BurnInJobRef = builder.prismaObject("BurnInJob", {
         "The SMART figures the verdict compares, before (precheck) and after (final check); rows neither report has are left out.",
       complexity: 5,
       resolve: async (job, _args, ctx) => {
-        const snapshots = await ctx.db.smartSnapshot.findMany({
-          where: { jobId: job.id, kind: { in: ["baseline", "final"] } },
-          orderBy: { takenAt: "asc" },
-          select: { kind: true, report: true },
-        });
-        const report = (kind: string) => parseStoredJson<SmartReport>(snapshots.findLast((x) => x.kind === kind)?.report ?? null);
-        const before = report("baseline");
-        const after = report("final");
+        const { before, after } = await jobSmartReports(ctx.db, job.id);
         return smartChanges(before, after);
+      },
+    }),
+    smartAttributes: t.field({
+      type: [SmartAttributeRef],
+      description:
+        "A SATA drive's SMART attributes, before and after, with their normalised values and thresholds; empty for NVMe and SAS.",
+      complexity: 5,
+      resolve: async (job, _args, ctx) => {
+        const { before, after } = await jobSmartReports(ctx.db, job.id);
+        return smartAttributeChanges(before, after);
       },
     }),
     errorText: t.string({ nullable: true, resolve: (row) => row.errorText }),

@@ -38,12 +38,38 @@ describe("chart data, the settings the UI shows, and their trust boundary", () =
       data: [1, 2, 3].map((phase) => ({ stageId, at: at(phase * 10), phase, phasePct: 50, mbps: 180 - phase, temperatureC: 35 + phase })),
     });
     await db.driveTemperature.createMany({ data: [0, 60, 120].map((s, i) => ({ driveId, jobId, at: at(s), celsius: 36 + i })) });
-    const report = (reallocated: number, temperatureC: number) =>
-      JSON.stringify({ counters: { reallocatedSectors: reallocated, pendingSectors: 0 }, temperatureC, attributes: [], selfTests: [] });
+    const attribute = (id: number, name: string, value: number, threshold: number, raw: number) => ({
+      id,
+      name,
+      value,
+      worst: value,
+      threshold,
+      raw,
+      rawString: String(raw),
+      whenFailed: "",
+    });
+    const report = (reallocated: number, temperatureC: number, attributes: unknown[]) =>
+      JSON.stringify({ counters: { reallocatedSectors: reallocated, pendingSectors: 0 }, temperatureC, attributes, selfTests: [] });
     await db.smartSnapshot.createMany({
       data: [
-        { driveId, jobId, kind: "baseline", report: report(0, 34), takenAt: at(0) },
-        { driveId, jobId, kind: "final", report: report(8, 38), takenAt: at(200) },
+        {
+          driveId,
+          jobId,
+          kind: "baseline",
+          report: report(0, 34, [attribute(5, "Reallocated_Sector_Ct", 100, 10, 0), attribute(9, "Power_On_Hours", 97, 0, 2400)]),
+          takenAt: at(0),
+        },
+        {
+          driveId,
+          jobId,
+          kind: "final",
+          report: report(8, 38, [
+            attribute(5, "Reallocated_Sector_Ct", 100, 10, 8),
+            attribute(9, "Power_On_Hours", 97, 0, 2401),
+            attribute(184, "End-to-End_Error", 97, 97, 3),
+          ]),
+          takenAt: at(200),
+        },
       ],
     });
   });
@@ -53,12 +79,17 @@ describe("chart data, the settings the UI shows, and their trust boundary", () =
   });
 
   const QUERY = `query($job: ID!, $drive: ID!, $since: DateTime) {
-    job(id: $job) { stages { samples { phase mbps temperatureC } } smartChanges { name before after changed } }
+    job(id: $job) { stages { samples { phase mbps temperatureC } } smartChanges { name before after changed decides }
+      smartAttributes { id name value worst threshold rawBefore rawAfter decides failing } }
     drive(id: $drive) { temperatures(since: $since) { celsius jobId } } }`;
 
   it("gives a read token the samples, the readings and the SMART changes", async () => {
     const r = await gqlAs<{
-      job: { stages: Array<{ samples: Array<{ phase: number; mbps: number; temperatureC: number }> }>; smartChanges: unknown[] };
+      job: {
+        stages: Array<{ samples: Array<{ phase: number; mbps: number; temperatureC: number }> }>;
+        smartChanges: unknown[];
+        smartAttributes: unknown[];
+      };
       drive: { temperatures: Array<{ celsius: number; jobId: string }> };
     }>(kiln.url, accounts.tokens.read, QUERY, { job: jobId, drive: driveId, since: "2026-01-01T00:00:00Z" });
     expect(r.errors).toBeUndefined();
@@ -69,9 +100,47 @@ describe("chart data, the settings the UI shows, and their trust boundary", () =
     ]);
     expect(r.data?.drive.temperatures).toEqual([36, 37, 38].map((celsius) => ({ celsius, jobId })));
     expect(r.data?.job.smartChanges).toEqual([
-      { name: "Reallocated sectors (5)", before: 0, after: 8, changed: true },
-      { name: "Pending sectors (197)", before: 0, after: 0, changed: false },
-      { name: "Temperature (°C)", before: 34, after: 38, changed: true },
+      { name: "Reallocated sectors (5)", before: 0, after: 8, changed: true, decides: true },
+      { name: "Pending sectors (197)", before: 0, after: 0, changed: false, decides: true },
+      // A temperature moves in every burn-in: shown, not marked as a change (34 -> 38 was).
+      { name: "Temperature (°C)", before: 34, after: 38, changed: false, decides: false },
+    ]);
+    // The drive's own attributes with their normalised values and thresholds; 5 decides, and a
+    // value at its threshold is the drive saying it failed.
+    expect(r.data?.job.smartAttributes).toEqual([
+      {
+        id: 5,
+        name: "Reallocated_Sector_Ct",
+        value: 100,
+        worst: 100,
+        threshold: 10,
+        rawBefore: "0",
+        rawAfter: "8",
+        decides: true,
+        failing: false,
+      },
+      {
+        id: 9,
+        name: "Power_On_Hours",
+        value: 97,
+        worst: 97,
+        threshold: 0,
+        rawBefore: "2400",
+        rawAfter: "2401",
+        decides: false,
+        failing: false,
+      },
+      {
+        id: 184,
+        name: "End-to-End_Error",
+        value: 97,
+        worst: 97,
+        threshold: 97,
+        rawBefore: null,
+        rawAfter: "3",
+        decides: false,
+        failing: true,
+      },
     ]);
     // The default window is the last 24 h: these readings are older.
     const recent = await gqlAs<{ drive: { temperatures: unknown[] } }>(kiln.url, accounts.tokens.read, QUERY, {

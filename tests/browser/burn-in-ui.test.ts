@@ -178,6 +178,24 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       expect(samples).toBeGreaterThan(8);
       expect(await page.locator("figure[data-samples] canvas").count()).toBe(1);
       expect(await page.locator("table.smart tbody tr").count()).toBeGreaterThan(0);
+      // The SMART table marks what decides the verdict, and a temperature's drift is no change.
+      const smartRow = (name: string) => page.locator("table.smart tbody tr").filter({ hasText: name }).first();
+      expect(await smartRow("Reallocated sectors (5)").getAttribute("data-decides")).toBe("true");
+      expect(await smartRow("Temperature (°C)").getAttribute("class")).toBeNull();
+      // Every attribute, with the drive's normalised value, worst and threshold.
+      await page.getByText(/^All \d+ SMART attributes/).click();
+      const attributes = page.locator(".smart-attributes tbody tr");
+      expect(await attributes.count()).toBeGreaterThan(3);
+      expect(await page.locator(".smart-attributes thead th").allTextContents()).toEqual([
+        "ID",
+        "Attribute",
+        "Value",
+        "Worst",
+        "Threshold",
+        "Raw before",
+        "Raw after",
+      ]);
+      expect(await attributes.filter({ hasText: "Reallocated_Sector_Ct" }).locator(".decides-mark").count()).toBe(1);
       // The temperature chart's time axis spans the job, not years (one reading drew Mar 2027 to Jun 2029).
       const temperature = page.locator("figure[data-readings]");
       expect(Number(await temperature.getAttribute("data-readings"))).toBeGreaterThan(0);
@@ -241,7 +259,7 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       const badge = row(second).locator(".badge").first();
       await expect.poll(() => badge.textContent(), { timeout: 30_000 }).toBe("paused");
       expect(await badge.getAttribute("title")).toBe("paused by an operator");
-      expect(await row(second).locator("td").nth(9).textContent()).toBe("–");
+      expect(await row(second).locator('td[data-label="MB/s"]').textContent()).toBe("–");
       await page.getByRole("button", { name: "Continue" }).click();
       await page
         .getByRole("status")

@@ -105,6 +105,7 @@ export function Dashboard() {
                         <th scope="col">Size</th>
                         <th scope="col">Temp</th>
                         <th scope="col">Status</th>
+                        <th scope="col">Health</th>
                         <th scope="col">Stage</th>
                         <th scope="col">Progress</th>
                         <th scope="col">MB/s</th>

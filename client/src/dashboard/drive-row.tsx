@@ -122,6 +122,9 @@ export function DriveRow(props: {
         )}
         {drive.inUse && usage ? <div className="hint">{usage}</div> : null}
       </td>
+      <td data-label="Health">
+        <SmartHealth health={drive.smartHealth} />
+      </td>
       <td data-label="Stage">{stage ?? "–"}</td>
       <td className="progress-cell">{job ? <ProgressBar pct={progress ?? 0} label={`${drive.serial} progress`} /> : "–"}</td>
       <td data-label="MB/s">{running && !paused ? formatMbps(live?.mbps) : "–"}</td>
@@ -132,4 +135,11 @@ export function DriveRow(props: {
       <td className="hint">{job?.verdict && !running ? `verdict ${job.verdict.outcome}` : ""}</td>
     </tr>
   );
+}
+
+/** SMART's overall health as the drive last reported it. */
+function SmartHealth({ health }: { health: string }) {
+  if (health === "passed") return <span className="badge ok">SMART ok</span>;
+  if (health === "failed") return <span className="badge bad">SMART FAILED</span>;
+  return <span className="hint">not reported</span>;
 }

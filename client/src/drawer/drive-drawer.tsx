@@ -64,6 +64,18 @@ const DrawerJob_Query = graphql(`
         before
         after
         changed
+        decides
+      }
+      smartAttributes {
+        id
+        name
+        value
+        worst
+        threshold
+        rawBefore
+        rawAfter
+        decides
+        failing
       }
       stages {
         id
@@ -505,25 +517,70 @@ function JobView({
       {job.smartChanges.length ? (
         <>
           <h3>SMART before and after</h3>
-          <table className="smart">
-            <thead>
-              <tr>
-                <th scope="col">Figure</th>
-                <th scope="col">Before</th>
-                <th scope="col">After</th>
-              </tr>
-            </thead>
-            <tbody>
-              {job.smartChanges.map((r) => (
-                <tr key={r.name} className={r.changed ? "changed" : undefined}>
-                  <td>{r.name}</td>
-                  <td>{r.before ?? "–"}</td>
-                  <td>{r.after ?? "–"}</td>
+          <p className="hint legend">
+            <span className="decides-mark">verdict</span> a rise fails the verdict · <span className="changed-mark">changed</span> moved
+            during the job (temperature and power-on hours always do, and are not marked)
+          </p>
+          <div className="table-scroll">
+            <table className="smart">
+              <thead>
+                <tr>
+                  <th scope="col">Figure</th>
+                  <th scope="col">Before</th>
+                  <th scope="col">After</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {job.smartChanges.map((r) => (
+                  <tr key={r.name} className={r.changed ? "changed" : undefined} data-decides={r.decides || undefined}>
+                    <td>
+                      {r.name} {r.decides ? <span className="decides-mark">verdict</span> : null}
+                      {r.changed ? <span className="changed-mark">changed</span> : null}
+                    </td>
+                    <td>{r.before ?? "–"}</td>
+                    <td>{r.after ?? "–"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </>
+      ) : null}
+      {job.smartAttributes.length ? (
+        <details className="smart-attributes">
+          <summary>All {job.smartAttributes.length} SMART attributes (normalised value, worst, threshold)</summary>
+          <div className="table-scroll">
+            <table className="smart">
+              <thead>
+                <tr>
+                  <th scope="col">ID</th>
+                  <th scope="col">Attribute</th>
+                  <th scope="col">Value</th>
+                  <th scope="col">Worst</th>
+                  <th scope="col">Threshold</th>
+                  <th scope="col">Raw before</th>
+                  <th scope="col">Raw after</th>
+                </tr>
+              </thead>
+              <tbody>
+                {job.smartAttributes.map((a) => (
+                  <tr key={a.id} className={a.failing ? "failing" : a.rawBefore !== a.rawAfter && a.decides ? "changed" : undefined}>
+                    <td>{a.id}</td>
+                    <td>
+                      {a.name} {a.decides ? <span className="decides-mark">verdict</span> : null}
+                      {a.failing ? <span className="failing-mark">at or below threshold</span> : null}
+                    </td>
+                    <td>{a.value ?? "–"}</td>
+                    <td>{a.worst ?? "–"}</td>
+                    <td>{a.threshold ?? "–"}</td>
+                    <td className="mono">{a.rawBefore ?? "–"}</td>
+                    <td className="mono">{a.rawAfter ?? "–"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </details>
       ) : null}
 
       <h3>Log{logStage ? ` (${logStage.name})` : ""}</h3>
