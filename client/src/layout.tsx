@@ -1,5 +1,5 @@
 // The frame of every screen: navigation, who is signed in, and the banner of a lost connection.
-import { Suspense } from "react";
+import { Suspense, useEffect, useState } from "react";
 import { NavLink, Outlet } from "react-router";
 import { useConnection } from "./live";
 
@@ -10,6 +10,10 @@ export interface Account {
 
 export function Layout({ user, onSignOut }: { user: Account | null; onSignOut: () => void }) {
   const { online, outage } = useConnection();
+  // While Kiln (or its event bus) is away, what the page shows is as of the moment it went: said
+  // in the banner, and the figures are shown faded (data-stale), so none passes for live.
+  const [staleSince, setStaleSince] = useState<Date | null>(null);
+  useEffect(() => setStaleSince(online ? null : (since) => since ?? new Date()), [online]);
   return (
     <>
       <a href="#content" className="skip">
@@ -42,11 +46,14 @@ export function Layout({ user, onSignOut }: { user: Account | null; onSignOut: (
       {online ? null : (
         <div className="banner" role="alert">
           {outage === "events"
-            ? "Live updates paused: Kiln's event bus (Redis) is not reachable, so figures shown may be old. They resume by themselves when it is back."
-            : "Connection to Kiln lost. Retrying… the page comes back by itself when Kiln answers."}
+            ? "Live updates paused: Kiln's event bus (Redis) is not reachable. They resume by themselves when it is back."
+            : "Connection to Kiln lost. Retrying… the page comes back by itself when Kiln answers."}{" "}
+          {staleSince ? (
+            <span data-testid="stale-note">The figures below are as of {staleSince.toLocaleTimeString()} and not live.</span>
+          ) : null}
         </div>
       )}
-      <main id="content">
+      <main id="content" data-stale={staleSince ? "true" : undefined}>
         <Suspense fallback={<p className="hint">Loading…</p>}>
           <Outlet />
         </Suspense>

@@ -110,6 +110,10 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       await page.getByRole("checkbox", { name: `Select ${first}` }).check();
       await page.getByRole("button", { name: "Start burn-in (1)" }).click();
       const dialog = page.getByRole("dialog", { name: "Start burn-in on 1 drive" });
+      // Each drive as an operator tells it apart: serial, model, size, host (the dialog listed serials only).
+      expect(await dialog.getByRole("list", { name: "Drives to start" }).textContent()).toMatch(
+        new RegExp(`^${first} · Kiln Demo (HDD|SSD)[^·]* · \\d+ MB · demo`),
+      );
       await dialog.getByLabel("Profile").selectOption("full");
       // How long it would take, before it starts (the demo drive's 256 MiB on a hard drive's curve).
       await expect
@@ -238,8 +242,12 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       await page.screenshot({ path: path.join(SCREENSHOTS, "dashboard.png"), fullPage: true });
       await stopKiln();
       await page.getByText("Connection to Kiln lost").waitFor({ timeout: 60_000 });
+      // What stays on the page is marked as old, and since when (it stood there as if live).
+      await page.locator('main[data-stale="true"]').waitFor();
+      expect(await page.getByTestId("stale-note").textContent()).toMatch(/^The figures below are as of \S+.* and not live\.$/);
       kiln = await serve();
       await page.getByText("Connection to Kiln lost").waitFor({ state: "detached", timeout: 60_000 });
+      expect(await page.locator("main[data-stale]").count()).toBe(0);
       const progressOf = () => row(second).getByRole("progressbar").getAttribute("aria-valuenow").then(Number);
       const after = await progressOf();
       await expect.poll(progressOf, { timeout: PAGE_WAIT_MS, interval: 500 }).toBeGreaterThan(after);

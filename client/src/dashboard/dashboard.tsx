@@ -24,6 +24,9 @@ const Dashboard_Query = graphql(`
       drives {
         id
         serial
+        model
+        sizeBytes
+        devicePath
         inUse
         missing
         usage {
@@ -55,7 +58,7 @@ export function Dashboard() {
   const [unlocking, setUnlocking] = useState<{ id: string; serial: string } | null>(null);
   const thresholds = data ? { warmC: data.settings.temperatureWarmC, hotC: data.settings.temperatureHotC } : DEFAULT_THRESHOLDS;
   const hosts = data?.hosts ?? [];
-  const drives = useMemo(() => hosts.flatMap((h) => h.drives), [hosts]);
+  const drives = useMemo(() => hosts.flatMap((h) => h.drives.map((d) => ({ ...d, hostName: h.name }))), [hosts]);
   const chosen = drives.filter((d) => selected.has(d.id) && driveBlocked(d, d.jobs[0]?.status) === null);
   const atRest = chosen.filter((d) => d.inUse);
   const toggle = (id: string) =>
@@ -139,7 +142,15 @@ export function Dashboard() {
       </LoadState>
       {starting ? (
         <StartDialog
-          drives={chosen.map((d) => ({ id: d.id, serial: d.serial, inUse: d.inUse }))}
+          drives={chosen.map((d) => ({
+            id: d.id,
+            serial: d.serial,
+            inUse: d.inUse,
+            model: d.model ?? null,
+            sizeBytes: d.sizeBytes ?? null,
+            devicePath: d.devicePath ?? null,
+            hostName: d.hostName,
+          }))}
           onClose={(started) => {
             setStarting(false);
             if (!started) return;

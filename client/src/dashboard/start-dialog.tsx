@@ -3,7 +3,7 @@ import { type FormEvent, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { formatDuration } from "../burn-in/scan";
 import { Dialog } from "../dialog";
-import { failureText } from "../format";
+import { failureText, formatBytes } from "../format";
 import { graphql } from "../gql";
 import type { BurnInOptions, Profile, SanitizeMethod } from "../gql/graphql";
 
@@ -100,7 +100,15 @@ export function StartDialog({
   drives,
   onClose,
 }: {
-  drives: Array<{ id: string; serial: string; inUse: boolean }>;
+  drives: Array<{
+    id: string;
+    serial: string;
+    inUse: boolean;
+    model: string | null;
+    sizeBytes: number | null;
+    devicePath: string | null;
+    hostName: string;
+  }>;
   onClose: (started: boolean) => void;
 }) {
   const [profile, setProfile] = useState<Profile>("standard");
@@ -157,7 +165,15 @@ export function StartDialog({
   return (
     <Dialog title={`Start burn-in on ${drives.length} drive${drives.length === 1 ? "" : "s"}`} onClose={() => onClose(false)}>
       <form onSubmit={submit} className="form">
-        <p className="hint">{drives.map((d) => d.serial).join(", ")}</p>
+        <ul className="start-drives" aria-label="Drives to start">
+          {drives.map((d) => (
+            <li key={d.id}>
+              <span className="mono">{d.serial}</span> · {d.model ?? "unknown model"} · {formatBytes(d.sizeBytes)} · {d.hostName}
+              {d.devicePath ? <span className="hint"> {d.devicePath}</span> : null}
+              {d.inUse ? <span className="badge warn">holds data</span> : null}
+            </li>
+          ))}
+        </ul>
         {drives.some((d) => d.inUse) ? (
           <p className="warn-text">Some of these drives hold data: each needs an unlock first, and the burn-in erases it.</p>
         ) : null}
