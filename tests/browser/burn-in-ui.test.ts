@@ -162,6 +162,8 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       await page.locator('.job-view[data-job-status="passed"]').waitFor({ timeout: PAGE_WAIT_MS });
       await page.getByRole("region", { name: "Verdict" }).getByText("Verdict: passed").waitFor({ timeout: 60_000 });
       await inFirstScreen(page.getByRole("region", { name: "Verdict" }), 900);
+      // The README's picture (docs/drawer.png) is this screen.
+      await page.screenshot({ path: path.join(SCREENSHOTS, "drawer-top.png") });
       const order = [...(await phasesSeen())];
       expect(order).toEqual([
         "1 Write 0xaa",
