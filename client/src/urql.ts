@@ -34,6 +34,8 @@ interface JobEventFields {
   progressPct: number;
 }
 
+const ENDED = new Set(["passed", "failed", "cancelled", "unknown"]);
+
 /** Types with no id of their own: kept inside the entity or result that holds them. */
 const EMBEDDED = [
   "JobProgressEvent",
@@ -101,12 +103,18 @@ export function createClient(onUnauthenticated: () => void): Client {
                 invalidateField(cache, { __typename: "Drive", id: event.driveId }, "jobs");
                 return;
               }
+              const before = cache.resolve(job, "status");
               cache.writeFragment(JobLive_job, {
                 __typename: "BurnInJob",
                 id: event.jobId,
                 status: event.status,
                 progressPct: event.progressPct,
               } as never);
+              // Its end: what the event does not carry (the verdict, the report, the reason) is
+              // read again by every view that shows it (the dashboard's verdict column stayed empty).
+              if (before !== event.status && ENDED.has(event.status)) {
+                for (const field of ["verdict", "reportUrl", "finishedAt", "errorText"]) invalidateField(cache, job, field);
+              }
             },
             // Rare (an add, a change, a removal, an inventory that may have found drives): every
             // list of hosts and their drives is read again.

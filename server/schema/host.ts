@@ -192,10 +192,17 @@ builder.mutationField("removeHost", (t) =>
 builder.mutationField("trustHostKey", (t) =>
   t.field({
     type: HostRef,
-    description: "Trust the host key Kiln was shown (compare it with the host's own first). Pins it for later connections.",
+    description:
+      "Trust the host key Kiln was shown (compare it with the host's own first). Pins it for later connections, and reads the host's drives at once in the background (steps through hostUpdated).",
     args: { hostId: t.arg.id({ required: true }), fingerprint: t.arg.string({ required: true }) },
     errors: { types: [ValidationError, NotFoundError, HostKeyUntrustedError] },
-    resolve: (_root, { hostId, fingerprint }, ctx) => trustHostKey(ctx, String(hostId), fingerprint, ctx.actor),
+    resolve: async (_root, { hostId, fingerprint }, ctx) => {
+      const host = await trustHostKey(ctx, String(hostId), fingerprint, ctx.actor);
+      // A host just trusted has never been read: its drives are read at once, in the background,
+      // with its steps through hostUpdated (the screen showed "unknown · 0 drives" until Refresh).
+      ctx.inventory.start(host.id, { operator: true }).done.catch(() => {});
+      return host;
+    },
   }),
 );
 

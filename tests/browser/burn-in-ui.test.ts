@@ -226,6 +226,11 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       // The dashboard shows the end as well, without a reload.
       await page.getByRole("link", { name: "Close the drawer" }).click();
       await expect.poll(() => row(first).locator(".badge").first().textContent(), { timeout: 60_000 }).toBe("passed");
+      // Its verdict too, read again when the job's end came live (the column stayed empty), and
+      // whole (it was cut to "verdi").
+      const verdictCell = row(first).locator("td").last();
+      await expect.poll(() => verdictCell.textContent(), { timeout: 30_000 }).toBe("verdict passed");
+      expect(await verdictCell.evaluate((td) => td.scrollWidth <= td.clientWidth)).toBe(true);
 
       // A second burn-in: the server restarts under it, the page recovers by itself and follows
       // the job again; then it is paused, continued and cancelled from its drawer.

@@ -65,6 +65,10 @@ describe.runIf(browserAvailable())("the Hosts screen", () => {
 
     await card.getByRole("button", { name: "Trust this key" }).click();
     await card.getByRole("button", { name: "Trust this key" }).waitFor({ state: "detached" });
+    // Trusted, the host's drives are read at once, and the card says so (it showed
+    // "unknown · 0 drives" until Refresh was clicked).
+    await card.getByRole("status", { name: "Inventory" }).waitFor({ timeout: 30_000 });
+    await card.getByRole("status").filter({ hasText: "drives read again" }).waitFor({ timeout: 60_000 });
     await card.getByRole("button", { name: "Refresh inventory" }).click();
     await card.getByRole("status").filter({ hasText: "drives read again" }).waitFor({ timeout: 60_000 });
     await expect.poll(() => card.locator(".badge").first().textContent()).toBe("ok");

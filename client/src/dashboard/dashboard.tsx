@@ -42,6 +42,23 @@ const Dashboard_Query = graphql(`
   }
 `);
 
+const DRIVE_COLUMNS = [
+  "select",
+  "device",
+  "serial",
+  "model",
+  "size",
+  "temp",
+  "status",
+  "health",
+  "stage",
+  "progress",
+  "mbps",
+  "eta",
+  "bad",
+  "verdict",
+] as const;
+
 export function Dashboard() {
   const [{ data, fetching, error }, reexecute] = useQuery({ query: Dashboard_Query });
   useRefetchOnReconnect(() => reexecute({ requestPolicy: "network-only" }));
@@ -97,6 +114,12 @@ export function Dashboard() {
               ) : (
                 <div className="table-scroll">
                   <table className="drives">
+                    {/* The same widths in every host's table, so their columns line up. */}
+                    <colgroup>
+                      {DRIVE_COLUMNS.map((c) => (
+                        <col key={c} className={`col-${c}`} />
+                      ))}
+                    </colgroup>
                     <thead>
                       <tr>
                         <th scope="col">

@@ -98,7 +98,9 @@ export function DriveRow(props: {
         </Link>
       </td>
       <td className="mono">{drive.serial}</td>
-      <td data-label="Model">{drive.model ?? "?"}</td>
+      <td data-label="Model" title={drive.model ?? undefined}>
+        {drive.model ?? "?"}
+      </td>
       <td data-label="Size">{formatBytes(drive.sizeBytes)}</td>
       <td data-label="Temp">
         <Temperature celsius={temperature} thresholds={props.thresholds} />
@@ -139,7 +141,21 @@ export function DriveRow(props: {
 
 /** SMART's overall health as the drive last reported it. */
 function SmartHealth({ health }: { health: string }) {
-  if (health === "passed") return <span className="badge ok">SMART ok</span>;
-  if (health === "failed") return <span className="badge bad">SMART FAILED</span>;
-  return <span className="hint">not reported</span>;
+  if (health === "passed")
+    return (
+      <span className="badge ok" title="SMART overall health: passed">
+        ok
+      </span>
+    );
+  if (health === "failed")
+    return (
+      <span className="badge bad" title="SMART overall health: FAILED">
+        FAILED
+      </span>
+    );
+  return (
+    <span className="hint" title="the drive reports no overall health">
+      –
+    </span>
+  );
 }
