@@ -3,7 +3,8 @@
 // start dialog, a drive's drawer with a finished job, History, Hosts, Settings and /verify. No
 // serious or critical violation is allowed (the UI was found with color-contrast failures on the
 // current pattern's label, 4.26:1, and the progress bar's text, 4.07:1). The start dialog's
-// focus goes back to the button that opened it when it closes (it fell to the page's body).
+// focus goes back to the button that opened it when it closes (it fell to the page's body), and a
+// new API token's secret has a Copy button.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seriousViolations } from "../helpers/axe.js";
 import { type Browser, browserAvailable, builtClient, createAdmin, openBrowser } from "../helpers/browser.js";
@@ -85,6 +86,20 @@ describe.runIf(browserAvailable())("the web UI's accessibility", () => {
           problems[`${name}, ${width} px`] = await seriousViolations(page);
         }
       }
+      // A token's secret, shown once, has a Copy button that puts it on the clipboard.
+      await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: kiln.url });
+      await page.setViewportSize({ width: 1400, height: 900 });
+      await page.goto(`${kiln.url}/settings`);
+      const tokens = page.locator("form.inline-form");
+      await tokens.getByLabel("Name").fill("grafana");
+      await tokens.getByRole("button", { name: "Create token" }).click();
+      const secret = (await page.locator("#token-secret").textContent())?.trim() ?? "";
+      expect(secret.length).toBeGreaterThan(20);
+      await page.getByRole("button", { name: "Copy" }).click();
+      await page.getByText("copied", { exact: true }).waitFor();
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+      problems["settings with a new token, 1400 px"] = await seriousViolations(page);
+
       const found = Object.entries(problems).filter(([, v]) => v.length);
       expect(found, found.map(([screen, v]) => `${screen}:\n  ${v.join("\n  ")}`).join("\n")).toEqual([]);
       expect(browser.pageErrors).toEqual([]);

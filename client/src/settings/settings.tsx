@@ -450,12 +450,28 @@ function SettingControl({
   );
 }
 
+/**
+ * Put a token's secret on the clipboard. The Clipboard API needs a secure context (https or
+ * localhost); elsewhere the secret is selected for Ctrl+C.
+ */
+async function copySecret(secret: string): Promise<string> {
+  try {
+    await navigator.clipboard.writeText(secret);
+    return "copied";
+  } catch {
+    const code = document.getElementById("token-secret");
+    if (code) window.getSelection()?.selectAllChildren(code);
+    return "selected: press Ctrl+C (this page is not https, so it cannot copy by itself)";
+  }
+}
+
 function Tokens() {
   const [{ data, fetching, error }, reexecute] = useQuery({ query: Tokens_Query });
   useRefetchOnReconnect(() => reexecute({ requestPolicy: "network-only" }));
   const [, create] = useMutation(CreateToken_Mutation);
   const [, revoke] = useMutation(RevokeToken_Mutation);
   const [secret, setSecret] = useState<{ name: string; secret: string } | null>(null);
+  const [copied, setCopied] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
@@ -534,7 +550,13 @@ function Tokens() {
           <p>
             The secret of <strong>{secret.name}</strong>, shown this once: copy it now.
           </p>
-          <code className="mono">{secret.secret}</code>
+          <code className="mono" id="token-secret">
+            {secret.secret}
+          </code>
+          <button type="button" className="secondary" onClick={() => copySecret(secret.secret).then(setCopied)}>
+            Copy
+          </button>{" "}
+          {copied ? <span className="hint">{copied}</span> : null}
         </div>
       ) : null}
       <form className="form inline-form" onSubmit={submit}>
