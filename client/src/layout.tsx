@@ -28,6 +28,7 @@ export function Layout({ user, onSignOut }: { user: Account | null; onSignOut: (
           <NavLink to="/history">History</NavLink>
           <NavLink to="/hosts">Hosts</NavLink>
           <NavLink to="/settings">Settings</NavLink>
+          {user?.scope === "admin" ? <NavLink to="/admin">Users</NavLink> : null}
           <a href="/graphql">API</a>
         </nav>
         <p className="account">

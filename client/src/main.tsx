@@ -17,6 +17,7 @@ const History = lazy(() => import("./history/history").then((m) => ({ default: m
 const Hosts = lazy(() => import("./hosts/hosts").then((m) => ({ default: m.Hosts })));
 const VerifyPage = lazy(() => import("./verify/verify-page").then((m) => ({ default: m.VerifyPage })));
 const SettingsPage = lazy(() => import("./settings/settings").then((m) => ({ default: m.SettingsPage })));
+const AdminPage = lazy(() => import("./admin/admin").then((m) => ({ default: m.AdminPage })));
 
 /** Every screen has its own URL: a drawer link can be sent to a colleague. */
 function routerFor(user: Account | null, onSignOut: () => void) {
@@ -35,6 +36,8 @@ function routerFor(user: Account | null, onSignOut: () => void) {
         { path: "/history", element: <History /> },
         { path: "/hosts", element: <Hosts /> },
         { path: "/settings", element: <SettingsPage /> },
+        // Accounts exist only with accounts on, and are an admin's.
+        ...(user?.scope === "admin" ? [{ path: "/admin", element: <AdminPage /> }] : []),
         { path: "*", element: <p className="empty">No such page.</p> },
       ],
     },

@@ -64,28 +64,52 @@ describe.runIf(browserAvailable())("the web UI's accessibility", () => {
 
       for (const width of [1400, 390]) {
         await page.setViewportSize({ width, height: width > 400 ? 900 : 844 });
-        const screens: Array<[string, () => Promise<void>]> = [
-          ["dashboard", async () => void (await page.goto(kiln.url), await row.waitFor())],
+        // Each screen: where it is, and what shows it is drawn (the drawer opens from the dashboard).
+        const screens: Array<[string, string | null, () => Promise<void>]> = [
+          ["dashboard", "/", () => row.waitFor()],
           [
             "drawer",
+            null,
             async () => {
               await row.getByRole("link").click();
               await page.getByRole("region", { name: "Verdict" }).waitFor({ timeout: PAGE_WAIT_MS });
             },
           ],
-          [
-            "history",
-            async () => void (await page.goto(`${kiln.url}/history`), await page.locator("table.history tbody tr").first().waitFor()),
-          ],
-          ["hosts", async () => void (await page.goto(`${kiln.url}/hosts`), await page.getByText("demo").first().waitFor())],
-          ["settings", async () => void (await page.goto(`${kiln.url}/settings`), await page.locator("form.settings-form").waitFor())],
-          ["verify", async () => void (await page.goto(`${kiln.url}/verify`), await page.getByRole("heading").first().waitFor())],
+          ["history", "/history", () => page.locator("table.history tbody tr").first().waitFor()],
+          ["hosts", "/hosts", () => page.getByText("demo").first().waitFor()],
+          ["settings", "/settings", () => page.locator("form.settings-form").waitFor()],
+          ["verify", "/verify", () => page.getByRole("heading").first().waitFor()],
+          ["users", "/admin", () => page.locator("table.audit tbody tr").first().waitFor()],
         ];
-        for (const [name, open] of screens) {
-          await open();
+        for (const [name, route, shown] of screens) {
+          if (route) await page.goto(`${kiln.url}${route}`);
+          await shown();
           problems[`${name}, ${width} px`] = await seriousViolations(page);
         }
       }
+      // An admin's screen of accounts and the audit log (there was none): add an operator, make
+      // them a viewer, disable them; each step is in the log, newest first.
+      page.on("dialog", (d) => void d.accept());
+      await page.setViewportSize({ width: 1400, height: 900 });
+      await page.goto(kiln.url);
+      await page.getByRole("link", { name: "Users", exact: true }).click();
+      const add = page.getByRole("form", { name: "Add a user" });
+      await add.getByLabel("User name").fill("olga");
+      await add.getByLabel("Password (at least 12 characters)").fill("correct horse battery");
+      await add.getByLabel("Role").selectOption("operator");
+      await add.getByRole("button", { name: "Add user" }).click();
+      await page.getByRole("status").filter({ hasText: "Added olga." }).waitFor();
+      const olga = page.locator('tr[data-username="olga"]');
+      await olga.getByLabel("Role of olga").selectOption("viewer");
+      await page.getByRole("status").filter({ hasText: "olga is now viewer." }).waitFor();
+      await olga.getByRole("button", { name: "Disable" }).click();
+      await olga.getByText(/^disabled /).waitFor();
+      await page.reload();
+      await expect
+        .poll(() => page.locator("table.audit tbody tr td.mono").allTextContents())
+        .toEqual(expect.arrayContaining(["user.create", "user.update"]));
+      expect(await page.locator("table.audit tbody tr").first().locator("td.mono").first().textContent()).toBe("user.update");
+
       // A token's secret, shown once, has a Copy button that puts it on the clipboard.
       await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: kiln.url });
       await page.setViewportSize({ width: 1400, height: 900 });
