@@ -84,6 +84,11 @@ ${ticks}<text x="${pad.left}" y="${height - 8}">0%</text><text x="${width - pad.
 
 const row = (cells: unknown[], tag = "td") => `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join("")}</tr>`;
 
+/** An erasure claim (Clear, Purge): its line and what it does not reach. */
+function statement(title: string, className: string, line: string, limits: string[]): string {
+  return `<h2>${title}</h2><p class="${className}">${escapeHtml(line)}</p><ul>${limits.map((x) => `<li>${escapeHtml(x)}</li>`).join("")}</ul>`;
+}
+
 export function renderReportHtml(signed: SignedReport<BurnInReport>): string {
   const r = signed.report;
   const outcome = r.verdict?.outcome ?? r.job.status;
@@ -108,16 +113,8 @@ svg{width:100%;height:auto;font-size:11px}code{font-size:12px;word-break:break-a
 ${r.verdict?.reasons.length ? `<ul>${r.verdict.reasons.map((x) => `<li>${escapeHtml(x)}</li>`).join("")}</ul>` : ""}
 ${r.verdict?.warnings.length ? `<p>Warnings:</p><ul>${r.verdict.warnings.map((x) => `<li>${escapeHtml(x)}</li>`).join("")}</ul>` : ""}
 ${r.job.errorText ? `<p>${escapeHtml(r.job.errorText)}</p>` : ""}
-${
-  r.erasure
-    ? `<h2>Erasure</h2><p class="erasure">${escapeHtml(erasureLine(r.erasure))}</p><ul>${r.erasure.limits.map((x) => `<li>${escapeHtml(x)}</li>`).join("")}</ul>`
-    : ""
-}
-${
-  r.sanitize
-    ? `<h2>Sanitize</h2><p class="sanitize">${escapeHtml(sanitizeLine(r.sanitize))}</p><ul>${r.sanitize.limits.map((x) => `<li>${escapeHtml(x)}</li>`).join("")}</ul>`
-    : ""
-}
+${r.erasure ? statement("Erasure", "erasure", erasureLine(r.erasure), r.erasure.limits) : ""}
+${r.sanitize ? statement("Sanitize", "sanitize", sanitizeLine(r.sanitize), r.sanitize.limits) : ""}
 <h2>Drive and job</h2><table>${identity.map(([k, v]) => row([k, v])).join("")}</table>
 <h2>Stages</h2><table>${row(["Stage", "Result", "Time", "Note"], "th")}${r.stages
     .map((s) => row([s.name, s.status, duration(s.seconds), [s.errorText, pauseSummary(s.pauses)].filter(Boolean).join("; ")]))

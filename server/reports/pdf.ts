@@ -89,26 +89,19 @@ export function renderReportPdf(signed: SignedReport<BurnInReport>, options: { v
   if (r.job.errorText) doc.fillColor("#000000").text(latin1(r.job.errorText));
   doc.fillColor("#000000");
 
-  if (r.erasure) {
-    heading("Erasure");
+  // An erasure claim (Clear, Purge): its line, green when claimed, and what it does not reach.
+  const statement = (title: string, claimed: boolean, line: string, limits: string[]) => {
+    heading(title);
     doc
       .fontSize(9.5)
-      .fillColor(r.erasure.claimed ? "#2e7d32" : "#000000")
-      .text(latin1(erasureLine(r.erasure)));
+      .fillColor(claimed ? "#2e7d32" : "#000000")
+      .text(latin1(line));
     doc.fillColor("#555555").fontSize(8);
-    for (const limit of r.erasure.limits) doc.text(latin1(`- ${limit}`));
+    for (const limit of limits) doc.text(latin1(`- ${limit}`));
     doc.fillColor("#000000");
-  }
-  if (r.sanitize) {
-    heading("Sanitize");
-    doc
-      .fontSize(9.5)
-      .fillColor(r.sanitize.claimed ? "#2e7d32" : "#000000")
-      .text(latin1(sanitizeLine(r.sanitize)));
-    doc.fillColor("#555555").fontSize(8);
-    for (const limit of r.sanitize.limits) doc.text(latin1(`- ${limit}`));
-    doc.fillColor("#000000");
-  }
+  };
+  if (r.erasure) statement("Erasure", r.erasure.claimed, erasureLine(r.erasure), r.erasure.limits);
+  if (r.sanitize) statement("Sanitize", r.sanitize.claimed, sanitizeLine(r.sanitize), r.sanitize.limits);
 
   heading("Drive and job");
   table(identityRows(r), [0.25, 0.75]);
