@@ -12,6 +12,7 @@ import { benchRunnerCost } from "./runner-cost-all.js";
 import { benchScan } from "./scan.js";
 import { benchStartup } from "./startup.js";
 import { benchUiBundle } from "./ui-bundle.js";
+import { benchUiLoad } from "./ui-load.js";
 import { benchUiTransfer } from "./ui-transfer.js";
 
 const only = process.argv[2];
@@ -175,6 +176,12 @@ if (!only || only === "ui") {
   console.log(
     `  repeat visit (304 for index.html)     ${t.repeatVisitKiB.toFixed(1)} KiB | ${(t.repeatVisitKiB / t.uncompressedKiB).toFixed(3)}x\n`,
   );
+  const load = await benchUiLoad(t.dist);
+  const vs = (x: number, y: number) => `${x.toFixed(0).padStart(5)} ms | ${(x / y).toFixed(2)}x of the baseline`;
+  console.log(`web UI load in Chromium over ${load.link} (loadEventEnd, median of ${load.rounds}):`);
+  console.log(`  baseline first visit / repeat visit   ${load.baseline.firstMs.toFixed(0)} ms / ${load.baseline.repeatMs.toFixed(0)} ms`);
+  console.log(`  Kiln first visit (cold cache)         ${vs(load.kiln.firstMs, load.baseline.firstMs)}`);
+  console.log(`  Kiln repeat visit                     ${vs(load.kiln.repeatMs, load.baseline.repeatMs)}\n`);
 }
 if (!only || only === "scan") {
   const scan = await benchScan(Number(process.env.KILN_BENCH_SCAN_ROUNDS ?? 3));

@@ -14,6 +14,8 @@ import { StaticFiles } from "../server/static-files.js";
 const REPO = path.resolve(import.meta.dirname, "..");
 
 export interface TransferFigures {
+  /** The build measured (client/dist). */
+  dist: string;
   files: string[];
   uncompressedKiB: number;
   firstVisitKiB: number;
@@ -58,7 +60,7 @@ export async function benchUiTransfer(): Promise<TransferFigures> {
       if (f === "/") indexTag = got.etag;
     }
     const repeat = (await fetchBytes(port, "/", { ...chromium, "if-none-match": indexTag })).bytes;
-    return { files, uncompressedKiB: plain / 1024, firstVisitKiB: first / 1024, repeatVisitKiB: repeat / 1024 };
+    return { dist, files, uncompressedKiB: plain / 1024, firstVisitKiB: first / 1024, repeatVisitKiB: repeat / 1024 };
   } finally {
     server.close();
   }
