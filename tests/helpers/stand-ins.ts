@@ -4,7 +4,7 @@
 // zpool prints zpool.status, hdparm -N answers from the loop device's size (hdparm.map: an HPA),
 // and nvme and hdparm's sanitize commands play a drive's own sanitize (sanitize.map). Every call
 // is appended to <tool>.calls so tests can tell what ran.
-import { appendFileSync, chmodSync, copyFileSync, existsSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, copyFileSync, existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 const STAND_INS = path.join(import.meta.dirname, "stand-ins");
@@ -16,13 +16,14 @@ const STAND_INS = path.join(import.meta.dirname, "stand-ins");
  */
 export function installStandIns(binDir: string, ownDir: string): void {
   for (const [name, file] of [
-    ["smartctl", "smartctl.cjs"],
+    ["smartctl", "smartctl.sh"],
+    ["smartctl-replay.cjs", "smartctl-replay.cjs"],
     ["zpool", "zpool.sh"],
     ["hdparm", "hdparm.sh"],
     ["nvme", "nvme.sh"],
     ["sanitize-drive.cjs", "sanitize-drive.cjs"],
-    ["lsblk", "lsblk-own.cjs"],
-    ["lsblk-own", "lsblk-own.cjs"],
+    ["lsblk", "lsblk-own.py"],
+    ["lsblk-own", "lsblk-own.py"],
     ["own-loops.cjs", "own-loops.cjs"],
   ] as const) {
     copyFileSync(path.join(STAND_INS, file), path.join(binDir, name));
@@ -32,14 +33,29 @@ export function installStandIns(binDir: string, ownDir: string): void {
   writeFileSync(path.join(binDir, "lsblk.own"), `${realpathSync(ownDir)}\n`);
 }
 
-/** Make `device` answer with a recorded smartctl fixture (under another serial, if given). */
+/**
+ * smartctl.sh answers reads from copies of the replay's answers: whatever changes a control file
+ * of the smartctl stand-in removes them (after the change, as the replay does).
+ */
+function changeSmartctl(binDir: string, change: () => void): void {
+  change();
+  rmSync(path.join(binDir, "smartctl-cache"), { recursive: true, force: true });
+}
+
+/**
+ * Make `device` answer with a recorded smartctl fixture (under another serial, if given); the last
+ * mapping of a device is the one it answers with. A drive whose SMART changes is mapped to another
+ * file: the stand-in's copies assume a fixture file never changes in place.
+ */
 export function mapSmartctl(binDir: string, device: string, fixturePath: string, serial?: string): void {
-  appendFileSync(path.join(binDir, "smartctl.map"), `${device} ${fixturePath}${serial ? ` ${serial}` : ""}\n`);
+  changeSmartctl(binDir, () =>
+    appendFileSync(path.join(binDir, "smartctl.map"), `${device} ${fixturePath}${serial ? ` ${serial}` : ""}\n`),
+  );
 }
 
 /** Self-tests of the stand-in take this long. */
 export function setSelfTestSeconds(binDir: string, seconds: number): void {
-  writeFileSync(path.join(binDir, "selftest.seconds"), String(seconds));
+  changeSmartctl(binDir, () => writeFileSync(path.join(binDir, "selftest.seconds"), String(seconds)));
 }
 
 /** `hdparm -N` of this device says it has `nativeSectors` (more than it shows: an HPA), or does not answer. */
@@ -64,17 +80,17 @@ export function setSanitize(
 
 /** `smartctl -t` of this device fails to open it (exit 2), as when a drive drops off its bus. */
 export function refuseSelfTests(binDir: string, device: string): void {
-  appendFileSync(path.join(binDir, "selftest.refuse"), `${device}\n`);
+  changeSmartctl(binDir, () => appendFileSync(path.join(binDir, "selftest.refuse"), `${device}\n`));
 }
 
 /** Self-tests of this device end "Completed: read failure". */
 export function failSelfTests(binDir: string, device: string): void {
-  appendFileSync(path.join(binDir, "selftest.fail"), `${device}\n`);
+  changeSmartctl(binDir, () => appendFileSync(path.join(binDir, "selftest.fail"), `${device}\n`));
 }
 
 /** This SAS device answers like smartctl before 7.4: a running self-test is logged, with no percent. */
 export function legacyScsiSelfTests(binDir: string, device: string): void {
-  appendFileSync(path.join(binDir, "selftest.scsi-legacy"), `${device}\n`);
+  changeSmartctl(binDir, () => appendFileSync(path.join(binDir, "selftest.scsi-legacy"), `${device}\n`));
 }
 
 /**

@@ -1,7 +1,7 @@
 // Burn-ins over SSH with real badblocks on loop devices and a real SQLite file: a full job,
 // cancel, unlock grants for drives in use, and a serial that changed under the device path.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -275,14 +275,7 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
       execFileSync("dd", ["if=/dev/urandom", `of=${loop.device}`, "bs=1M", "count=1", "conv=fsync", "status=none"]);
       const before = readFileSync(loop.file).subarray(0, MiB);
       // The drive at that path is swapped for another one (another recorded serial).
-      const map = path.join(rig.host.sshd.binDir, "smartctl.map");
-      writeFileSync(
-        map,
-        readFileSync(map, "utf8").replace(
-          new RegExp(`^${loop.device} .*$`, "m"),
-          `${loop.device} ${path.join(fixtures as string, "smart-fail2.json")}`,
-        ),
-      );
+      mapSmartctl(rig.host.sshd.binDir, loop.device, path.join(fixtures as string, "smart-fail2.json"));
       const started = await startJob(rig.kiln.url, [drive.id], "full");
       const job: JobView = await waitForJob(rig.kiln.url, started.data?.[0]?.id as string, ended);
       // Nothing is known about either drive's health: unknown, never the verdict word "failed".

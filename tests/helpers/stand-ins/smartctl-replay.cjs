@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Kiln test stand-in for smartctl: replays recorded smartctl -j output per device (smartctl.map:
 // "device fixture [serial]" lines; the serial, when given, replaces the recorded one) and keeps
-// self-test state, so a test can run short and long tests.
+// self-test state, so a test can run short and long tests. smartctl.sh in front of it logs each call
+// and keeps the answers that cannot change until a control file does.
 // A device listed in selftest.refuse cannot be opened for `-t` (exit 2).
 // A self-test takes selftest.seconds (default 2) and is logged as passed unless the device is
 // listed in selftest.fail. ATA, SCSI/SAS and NVMe drives each answer in their own JSON shape.
@@ -9,7 +10,12 @@ const fs = require("node:fs");
 const path = require("node:path");
 const here = __dirname;
 const args = process.argv.slice(2);
-fs.appendFileSync(path.join(here, "smartctl.calls"), `${args.join(" ")}\n`);
+const dev = args[args.length - 1];
+const stateFile = path.join(here, `selftest-${String(dev).replace(/[^A-Za-z0-9]/g, "_")}.json`);
+const read = (f) => (fs.existsSync(path.join(here, f)) ? fs.readFileSync(path.join(here, f), "utf8").trim() : "");
+/** Every control file this device's answer depends on, as read now. */
+const inputs = () => ["smartctl.map", path.basename(stateFile), "selftest.fail", "selftest.scsi-legacy", "selftest.seconds"].map(read).join("\0");
+const inputsAtStart = inputs();
 const map = {};
 for (const line of fs.readFileSync(path.join(here, "smartctl.map"), "utf8").split("\n").filter(Boolean)) {
   const [device, fixture, serial] = line.split(" ");
@@ -20,7 +26,6 @@ if (args.includes("--scan") || args.includes("--scan-open")) {
   process.stdout.write(`${JSON.stringify({ json_format_version: [1, 0], devices })}\n`);
   process.exit(0);
 }
-const dev = args[args.length - 1];
 // A loop device number this test mapped may belong to another test's file by now.
 if (!map[dev] || !require("./own-loops.cjs").isOwn(here, dev)) {
   process.stdout.write(
@@ -29,9 +34,7 @@ if (!map[dev] || !require("./own-loops.cjs").isOwn(here, dev)) {
   );
   process.exit(2);
 }
-const stateFile = path.join(here, `selftest-${dev.replace(/[^A-Za-z0-9]/g, "_")}.json`);
 const state = fs.existsSync(stateFile) ? JSON.parse(fs.readFileSync(stateFile, "utf8")) : { tests: [] };
-const read = (f) => (fs.existsSync(path.join(here, f)) ? fs.readFileSync(path.join(here, f), "utf8").trim() : "");
 const seconds = Number(read("selftest.seconds") || 2);
 const failing = read("selftest.fail").split("\n").includes(dev);
 const now = Date.now();
@@ -43,15 +46,20 @@ if (t >= 0 && read("selftest.refuse").split("\n").includes(dev)) {
   );
   process.exit(2);
 }
+// A self-test started or aborted changes what the device answers: smartctl.sh's copy goes (after
+// the state is written: a read that copied the old state either sees the new one or loses its copy).
+const dropCopy = () => fs.rmSync(path.join(here, "smartctl-cache", `${path.basename(dev)}.json`), { force: true });
 if (t >= 0) {
   state.tests.push({ kind: args[t + 1] === "long" ? "extended" : "short", startedAt: now });
   fs.writeFileSync(stateFile, JSON.stringify(state));
+  dropCopy();
   process.stdout.write(`${JSON.stringify({ smartctl: { exit_status: 0 } })}\n`);
   process.exit(0);
 }
 if (args.includes("-X")) {
   state.tests = state.tests.filter((x) => now - x.startedAt >= seconds * 1000);
   fs.writeFileSync(stateFile, JSON.stringify(state));
+  dropCopy();
   process.exit(0);
 }
 const report = JSON.parse(fs.readFileSync(map[dev].fixture, "utf8"));
@@ -118,4 +126,14 @@ if (report.ata_smart_data) {
   standard.table = [...done, ...(standard.table || [])].slice(0, 21);
   report.ata_smart_self_test_log = { standard };
 }
-process.stdout.write(`${JSON.stringify(report)}\n`);
+const answer = `${JSON.stringify(report)}\n`;
+process.stdout.write(answer);
+// With no self-test running, this answer holds until a control file changes (smartctl.sh).
+const cache = process.env.KILN_SMARTCTL_CACHE;
+if (cache && !running) {
+  fs.mkdirSync(path.dirname(cache), { recursive: true });
+  fs.writeFileSync(`${cache}.${process.pid}`, answer);
+  fs.renameSync(`${cache}.${process.pid}`, cache);
+  // A self-test started, or a test changed a control file, while this answer was made: not a copy.
+  if (inputs() !== inputsAtStart) fs.rmSync(cache, { force: true });
+}
