@@ -302,7 +302,13 @@ export const JOB_WAIT_MS = 120_000;
  */
 export const waitsBudget = (waits: number): number => waits * JOB_WAIT_MS + 60_000;
 
-/** Poll a job (over HTTP) until `predicate` holds. */
+/**
+ * Read a job (over HTTP) until `predicate` holds: after each of its events (jobProgress over SSE,
+ * as a dashboard follows it) and at least once a second, at most every 200 ms. Reading the whole
+ * job costs the Kiln about 11 ms of CPU; a 200 ms poll of every waiting test was a tenth of the
+ * suite's CPU on 2 cores. The events only wake the reader: `predicate` always sees the job as the
+ * query returns it, stages and logs included, and a state no event announces is read within a second.
+ */
 export async function waitForJob(
   kilnUrl: string,
   id: string,
@@ -310,12 +316,63 @@ export async function waitForJob(
   timeoutMs = JOB_WAIT_MS,
 ): Promise<JobView> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await getJob(kilnUrl, id);
-    if (job && predicate(job)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${id} did not reach the expected state: ${JSON.stringify(job)}`);
-    await new Promise((r) => setTimeout(r, 200));
+  const events = new JobEvents(kilnUrl, id);
+  try {
+    for (;;) {
+      const readAt = Date.now();
+      events.changed = false;
+      const job = await getJob(kilnUrl, id);
+      if (job && predicate(job)) return job;
+      if (Date.now() > deadline) throw new Error(`job ${id} did not reach the expected state: ${JSON.stringify(job)}`);
+      await events.next(readAt + 200, readAt + 1000);
+    }
+  } finally {
+    events.close();
   }
 }
+
+/** Wakes a waiter when a job publishes an event. The stream ends with the job, or on any error. */
+class JobEvents {
+  changed = false;
+  private wake: (() => void) | null = null;
+  private readonly controller = new AbortController();
+
+  constructor(kilnUrl: string, id: string) {
+    const query = "subscription($id: ID!) { jobProgress(jobId: $id) { at } }";
+    const url = `${kilnUrl}/graphql?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(JSON.stringify({ id }))}`;
+    void (async () => {
+      const response = await fetch(url, { headers: { accept: "text/event-stream" }, signal: this.controller.signal });
+      const reader = response.body?.getReader();
+      if (!response.ok || !reader) return;
+      for (;;) {
+        const { done } = await reader.read();
+        if (done) return;
+        this.changed = true;
+        this.wake?.();
+      }
+    })().catch(() => {});
+  }
+
+  /** Resolves at `latest`, or at `earliest` when an event came (or comes) before then. */
+  async next(earliest: number, latest: number): Promise<void> {
+    await sleepUntil(earliest);
+    if (this.changed) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, latest - Date.now()));
+      this.wake = done;
+    });
+  }
+
+  close(): void {
+    this.controller.abort();
+  }
+}
+
+const sleepUntil = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
 
 export const ended = (job: JobView) => !["queued", "running"].includes(job.status);
