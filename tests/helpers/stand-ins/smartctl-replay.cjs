@@ -14,7 +14,8 @@ const dev = args[args.length - 1];
 const stateFile = path.join(here, `selftest-${String(dev).replace(/[^A-Za-z0-9]/g, "_")}.json`);
 const read = (f) => (fs.existsSync(path.join(here, f)) ? fs.readFileSync(path.join(here, f), "utf8").trim() : "");
 /** Every control file this device's answer depends on, as read now. */
-const inputs = () => ["smartctl.map", path.basename(stateFile), "selftest.fail", "selftest.scsi-legacy", "selftest.seconds"].map(read).join("\0");
+const inputs = () =>
+  ["smartctl.map", path.basename(stateFile), "selftest.fail", "selftest.scsi-legacy", "selftest.seconds"].map(read).join("\0");
 const inputsAtStart = inputs();
 const map = {};
 for (const line of fs.readFileSync(path.join(here, "smartctl.map"), "utf8").split("\n").filter(Boolean)) {
