@@ -1,7 +1,7 @@
 // The smartctl stand-in that the host tests put on the test sshd's PATH (tests/helpers/stand-ins):
 // its shell front answers reads from copies of the replay's answers, and a copy must never hide a
 // change a test made or a self-test that started, or host tests would pass or fail on stale SMART.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -72,6 +72,34 @@ describe("smartctl stand-in", () => {
     expect(read().ata_smart_self_test_log.standard.table[0].status.passed).toBe(true);
     failSelfTests(bin, DEVICE);
     expect(read().ata_smart_self_test_log.standard.table[0].status.passed).toBe(false);
+  });
+
+  it("answers every read while a test remaps the drive under it: one drive or the other, never an error", async () => {
+    const { work, bin } = rig();
+    const files = [fixture(work, "a.json", "SER-A", 31), fixture(work, "b.json", "SER-B", 44)];
+    mapSmartctl(bin, DEVICE, files[0] as string);
+    const read = () =>
+      new Promise<{ code: number; stdout: string }>((resolve) => {
+        execFile(path.join(bin, "smartctl"), ["-x", "-j", DEVICE], { encoding: "utf8" }, (error, stdout) =>
+          resolve({ code: error ? Number(error.code ?? 1) : 0, stdout }),
+        );
+      });
+    let remaps = 0;
+    const remapping = setInterval(() => mapSmartctl(bin, DEVICE, files[++remaps % 2] as string), 3);
+    try {
+      for (let round = 0; round < 6; round++) {
+        for (const answer of await Promise.all(Array.from({ length: 6 }, read))) {
+          expect(answer.code, answer.stdout).toBe(0);
+          expect(["SER-A", "SER-B"]).toContain(JSON.parse(answer.stdout).serial_number);
+        }
+      }
+    } finally {
+      clearInterval(remapping);
+    }
+    expect(remaps).toBeGreaterThan(10);
+    // Once the remapping stops, every read is the drive mapped last: no copy outlived its mapping.
+    const last = remaps % 2 === 0 ? "SER-A" : "SER-B";
+    for (const answer of await Promise.all(Array.from({ length: 3 }, read))) expect(JSON.parse(answer.stdout).serial_number).toBe(last);
   });
 
   it("answers for another test's loop device with the replay's error, never a copy", () => {

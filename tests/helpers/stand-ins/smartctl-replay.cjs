@@ -132,9 +132,15 @@ process.stdout.write(answer);
 // With no self-test running, this answer holds until a control file changes (smartctl.sh).
 const cache = process.env.KILN_SMARTCTL_CACHE;
 if (cache && !running) {
-  fs.mkdirSync(path.dirname(cache), { recursive: true });
-  fs.writeFileSync(`${cache}.${process.pid}`, answer);
-  fs.renameSync(`${cache}.${process.pid}`, cache);
-  // A self-test started, or a test changed a control file, while this answer was made: not a copy.
-  if (inputs() !== inputsAtStart) fs.rmSync(cache, { force: true });
+  // A test that changes a control file removes the copies' directory, maybe while this writes to
+  // it: then there is no copy, and the answer above stands (an error here would be smartctl's exit 1).
+  try {
+    fs.mkdirSync(path.dirname(cache), { recursive: true });
+    fs.writeFileSync(`${cache}.${process.pid}`, answer);
+    fs.renameSync(`${cache}.${process.pid}`, cache);
+    // A self-test started, or a test changed a control file, while this answer was made: not a copy.
+    if (inputs() !== inputsAtStart) fs.rmSync(cache, { force: true });
+  } catch {
+    fs.rmSync(`${cache}.${process.pid}`, { force: true });
+  }
 }
