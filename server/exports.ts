@@ -172,9 +172,15 @@ export async function* exportRows(db: Db, filter: JobFilter, orderBy: JobOrder, 
   }
 }
 
-/** Writes a chunk and waits for the socket to drain when its buffer is full; rejects if the client left. */
+/**
+ * Writes a chunk and waits for the socket to drain when its buffer is full; rejects if the client
+ * left, also when it left before this call: a response whose "close" has already fired never
+ * drains, and a caller waiting for it would hold its heavy-work slot for good.
+ */
 export function write(res: ServerResponse, chunk: string | Uint8Array): Promise<void> {
+  if (res.destroyed) return Promise.reject(new Error("client went away"));
   if (res.write(chunk)) return Promise.resolve();
+  if (res.destroyed) return Promise.reject(new Error("client went away"));
   return new Promise((resolve, reject) => {
     const onDrain = () => {
       res.off("close", onClose);

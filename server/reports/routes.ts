@@ -115,7 +115,7 @@ async function sendZip(req: IncomingMessage, res: ServerResponse, db: Db, key: R
   const skipped: string[] = [];
   try {
     for (const id of jobIds) {
-      if (req.destroyed) return;
+      if (req.destroyed || res.destroyed) return;
       let signed: SignedReport<BurnInReport>;
       try {
         signed = await signedReport(db, key, id);
