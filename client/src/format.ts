@@ -9,6 +9,18 @@ export function formatMbps(mbps: number | null | undefined): string {
   return mbps == null ? "–" : `${mbps.toFixed(mbps < 10 ? 1 : 0)} MB/s`;
 }
 
+/** A latency in ms as people read it: "85 µs", "4.2 ms", "12 ms", "1.3 s". */
+export function formatMs(ms: number): string {
+  if (ms < 1) return `${Math.round(ms * 1000)} µs`;
+  if (ms >= 1000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+  return `${ms.toFixed(ms < 10 ? 1 : 0)} ms`;
+}
+
+/** An interval's completion latencies: median and 99th percentile. */
+export function formatLatency(latency: { p50Ms: number; p99Ms: number } | null | undefined): string {
+  return latency ? `p50 ${formatMs(latency.p50Ms)} · p99 ${formatMs(latency.p99Ms)}` : "–";
+}
+
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return "–";
   const d = new Date(iso);

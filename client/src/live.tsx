@@ -31,6 +31,11 @@ const LiveJobUpdates = graphql(`
       pattern
       mode
       mbps
+      latency {
+        p50Ms
+        p99Ms
+        maxMs
+      }
       temperatureC
       badBlocks
       elapsedSeconds

@@ -2,7 +2,7 @@
 // is published when a job changes state outside a running stage (queued, claimed, cancelled,
 // ended).
 import type { Db } from "../db/client.js";
-import { type JobEvent, type KilnPubSub, publishJobEvent } from "./pubsub.js";
+import { type JobEvent, type KilnPubSub, publishJobEvent, scanLatency } from "./pubsub.js";
 
 export async function readJobEvent(db: Db, jobId: string, now = Date.now()): Promise<JobEvent | null> {
   const job = await db.burnInJob.findUnique({
@@ -20,6 +20,9 @@ export async function readJobEvent(db: Db, jobId: string, now = Date.now()): Pro
           bbPhasePct: true,
           bbMbps: true,
           bbBadBlocks: true,
+          bbLatP50Ms: true,
+          bbLatP99Ms: true,
+          bbLatMaxMs: true,
           pausedAt: true,
           pauseReason: true,
         },
@@ -53,6 +56,7 @@ export async function readJobEvent(db: Db, jobId: string, now = Date.now()): Pro
       // A rate read from storage is not a live sample: the next live event brings one.
       mbps: stage.status === "running" ? stage.bbMbps : null,
       badBlocks: stage.bbBadBlocks,
+      latency: stage.status === "running" ? scanLatency(stage.bbLatP50Ms, stage.bbLatP99Ms, stage.bbLatMaxMs) : null,
       temperatureC: job.drive.temperatureC,
       paused: stage.pausedAt !== null,
       pauseReason: stage.pauseReason,

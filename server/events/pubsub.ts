@@ -37,11 +37,25 @@ export interface JobEvent {
     phasePct: number | null;
     mbps: number | null;
     badBlocks: number | null;
+    /** fio scans: the last status interval's completion latencies (absent from older instances). */
+    latency?: ScanLatency | null;
     temperatureC: number | null;
     /** The scan's processes are stopped on the host (by an operator, or for heat). */
     paused: boolean;
     pauseReason: string | null;
   } | null;
+}
+
+/** Completion latencies of a scan's requests over one interval, ms. */
+export interface ScanLatency {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** The stored latency columns of a stage or sample, or null when the interval had none. */
+export function scanLatency(p50Ms: number | null, p99Ms: number | null, maxMs: number | null): ScanLatency | null {
+  return p50Ms === null || p99Ms === null || maxMs === null ? null : { p50Ms, p99Ms, maxMs };
 }
 
 export interface DriveEvent {

@@ -37,12 +37,15 @@ export interface FioPassPlan {
   statusIntervalSeconds?: number;
 }
 
-/** Status reports a pass writes at most per phase (one report is about 12.6 KB of JSON). */
+/**
+ * Status reports a pass writes at most per phase. One report is 12-16 KB of JSON (json+: with its
+ * latency histograms, which grow as the latencies spread; recorded: tests/fixtures/fio).
+ */
 export const STATUS_REPORTS_PER_PHASE = 5000;
 
 /**
  * fio's status interval for a range of `bytes`: a report a second on small drives, fewer on large
- * ones, so a phase writes about 5,000 reports (63 MB of JSON, which Kiln reads over SSH and
+ * ones, so a phase writes about 5,000 reports (60-80 MB of JSON, which Kiln reads over SSH and
  * parses) instead of one a second for days (a 24 TB pass: 240,000, about 3 GB). Sized at
  * 200 MB/s, 1-30 s.
  */
@@ -112,7 +115,9 @@ export function fioArgv(plan: FioPassPlan): string[] {
     "--verify_dump=0",
     "--verify_state_save=0",
     `--randseed=${plan.seed}`,
-    "--output-format=json",
+    // json+: each direction's completion latencies as a histogram too (clat_ns.bins, cumulative),
+    // so that Kiln can tell the latencies of each interval from the difference of two reports.
+    "--output-format=json+",
     `--status-interval=${plan.statusIntervalSeconds ?? statusIntervalFor(toByte)}`,
     `--output=${plan.statusFile}`,
     "--eta=never",
@@ -157,7 +162,12 @@ export interface FioJobStatus {
   verifiedBytes: number;
   writeLatencyMs: LatencyPercentiles | null;
   readLatencyMs: LatencyPercentiles | null;
+  /** Every completion latency so far as fio's histogram: bucket (ns) -> requests (json+ output). */
+  writeBins: LatencyBins;
+  readBins: LatencyBins;
 }
+
+export type LatencyBins = ReadonlyMap<number, number>;
 
 export interface LatencyPercentiles {
   p50: number;
@@ -173,6 +183,17 @@ export interface FioStatus {
 
 type Json = Record<string, unknown>;
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+
+function bins(direction: Json | undefined): LatencyBins {
+  const raw = (direction?.clat_ns as Json | undefined)?.bins;
+  const out = new Map<number, number>();
+  if (typeof raw !== "object" || raw === null) return out;
+  for (const [bucket, count] of Object.entries(raw as Record<string, unknown>)) {
+    const ns = Number(bucket);
+    if (Number.isFinite(ns) && ns >= 0 && num(count) > 0) out.set(ns, num(count));
+  }
+  return out;
+}
 
 function latency(direction: Json | undefined): LatencyPercentiles | null {
   const clat = direction?.clat_ns as Json | undefined;
@@ -200,10 +221,49 @@ export function readFioStatus(value: unknown): FioStatus | null {
         verifiedBytes: num(read?.io_bytes),
         writeLatencyMs: latency(write),
         readLatencyMs: latency(read),
+        writeBins: bins(write),
+        readBins: bins(read),
       },
     ];
   });
   return { at: num(report.timestamp_ms), jobs };
+}
+
+/**
+ * The completion latencies of the requests of one direction done between two reports of a pass
+ * (`before` null: since the pass began): the difference of their histograms, summed over the
+ * pass's jobs. fio's buckets are about 1.6% wide, so these are within that of the true values;
+ * `max` is the highest bucket reached. Null when no request of that direction completed.
+ */
+export function intervalLatency(before: FioStatus | null, after: FioStatus, direction: "write" | "read"): IntervalLatency | null {
+  const key = direction === "write" ? "writeBins" : "readBins";
+  const counts = new Map<number, number>();
+  for (const job of after.jobs) {
+    const earlier = before?.jobs.find((j) => j.name === job.name)?.[key];
+    for (const [ns, count] of job[key]) {
+      const added = count - (earlier?.get(ns) ?? 0);
+      if (added > 0) counts.set(ns, (counts.get(ns) ?? 0) + added);
+    }
+  }
+  const buckets = [...counts.keys()].sort((a, b) => a - b);
+  const requests = buckets.reduce((sum, ns) => sum + (counts.get(ns) ?? 0), 0);
+  if (requests === 0) return null;
+  const percentile = (p: number) => {
+    let seen = 0;
+    for (const ns of buckets) {
+      seen += counts.get(ns) ?? 0;
+      if (seen >= p * requests) return ns;
+    }
+    return buckets.at(-1) as number;
+  };
+  // To the microsecond: buffered or cached requests complete in tens of them.
+  const ms = (ns: number) => Math.round(ns / 1e3) / 1e3;
+  return { requests, p50: ms(percentile(0.5)), p99: ms(percentile(0.99)), max: ms(buckets.at(-1) as number) };
+}
+
+export interface IntervalLatency extends LatencyPercentiles {
+  /** Requests completed in the interval. */
+  requests: number;
 }
 
 /**

@@ -9,7 +9,7 @@
 import type { Db } from "../db/client.js";
 import type { Stage } from "../db/generated/sqlite/client.js";
 import { type DependencyHealth, firstLine, throughOutages } from "../dependency-health.js";
-import { type KilnPubSub, publishJobEvent } from "../events/pubsub.js";
+import { type KilnPubSub, publishJobEvent, scanLatency } from "../events/pubsub.js";
 import type { SpeedCurve } from "./estimates.js";
 import { fencedWrite, type Lease, LeaseLost } from "./lease.js";
 import { jobPercent } from "./profiles.js";
@@ -28,6 +28,9 @@ export type StageFields = Partial<
     | "bbPhasePct"
     | "bbPhaseHistory"
     | "bbMbps"
+    | "bbLatP50Ms"
+    | "bbLatP99Ms"
+    | "bbLatMaxMs"
     | "bbBadBlocks"
     | "bbBadBlockList"
     | "bbBlockSize"
@@ -62,6 +65,9 @@ interface SampleRow {
   phasePct: number;
   mbps: number | null;
   temperatureC: number | null;
+  latP50Ms: number | null;
+  latP99Ms: number | null;
+  latMaxMs: number | null;
 }
 interface TemperatureRow {
   driveId: string;
@@ -239,6 +245,9 @@ export class StageProgress {
       phasePct: s.bbPhasePct,
       mbps: s.bbMbps ?? null,
       temperatureC: this.temperature,
+      latP50Ms: s.bbLatP50Ms ?? null,
+      latP99Ms: s.bbLatP99Ms ?? null,
+      latMaxMs: s.bbLatMaxMs ?? null,
     });
   }
 
@@ -378,6 +387,7 @@ export class StageProgress {
         phasePct: s.bbPhasePct ?? null,
         mbps: s.bbMbps ?? null,
         badBlocks: s.bbBadBlocks ?? null,
+        latency: scanLatency(s.bbLatP50Ms ?? null, s.bbLatP99Ms ?? null, s.bbLatMaxMs ?? null),
         temperatureC: this.temperature,
         paused: s.pausedAt != null,
         pauseReason: s.pauseReason ?? null,

@@ -11,6 +11,7 @@ import { builder } from "./builder.js";
 import { DriveRef } from "./drive.js";
 import { JOB_STATUSES, JobStatusRef, oneOf, STAGE_STATUSES, StageNameRef, StageStatusRef } from "./enums.js";
 import { HostRef, InventoryProgressRef } from "./host.js";
+import { ScanLatencyRef } from "./stage.js";
 
 /** Below this overall percent an ETA is mostly noise: none is given. */
 export const ETA_MIN_PCT = 0.5;
@@ -60,6 +61,12 @@ const JobEventRef = builder.objectRef<JobEvent>("JobProgressEvent").implement({
       resolve: (e) => e.stage?.mbps ?? null,
     }),
     badBlocks: t.int({ nullable: true, resolve: (e) => e.stage?.badBlocks ?? null }),
+    latency: t.field({
+      type: ScanLatencyRef,
+      nullable: true,
+      description: "fio scans: the last status interval's completion latencies, in the phase's direction.",
+      resolve: (e) => e.stage?.latency ?? null,
+    }),
     temperatureC: t.int({ nullable: true, resolve: (e) => e.stage?.temperatureC ?? null }),
     paused: t.boolean({ description: "The scan is paused (its processes stopped on the host).", resolve: (e) => e.stage?.paused ?? false }),
     pauseReason: t.string({ nullable: true, description: "operator | heat", resolve: (e) => e.stage?.pauseReason ?? null }),

@@ -1,3 +1,4 @@
+import { type ScanLatency, scanLatency } from "../events/pubsub.js";
 import { SANITIZE_METHODS } from "../parsers/sanitize.js";
 import { STAGE_NAMES } from "../runner/profiles.js";
 import { engineOfPatterns, modeOf, type PhaseStart, patternOf, phaseHistory, type ScanEngineName } from "../runner/scan-phases.js";
@@ -17,12 +18,23 @@ const PhaseStartRef = builder.objectRef<PhaseStart>("SurfaceScanPhase").implemen
   }),
 });
 
+export const ScanLatencyRef = builder.objectRef<ScanLatency>("ScanLatency").implement({
+  description:
+    "Completion latencies of a fio scan's requests over one status interval, in the phase's direction (written, then read back), in ms: from fio's latency histogram, within its bucket width (about 1.6%).",
+  fields: (t) => ({
+    p50Ms: t.exposeFloat("p50Ms", { description: "Median." }),
+    p99Ms: t.exposeFloat("p99Ms", { description: "99th percentile." }),
+    maxMs: t.exposeFloat("maxMs", { description: "The slowest request's bucket." }),
+  }),
+});
+
 interface SurfaceScan {
   engine: ScanEngineName;
   phase: number;
   phasePct: number;
   history: PhaseStart[];
   mbps: number | null;
+  latency: ScanLatency | null;
   badBlocks: number;
   badBlockList: number[];
   blockSize: number | null;
@@ -39,6 +51,13 @@ const SurfaceScanRef = builder.objectRef<SurfaceScan>("SurfaceScan").implement({
     mode: t.string({ description: "write | verify", resolve: (s) => modeOf(s.phase) }),
     history: t.field({ type: [PhaseStartRef], resolve: (s) => s.history }),
     mbps: t.exposeFloat("mbps", { nullable: true }),
+    latency: t.field({
+      type: ScanLatencyRef,
+      nullable: true,
+      description:
+        "fio scans: the last status interval's completion latencies. Null for badblocks (it reports none) and before the first interval.",
+      resolve: (s) => s.latency,
+    }),
     badBlocks: t.exposeInt("badBlocks"),
     badBlockList: t.exposeIntList("badBlockList"),
     blockSize: t.exposeInt("blockSize", { nullable: true }),
@@ -53,6 +72,9 @@ interface Sample {
   phasePct: number;
   mbps: number | null;
   temperatureC: number | null;
+  latP50Ms: number | null;
+  latP99Ms: number | null;
+  latMaxMs: number | null;
 }
 
 const SampleRef = builder.objectRef<Sample>("StageSample").implement({
@@ -65,6 +87,12 @@ const SampleRef = builder.objectRef<Sample>("StageSample").implement({
     mode: t.string({ description: "write | verify", resolve: (s) => modeOf(s.phase) }),
     mbps: t.exposeFloat("mbps", { nullable: true, description: "Null for a phase's first sample (no rate yet)." }),
     temperatureC: t.exposeInt("temperatureC", { nullable: true }),
+    latency: t.field({
+      type: ScanLatencyRef,
+      nullable: true,
+      description: "fio scans: the completion latencies of the status interval before this sample.",
+      resolve: (s) => scanLatency(s.latP50Ms, s.latP99Ms, s.latMaxMs),
+    }),
   }),
 });
 
@@ -173,7 +201,7 @@ builder.prismaObject("Stage", {
         const samples = await ctx.db.stageSample.findMany({
           where: { stageId: s.id },
           orderBy: [{ at: "asc" }, { id: "asc" }],
-          select: { at: true, phase: true, phasePct: true, mbps: true, temperatureC: true },
+          select: { at: true, phase: true, phasePct: true, mbps: true, temperatureC: true, latP50Ms: true, latP99Ms: true, latMaxMs: true },
         });
         return samples.map((sample) => ({ ...sample, engine }));
       },
@@ -194,6 +222,9 @@ builder.prismaObject("Stage", {
         bbPhasePct: true,
         bbPhaseHistory: true,
         bbMbps: true,
+        bbLatP50Ms: true,
+        bbLatP99Ms: true,
+        bbLatMaxMs: true,
         bbBadBlocks: true,
         bbBadBlockList: true,
         bbBlockSize: true,
@@ -209,6 +240,7 @@ builder.prismaObject("Stage", {
               phasePct: s.bbPhasePct ?? 0,
               history: phaseHistory(s.bbPhaseHistory, engineOfPatterns(s.bbPatterns)),
               mbps: s.bbMbps,
+              latency: s.status === "running" ? scanLatency(s.bbLatP50Ms, s.bbLatP99Ms, s.bbLatMaxMs) : null,
               badBlocks: s.bbBadBlocks ?? 0,
               badBlockList: s.bbBadBlockList ? (JSON.parse(s.bbBadBlockList) as number[]) : [],
               blockSize: s.bbBlockSize,

@@ -268,6 +268,8 @@ describe.runIf(browserAvailable())("the operator's web UI", () => {
       await expect
         .poll(() => page.evaluate(() => document.activeElement?.getAttribute("aria-label")), { timeout: 30_000 })
         .toBe("Close the drawer");
+      // badblocks reports no request latencies: the drawer has no Latency vital (fio-scan-ui.test.ts).
+      expect(await page.getByTestId("vital-latency").count()).toBe(0);
       // Once its scan runs: paused and continued from the drawer.
       await page.getByRole("button", { name: "Pause" }).click({ timeout: PAGE_WAIT_MS });
       // Paused, or the reason Kiln gave (shown in the drawer) as the failure.

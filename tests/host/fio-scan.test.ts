@@ -28,6 +28,21 @@ import { tempDir } from "../helpers/temp-db.js";
 import { MiB } from "../helpers/units.js";
 
 const fixtures = smartctlFixtureDir();
+
+interface Latency {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+const LATENCY = "p50Ms p99Ms maxMs";
+/** An interval's latencies: ordered, and the median at least `minP50Ms`. */
+function expectLatency(latency: Latency | null | undefined, minP50Ms: number) {
+  expect(latency, "latency").toBeTruthy();
+  const { p50Ms, p99Ms, maxMs } = latency as Latency;
+  expect(p50Ms).toBeGreaterThanOrEqual(minP50Ms);
+  expect(p99Ms).toBeGreaterThanOrEqual(p50Ms);
+  expect(maxMs).toBeGreaterThanOrEqual(p99Ms);
+}
 const SIZE = 32 * MiB + 8192;
 
 describe.runIf(fixtures !== null)("the standard profile's fio scan over SSH", () => {
@@ -61,14 +76,14 @@ describe.runIf(fixtures !== null)("the standard profile's fio scan over SSH", ()
       const jobId = started.data?.[0]?.id as string;
       // A quarter into the verify at 4 MiB/s: the time left, from the speeds the scan measured.
       await waitForJob(rig.kiln.url, jobId, (j) => j.stages[2]?.surfaceScan?.phase === 2 && j.stages[2].surfaceScan.phasePct >= 25);
-      const eta = await gql<{ job: { stages: Array<{ name: string; etaSeconds: number | null }> } }>(
+      const eta = await gql<{
+        job: { stages: Array<{ name: string; etaSeconds: number | null; surfaceScan: { latency: Latency | null } | null }> };
+      }>(rig.kiln.url, `query($id: ID!) { job(id: $id) { stages { name etaSeconds surfaceScan { latency { ${LATENCY} } } } } }`, {
+        id: jobId,
+      });
+      const events = subscribe<{ etaSeconds: number | null; stageName: string; latency: Latency | null }>(
         rig.kiln.url,
-        "query($id: ID!) { job(id: $id) { stages { name etaSeconds } } }",
-        { id: jobId },
-      );
-      const events = subscribe<{ etaSeconds: number | null; stageName: string }>(
-        rig.kiln.url,
-        "subscription($id: ID!) { jobProgress(jobId: $id) { etaSeconds stageName } }",
+        `subscription($id: ID!) { jobProgress(jobId: $id) { etaSeconds stageName latency { ${LATENCY} } } }`,
         { id: jobId },
       );
       // The first event is the job as stored, the second one the runner's own.
@@ -87,6 +102,10 @@ describe.runIf(fixtures !== null)("the standard profile's fio scan over SSH", ()
         expect(live.etaSeconds).toBeGreaterThan(120);
         expect(live.etaSeconds).toBeLessThan(120 + 12);
       }
+      // The last interval's read latencies, live and in the API: 1 MiB requests throttled to
+      // 4 MiB/s take about a quarter of a second each, none less than a millisecond.
+      for (const latency of [eta.data?.job.stages[2]?.surfaceScan?.latency, events.events[1]?.latency]) expectLatency(latency, 1);
+
       const job = await waitForJob(rig.kiln.url, jobId, ended);
       expect(job.status, JSON.stringify(job.stages.map((s) => [s.name, s.status, s.errorText]))).toBe("passed");
       expect(job.stages.map((s) => `${s.name}:${s.status}`)).toEqual([
@@ -98,6 +117,18 @@ describe.runIf(fixtures !== null)("the standard profile's fio scan over SSH", ()
       ]);
       const scan = job.stages[2];
       expect(scan?.surfaceScan?.history.map((h) => h.phase)).toEqual([1, 2]);
+      // Each phase's samples carry their interval's latencies (the write's and the verify's).
+      const sampled = await gql<{ job: { stages: Array<{ samples: Array<{ phase: number; latency: Latency | null }> }> } }>(
+        rig.kiln.url,
+        `query($id: ID!) { job(id: $id) { stages { samples { phase latency { ${LATENCY} } } } } }`,
+        { id: jobId },
+      );
+      const samples = sampled.data?.job.stages[2]?.samples ?? [];
+      for (const phase of [1, 2]) {
+        const measured = samples.filter((s) => s.phase === phase && s.latency);
+        expect(measured.length, `phase ${phase} samples with latencies of ${samples.length}`).toBeGreaterThan(0);
+        for (const sample of measured) expectLatency(sample.latency, 0.001);
+      }
       expect(scan?.surfaceScan).toMatchObject({ phase: 2, phasePct: 100, badBlocks: 0 });
       expect(scan?.log).toMatch(/started fio --filename=\S+ --rw=write --direct=1 .*--verify=crc32c/);
       expect(scan?.log).toContain("--randseed=");

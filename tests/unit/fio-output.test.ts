@@ -11,6 +11,7 @@ import {
   FioStatusStream,
   fioArgv,
   firstFioFinding,
+  intervalLatency,
   passBytes,
   resumePoint,
   STATUS_REPORTS_PER_PHASE,
@@ -60,6 +61,68 @@ describe("fio's status reports", () => {
     // Percentiles are fio's histogram buckets: p99 may sit a bucket above the true maximum.
     expect(last?.readLatencyMs?.p99).toBeGreaterThanOrEqual(last?.readLatencyMs?.p50 as number);
     expect(last?.readLatencyMs?.max).toBeGreaterThan(0);
+  });
+
+  it("give the latencies of each interval from json+ histograms: the interval's requests only, in the phase's direction", () => {
+    const reports = new FioStatusStream().push(fixture("pass-status-plus.json"));
+    expect(reports).toHaveLength(9);
+    const totals = (r: (typeof reports)[number], d: "write" | "read") =>
+      r.jobs.reduce((n, j) => n + [...j[d === "write" ? "writeBins" : "readBins"].values()].reduce((a, b) => a + b, 0), 0);
+    let written = 0;
+    let read = 0;
+    reports.forEach((report, i) => {
+      const before = i === 0 ? null : (reports[i - 1] ?? null);
+      for (const d of ["write", "read"] as const) {
+        const interval = intervalLatency(before, report, d);
+        const added = totals(report, d) - (before ? totals(before, d) : 0);
+        if (added === 0) {
+          expect(interval).toBeNull();
+          continue;
+        }
+        expect(interval?.requests).toBe(added);
+        expect(interval?.p50).toBeGreaterThan(0);
+        expect(interval?.p99).toBeGreaterThanOrEqual(interval?.p50 as number);
+        expect(interval?.max).toBeGreaterThanOrEqual(interval?.p99 as number);
+        if (d === "write") written += added;
+        else read += added;
+      }
+    });
+    // Every request of the pass is in exactly one interval: 16 of 1 MiB and 2 of 4 KiB each way.
+    expect([written, read]).toEqual([18, 18]);
+    // At 4 MiB/s with 8 requests in flight a 1 MiB write waits for the 7 before it: about 2 s
+    // each in the middle of the pass, not the few milliseconds of the tail's 4 KiB requests.
+    const middle = intervalLatency(reports[1] ?? null, reports[2] as (typeof reports)[number], "write");
+    expect(middle?.p50).toBeGreaterThan(1000);
+    const tail = intervalLatency(reports[7] ?? null, reports[8] as (typeof reports)[number], "write");
+    expect(tail).toMatchObject({ requests: 2 });
+    expect(tail?.max).toBeLessThan(100);
+  });
+
+  it("take percentiles as fio does: the first bucket that holds that share of the interval's requests", () => {
+    const job = (write: Array<[number, number]>) => ({
+      at: 0,
+      jobs: [
+        {
+          name: "write-verify",
+          error: 0,
+          writtenBytes: 0,
+          verifiedBytes: 0,
+          writeLatencyMs: null,
+          readLatencyMs: null,
+          writeBins: new Map(write),
+          readBins: new Map(),
+        },
+      ],
+    });
+    const after = job([
+      [100_000, 98],
+      [10_000_000, 2],
+    ]);
+    expect(intervalLatency(null, after, "write")).toEqual({ requests: 100, p50: 0.1, p99: 10, max: 10 });
+    // 50 fast ones were before the interval: 48 fast and 2 slow in it, so its p99 is a slow one.
+    expect(intervalLatency(job([[100_000, 50]]), after, "write")).toEqual({ requests: 50, p50: 0.1, p99: 10, max: 10 });
+    expect(intervalLatency(after, after, "write")).toBeNull();
+    expect(intervalLatency(null, after, "read")).toBeNull();
   });
 
   it("skip what is not a report: a line of text, a torn object, JSON of another shape", () => {
@@ -171,6 +234,8 @@ describe("a resumed pass's bytes", () => {
       verifiedBytes,
       writeLatencyMs: null,
       readLatencyMs: null,
+      writeBins: new Map(),
+      readBins: new Map(),
     })),
   });
 

@@ -4,7 +4,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useOutletContext, useParams } from "react-router";
 import { useMutation, useQuery } from "urql";
 import { DEFAULT_THRESHOLDS, showEta, type TemperatureThresholds } from "../burn-in/scan";
-import { failureText, formatBytes, formatDuration, formatMbps, formatTime, jobActive } from "../format";
+import { failureText, formatBytes, formatDuration, formatLatency, formatMbps, formatMs, formatTime, jobActive } from "../format";
 import { graphql } from "../gql";
 import { useLiveJob, useRefetchOnReconnect } from "../live";
 import { BadBlocks, LoadState, ProgressBar, StatusBadge, Temperature } from "../parts";
@@ -93,6 +93,11 @@ const DrawerJob_Query = graphql(`
         surfaceScan {
           engine
           mbps
+          latency {
+            p50Ms
+            p99Ms
+            maxMs
+          }
           badBlocks
         }
         samples {
@@ -352,6 +357,9 @@ function JobView({
   const badBlocks = live?.badBlocks ?? scanStage?.surfaceScan?.badBlocks ?? 0;
   const scanRunning = running && scanStage?.status === "running";
   const mbps = scanRunning ? (liveScan ? (liveScan.mbps ?? null) : (scanStage?.surfaceScan?.mbps ?? null)) : null;
+  // fio reports its requests' latencies (badblocks none): shown for a fio scan only.
+  const fioScan = scanStage?.surfaceScan?.engine === "fio";
+  const latency = scanRunning ? (liveScan ? (liveScan.latency ?? null) : (scanStage?.surfaceScan?.latency ?? null)) : null;
   const temperatures = (data?.drive?.temperatures ?? []).filter((t) => t.jobId === job.id);
   const logStage = currentStage ?? [...job.stages].reverse().find((s) => s.log);
   const logTail = (logStage?.log ?? "").trimEnd().split("\n").slice(-30).join("\n");
@@ -462,6 +470,15 @@ function JobView({
           <dt>Speed</dt>
           <dd data-testid="vital-speed">{formatMbps(mbps)}</dd>
         </div>
+        {fioScan ? (
+          <div title="How long the scan's requests took to complete over fio's last status interval: the median, the 99th percentile and the slowest">
+            <dt>Latency</dt>
+            <dd data-testid="vital-latency">
+              {formatLatency(latency)}
+              {latency ? <span className="minor"> · max {formatMs(latency.maxMs)}</span> : null}
+            </dd>
+          </div>
+        ) : null}
         <div>
           <dt>Elapsed</dt>
           <dd>{elapsed == null ? "–" : formatDuration(elapsed * 1000)}</dd>

@@ -9,9 +9,11 @@ import {
   describeFinding,
   FIO_BLOCK_SIZE,
   type FioStart,
+  type FioStatus,
   FioStatusStream,
   fioArgv,
   firstFioFinding,
+  intervalLatency,
   passBytes,
   VERIFY_INTERVAL,
 } from "../../parsers/fio.js";
@@ -58,6 +60,10 @@ export function fioScan(ctx: StageContext): ScanEngine {
   const history: Record<string, string> = ctx.stage.bbPhaseHistory ? JSON.parse(ctx.stage.bbPhaseHistory) : {};
   let phase = ctx.stage.bbPhase ?? begin.phase;
   let lastSample: { phase: number; bytes: number; at: number } | null = null;
+  // The report before the newest, for the latencies of the last interval (fio's histograms count
+  // from its start). `undefined` until one is known: re-attached to a running fio after a restart,
+  // the first report read has no earlier one and its interval's latencies are not known.
+  let previous: FioStatus | null | undefined;
   let last: Done = begin.phase === 2 ? { written: size, verified: begin.fromByte } : { written: begin.fromByte, verified: 0 };
 
   /** The stage's fields for what fio reported last, at `now`. */
@@ -95,7 +101,8 @@ export function fioScan(ctx: StageContext): ScanEngine {
       if (!newest) return { fields: {}, immediate: false };
       const before = phase;
       last = passBytes(begin, newest, size);
-      const fields = fieldsOf(last, now);
+      const fields = { ...fieldsOf(last, now), ...latencyFields(reports.at(-2) ?? previous, newest, phase) };
+      previous = newest;
       return { fields, immediate: phase !== before };
     },
     pendingBytes: () => stream.pendingBytes(),
@@ -128,6 +135,8 @@ export function fioScan(ctx: StageContext): ScanEngine {
     async start() {
       const at = new Date(ctx.now()).toISOString();
       phase = begin.phase;
+      // A new fio: its first report's histograms are its first interval's.
+      previous = null;
       const pct = size > 0 ? Math.floor((begin.fromByte / size) * 10000) / 100 : 0;
       ctx.progress.update(
         {
@@ -138,6 +147,9 @@ export function fioScan(ctx: StageContext): ScanEngine {
           bbBadBlocks: 0,
           bbBadBlockList: "[]",
           bbMbps: null,
+          bbLatP50Ms: null,
+          bbLatP99Ms: null,
+          bbLatMaxMs: null,
           bbBlockSize: VERIFY_INTERVAL,
           bbBlocksAtOnce: FIO_BLOCK_SIZE / VERIFY_INTERVAL,
           bbPatterns: JSON.stringify([FIO_PATTERN]),
@@ -162,6 +174,15 @@ export function fioScan(ctx: StageContext): ScanEngine {
       return startScan(ctx, argv);
     },
   };
+}
+
+/**
+ * The completion latencies of the phase's direction (1 write, 2 verify: read) between two reports;
+ * all null when they are not known (no earlier report) or no request of that kind completed.
+ */
+function latencyFields(before: FioStatus | null | undefined, after: FioStatus, phase: number): StageFields {
+  const latency = before === undefined ? null : intervalLatency(before, after, phase === 1 ? "write" : "read");
+  return { bbLatP50Ms: latency?.p50 ?? null, bbLatP99Ms: latency?.p99 ?? null, bbLatMaxMs: latency?.max ?? null };
 }
 
 /** A pass that ended without a finding: passed only when fio exited 0 with every byte verified. */

@@ -1,0 +1,9 @@
+-- AlterTable
+ALTER TABLE "Stage" ADD COLUMN "bbLatMaxMs" REAL;
+ALTER TABLE "Stage" ADD COLUMN "bbLatP50Ms" REAL;
+ALTER TABLE "Stage" ADD COLUMN "bbLatP99Ms" REAL;
+
+-- AlterTable
+ALTER TABLE "StageSample" ADD COLUMN "latMaxMs" REAL;
+ALTER TABLE "StageSample" ADD COLUMN "latP50Ms" REAL;
+ALTER TABLE "StageSample" ADD COLUMN "latP99Ms" REAL;
