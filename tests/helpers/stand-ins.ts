@@ -4,7 +4,7 @@
 // zpool prints zpool.status, hdparm -N answers from the loop device's size (hdparm.map: an HPA),
 // and nvme and hdparm's sanitize commands play a drive's own sanitize (sanitize.map). Every call
 // is appended to <tool>.calls so tests can tell what ran.
-import { appendFileSync, chmodSync, copyFileSync, existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, copyFileSync, existsSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 const STAND_INS = path.join(import.meta.dirname, "stand-ins");
@@ -39,8 +39,19 @@ export function installStandIns(binDir: string, ownDir: string): void {
  */
 function changeSmartctl(binDir: string, change: () => void): void {
   change();
-  rmSync(path.join(binDir, "smartctl-cache"), { recursive: true, force: true });
+  // Moved aside first, in one step: a replay running beside the change may write a new copy into
+  // the directory while it is being removed (rmSync then failed with ENOTEMPTY, CI of 2026-12-04).
+  const cache = path.join(binDir, "smartctl-cache");
+  const gone = `${cache}.gone-${process.pid}-${++removedCaches}`;
+  try {
+    renameSync(cache, gone);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  rmSync(gone, { recursive: true, force: true });
 }
+let removedCaches = 0;
 
 /**
  * Make `device` answer with a recorded smartctl fixture (under another serial, if given); the last
