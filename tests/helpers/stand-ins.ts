@@ -4,7 +4,17 @@
 // zpool prints zpool.status, hdparm -N answers from the loop device's size (hdparm.map: an HPA),
 // and nvme and hdparm's sanitize commands play a drive's own sanitize (sanitize.map). Every call
 // is appended to <tool>.calls so tests can tell what ran.
-import { appendFileSync, chmodSync, copyFileSync, existsSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 
 const STAND_INS = path.join(import.meta.dirname, "stand-ins");
