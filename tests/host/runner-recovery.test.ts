@@ -10,6 +10,7 @@ import { gql } from "../helpers/graphql.js";
 import { smartctlFixtureDir } from "../helpers/shared-fixtures.js";
 import { tempDir } from "../helpers/temp-db.js";
 import { MiB } from "../helpers/units.js";
+import { until } from "../helpers/wait.js";
 
 const fixtures = smartctlFixtureDir();
 
@@ -58,7 +59,7 @@ describe.runIf(fixtures !== null)("Kiln restarts during burn-ins", () => {
 
       // What Kiln knew when it was killed.
       const before = await rig.withDatabase((db) => db.stage.findMany({ where: { jobId: { in: jobIds }, name: "surface_validate" } }));
-      await rig.restart("SIGKILL", () => {
+      await rig.restart("SIGKILL", async () => {
         for (const s of before) expect(badblocksFor(host.loops[jobIds.indexOf(s.jobId)]?.device as string)).toEqual([s.remotePid]);
         // While Kiln is down, the third scan's process group is killed (as by a host reboot): no exit code.
         const victim = before.find((s) => s.jobId === jobIds[2]);
@@ -68,6 +69,9 @@ describe.runIf(fixtures !== null)("Kiln restarts during burn-ins", () => {
         execFileSync("kill", ["-STOP", "--", `-${victim?.remotePgid}`]);
         host.pace(null, [host.loops[2]?.device as string]);
         execFileSync("kill", ["-KILL", "--", `-${victim?.remotePgid}`]);
+        // kill returns once the signal is sent; the process is gone a moment later (in CI once it
+        // was still listed when looked at at once).
+        await until("the killed badblocks to be gone", () => badblocksFor(host.loops[2]?.device as string).length === 0, 30_000);
         expect(badblocksFor(host.loops[2]?.device as string)).toEqual([]);
         const exitPath = victim?.remoteExitPath as string;
         expect(existsSync(exitPath), existsSync(exitPath) ? `exit ${readFileSync(exitPath, "utf8")}` : "").toBe(false);
