@@ -1,19 +1,13 @@
 // How the UI writes times, rates and states.
 import type { CombinedError } from "urql";
 import { ENDED_JOB_STATUSES } from "../../server/runner/job-status";
+import { formatMs } from "../../server/units";
 
-export { formatBytes } from "../../server/units";
+export { formatBytes, formatMs } from "../../server/units";
 export { formatDuration } from "./burn-in/scan";
 
 export function formatMbps(mbps: number | null | undefined): string {
   return mbps == null ? "–" : `${mbps.toFixed(mbps < 10 ? 1 : 0)} MB/s`;
-}
-
-/** A latency in ms as people read it: "85 µs", "4.2 ms", "12 ms", "1.3 s". */
-export function formatMs(ms: number): string {
-  if (ms < 1) return `${Math.round(ms * 1000)} µs`;
-  if (ms >= 1000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
-  return `${ms.toFixed(ms < 10 ? 1 : 0)} ms`;
 }
 
 /** An interval's completion latencies: median and 99th percentile. */

@@ -2,6 +2,7 @@
 // is published when a job changes state outside a running stage (queued, claimed, cancelled,
 // ended).
 import type { Db } from "../db/client.js";
+import { stageScanEngine } from "../runner/scan-phases.js";
 import { type JobEvent, type KilnPubSub, publishJobEvent, scanLatency } from "./pubsub.js";
 
 export async function readJobEvent(db: Db, jobId: string, now = Date.now()): Promise<JobEvent | null> {
@@ -23,6 +24,7 @@ export async function readJobEvent(db: Db, jobId: string, now = Date.now()): Pro
           bbLatP50Ms: true,
           bbLatP99Ms: true,
           bbLatMaxMs: true,
+          bbPatterns: true,
           pausedAt: true,
           pauseReason: true,
         },
@@ -51,6 +53,7 @@ export async function readJobEvent(db: Db, jobId: string, now = Date.now()): Pro
       name: stage.name,
       status: stage.status,
       progressPct: stage.progressPct,
+      engine: stageScanEngine(stage),
       phase: stage.bbPhase,
       phasePct: stage.bbPhasePct,
       // A rate read from storage is not a live sample: the next live event brings one.

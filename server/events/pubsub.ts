@@ -5,6 +5,7 @@ import { createPubSub } from "graphql-yoga";
 import { redactUrl } from "../db/url.js";
 import type { DependencyHealth } from "../dependency-health.js";
 import type { JobCommand, JobCommandReply } from "../runner/commands.js";
+import type { ScanEngineName } from "../runner/scan-phases.js";
 
 export interface JobEvent {
   jobId: string;
@@ -33,6 +34,8 @@ export interface JobEvent {
     name: string;
     status: string;
     progressPct: number;
+    /** A surface scan's engine, null for other stages (absent from older instances: badblocks). */
+    engine?: ScanEngineName | null;
     phase: number | null;
     phasePct: number | null;
     mbps: number | null;

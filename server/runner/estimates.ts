@@ -5,6 +5,7 @@
 // size x ln(outer / inner) / (outer - inner).
 import type { SanitizeMethod } from "../parsers/sanitize.js";
 import { PROFILES, type ProfileName, scanEngineOf } from "./profiles.js";
+import { phaseCountOf } from "./scan-phases.js";
 
 export interface DriveForEstimate {
   sizeBytes: number | null;
@@ -67,7 +68,7 @@ export function estimateProfiles(drive: DriveForEstimate): ProfileEstimate[] {
       case "surface_validate":
         // fio: one write and one read of every byte; badblocks: 4 patterns, each written and read
         // (on a hard drive the drive is the limit, not badblocks).
-        return (scanEngineOf(profile) === "fio" ? 2 : 8) * pass;
+        return phaseCountOf(scanEngineOf(profile)) * pass;
       default:
         return 60; // precheck, final check: SMART reads and a lsblk
     }

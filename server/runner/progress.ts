@@ -14,7 +14,7 @@ import type { SpeedCurve } from "./estimates.js";
 import { fencedWrite, type Lease, LeaseLost } from "./lease.js";
 import { jobPercent } from "./profiles.js";
 import { type ScanSample, scanSecondsLeft } from "./scan-eta.js";
-import { engineOfPatterns } from "./scan-phases.js";
+import { engineOfPatterns, phaseCountOf, stageScanEngine } from "./scan-phases.js";
 
 export type StageFields = Partial<
   Pick<
@@ -269,7 +269,7 @@ export class StageProgress {
         if (this.scanLeft?.key !== key) {
           const seconds = scanSecondsLeft({
             sizeBytes: plan.sizeBytes,
-            phases: engineOfPatterns(s.bbPatterns ?? null) === "fio" ? 2 : 8,
+            phases: phaseCountOf(engineOfPatterns(s.bbPatterns ?? null)),
             phase: s.bbPhase,
             phasePct: s.bbPhasePct ?? 0,
             samples: this.scanSamples,
@@ -383,6 +383,7 @@ export class StageProgress {
         name: s.name,
         status: s.status,
         progressPct: s.progressPct,
+        engine: stageScanEngine({ name: s.name, bbPatterns: s.bbPatterns ?? null }),
         phase: s.bbPhase ?? null,
         phasePct: s.bbPhasePct ?? null,
         mbps: s.bbMbps ?? null,

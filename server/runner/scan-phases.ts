@@ -21,6 +21,14 @@ export function engineOfPatterns(bbPatterns: string | null): ScanEngineName {
   return bbPatterns === JSON.stringify([FIO_PATTERN]) ? "fio" : "badblocks";
 }
 
+/** The scan engine of a surface scan's stage, or null for a stage that scans nothing (a self-test). */
+export function stageScanEngine(stage: { name: string; bbPatterns: string | null }): ScanEngineName | null {
+  return stage.name === "surface_validate" ? engineOfPatterns(stage.bbPatterns) : null;
+}
+
+/** How many phases a scan of `engine` has: badblocks' 4 patterns written and read back, fio's one pass. */
+export const phaseCountOf = (engine: ScanEngineName): number => (engine === "fio" ? 2 : 8);
+
 export function patternOf(phase: number, engine: ScanEngineName = "badblocks"): string {
   if (engine === "fio") return FIO_PATTERN;
   return STANDARD_PATTERNS[Math.min(Math.max(Math.ceil(phase / 2), 1), 4) - 1] ?? "0xaa";

@@ -7,6 +7,7 @@ import { readJobEvent } from "../events/job-state.js";
 import { type HostEvent, type JobEvent, type KilnPubSub, newestLeaseOnly } from "../events/pubsub.js";
 import { ENDED_JOB_STATUSES } from "../runner/job-status.js";
 import { STAGE_NAMES } from "../runner/profiles.js";
+import { phaseCountOf, type ScanEngineName } from "../runner/scan-phases.js";
 import { builder } from "./builder.js";
 import { DriveRef } from "./drive.js";
 import { JOB_STATUSES, JobStatusRef, oneOf, STAGE_STATUSES, StageNameRef, StageStatusRef } from "./enums.js";
@@ -18,8 +19,15 @@ export const ETA_MIN_PCT = 0.5;
 
 const ScanModeRef = builder.enumType("ScanMode", {
   values: ["write", "verify"] as const,
-  description: "What badblocks -w does in the current phase: odd phases write a pattern, even phases read it back.",
+  description: "What a surface scan does in the current phase: odd phases write (a pattern, fio's data), even phases read it back.",
 });
+
+/** The event's scan engine; an older instance's event has none: badblocks, the only engine then. */
+const engineOf = (e: JobEvent): ScanEngineName | null => {
+  if (!e.stage) return null;
+  if (e.stage.engine !== undefined) return e.stage.engine;
+  return e.stage.name === "surface_validate" ? "badblocks" : null;
+};
 
 const elapsedSeconds = (e: JobEvent) => (e.startedAt === null ? null : Math.max(0, (e.at - e.startedAt) / 1000));
 
@@ -43,10 +51,28 @@ const JobEventRef = builder.objectRef<JobEvent>("JobProgressEvent").implement({
       resolve: (e) => (e.stage ? oneOf(STAGE_STATUSES, e.stage.status, "stage status") : null),
     }),
     stageProgressPct: t.float({ nullable: true, resolve: (e) => e.stage?.progressPct ?? null }),
-    phase: t.int({ nullable: true, description: "badblocks -w phase, 1-8 for 4 patterns.", resolve: (e) => e.stage?.phase ?? null }),
+    scanEngine: t.string({
+      nullable: true,
+      description: "badblocks | fio: the program of a surface scan; null for other stages.",
+      resolve: engineOf,
+    }),
+    phase: t.int({
+      nullable: true,
+      description:
+        "A surface scan's phase, 1 to `phases`: badblocks writes and reads back 4 patterns (1-8), fio writes then verifies (1-2).",
+      resolve: (e) => e.stage?.phase ?? null,
+    }),
+    phases: t.int({
+      nullable: true,
+      description: "How many phases the surface scan has: 8 for badblocks, 2 for fio; null for other stages.",
+      resolve: (e) => {
+        const engine = engineOf(e);
+        return engine ? phaseCountOf(engine) : null;
+      },
+    }),
     pattern: t.int({
       nullable: true,
-      description: "Which of the scan's patterns (1-4): phase 2p-1 writes pattern p, phase 2p reads it back.",
+      description: "Which of the scan's patterns: phase 2p-1 writes pattern p, phase 2p reads it back (badblocks 1-4; fio's one pass 1).",
       resolve: (e) => (e.stage?.phase ? Math.ceil(e.stage.phase / 2) : null),
     }),
     mode: t.field({

@@ -9,10 +9,13 @@ import { type RunningKiln, startKiln } from "../../server/main.js";
 import { type Credentials, gqlAs, setUpAccounts } from "../helpers/accounts.js";
 import { COMPILED_KILN, ensureCompiled } from "../helpers/kiln-process.js";
 import { migratedDataDir, removeTempDirs } from "../helpers/temp-db.js";
+import { msOf } from "../helpers/units.js";
 
 const KILN = path.resolve(import.meta.dirname, "..", "..", "bin", "kiln.js");
 /** Each `kiln` process compiles Kiln's TypeScript as it starts: seconds on a busy machine, and a test runs up to five. */
 const CLI_BUDGET_MS = 180_000;
+/** A hard drive of the demo host: the standard profile scans it with fio, no SSD write to confirm. */
+const FIO_SERIAL = "KDEMO-A1001";
 
 interface Run {
   code: number;
@@ -49,7 +52,14 @@ describe("the terminal client against a real server", () => {
   };
 
   beforeAll(async () => {
-    kiln = await startKiln(loadConfig(["--port", "0", "--data", migratedDataDir(), "--demo"], { KILN_INVENTORY_INTERVAL: "0" }), () => {});
+    kiln = await startKiln(
+      loadConfig(["--port", "0", "--data", migratedDataDir(), "--demo"], {
+        KILN_INVENTORY_INTERVAL: "0",
+        // The standard profile's fio scan of a 256 MiB demo drive at 32 MiB/s (8 s each way), self-tests of 1 s.
+        KILN_DEMO_PACE: "rate=32,short=1,long=1",
+      }),
+      () => {},
+    );
     creds = await setUpAccounts(kiln.url);
     const r = await gqlAs<{ drives: Array<{ serial: string }> }>(kiln.url, creds.tokens.read, "{ drives { serial } }");
     serials = (r.data?.drives ?? []).map((d) => d.serial).sort();
@@ -174,6 +184,70 @@ describe("the terminal client against a real server", () => {
         expect(last, `${columns} columns`).toMatch(/\|\u2588+\| ?100% passed (simulate|\|)|100% \|\u2588+\| passed simulate/);
         expect(last, `${columns} columns`).toMatch(/ETA \S+\s*$/);
       }
+    },
+    CLI_BUDGET_MS,
+  );
+
+  it(
+    "follows a fio scan as its 2 phases, with each status interval's latencies, piped and in a 160-column terminal",
+    async () => {
+      ensureCompiled();
+      const drives = await gqlAs<{ drives: Array<{ id: string; serial: string }> }>(
+        kiln.url,
+        creds.tokens.read,
+        "{ drives { id serial } }",
+      );
+      const drive = drives.data?.drives.find((d) => d.serial === FIO_SERIAL);
+      const started = await gqlAs<{ startBurnIn: { data: Array<{ id: string }> } }>(
+        kiln.url,
+        creds.tokens.operate,
+        "mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: standard) { ... on StartBurnInSuccess { data { id } } } }",
+        { ids: [drive?.id] },
+      );
+      const jobId = started.data?.startBurnIn.data[0]?.id as string;
+      expect(jobId).toBeTruthy();
+      // Two operators follow it at once: one through a pipe, one in a terminal.
+      const shell = `stty cols 160 rows 40; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(COMPILED_KILN)} watch --job ${jobId}`;
+      const [piped, drawn] = await Promise.all([
+        kilnCli(["watch", "--job", jobId], creds.tokens.read),
+        new Promise<Run>((resolve) =>
+          execFile(
+            "script",
+            ["--quiet", "--flush", "--return", "--command", shell, "/dev/null"],
+            { env: { ...process.env, KILN_URL: kiln.url, KILN_TOKEN: creds.tokens.read, TERM: "xterm" }, timeout: 170_000 },
+            (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+          ),
+        ),
+      ]);
+      expect(piped.code, piped.stderr).toBe(0);
+      const lines = piped.stdout.trim().split("\n");
+      expect(lines.at(-1)).toMatch(new RegExp(`^demo/${FIO_SERIAL}  passed  100\\.0%  `));
+      const scan = lines.filter((l) => l.includes(" surface_validate "));
+      // fio's pass is 2 phases, the write then the verify: never badblocks' "n/8 ... #pattern".
+      expect(scan.some((l) => / surface_validate 1\/2 write \d+\.\d% /.test(l))).toBe(true);
+      expect(scan.some((l) => / surface_validate 2\/2 verify \d+\.\d% /.test(l))).toBe(true);
+      expect(piped.stdout).not.toMatch(/\/8 |#1/);
+      // Each interval's completion latencies as fio reported them: median, 99th percentile, slowest.
+      const latencies = scan
+        .map((l) => / latency p50 (\S+ \S+) p99 (\S+ \S+) max (\S+ \S+) /.exec(l))
+        .filter((m): m is RegExpExecArray => m !== null);
+      expect(latencies.length, piped.stdout).toBeGreaterThanOrEqual(2);
+      for (const [, p50, p99, max] of latencies) {
+        expect(msOf(p50 as string)).toBeGreaterThan(0);
+        expect(msOf(p99 as string)).toBeGreaterThanOrEqual(msOf(p50 as string));
+        expect(msOf(max as string)).toBeGreaterThanOrEqual(msOf(p99 as string));
+      }
+      // Other stages have none, and say nothing of it.
+      expect(lines.filter((l) => l.includes("latency") && !l.includes(" surface_validate "))).toEqual([]);
+
+      // The terminal: the scan's bar says its phase of 2 and the interval's 99th percentile, within 160 columns.
+      expect(drawn.code, drawn.stdout.slice(-2000)).toBe(0);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's escape sequences
+      const bars = drawn.stdout.split(/\u001b\[[0-9;?]*[A-Za-z]|\r/).filter((part) => part.includes(FIO_SERIAL));
+      const scanning = bars.filter((b) => / surface_validate [12]\/2 (write|verify) \d+\.\d%/.test(b));
+      expect(scanning.length, bars.slice(-5).join("\n")).toBeGreaterThan(0);
+      expect(scanning.some((b) => /ETA \S+ {2}p99 \d+(\.\d)? (µs|ms|s)\s*$/.test(b))).toBe(true);
+      for (const bar of bars) expect(bar.trimEnd().length, bar).toBeLessThanOrEqual(160);
     },
     CLI_BUDGET_MS,
   );

@@ -9,18 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Browser, browserAvailable, builtClient, createAdmin, openBrowser } from "../helpers/browser.js";
 import { type ServingKiln, serveKiln } from "../helpers/kiln-process.js";
 import { migratedDataDir, removeTempDirs } from "../helpers/temp-db.js";
+import { msOf } from "../helpers/units.js";
 
 const SCREENSHOTS = path.resolve(import.meta.dirname, "..", "..", "test-artifacts", "screenshots");
 const PAGE_WAIT_MS = 120_000;
 /** A hard drive of the demo host (its SSD would ask to confirm a write scan first). */
 const SERIAL = "KDEMO-A1001";
-
-/** "85 µs", "4.2 ms", "12 ms", "1.3 s" as ms. */
-function msOf(text: string): number {
-  const match = /^(\d+(?:\.\d)?) (µs|ms|s)$/.exec(text.trim());
-  if (!match) throw new Error(`not a latency: "${text}"`);
-  return Number(match[1]) * { µs: 0.001, ms: 1, s: 1000 }[match[2] as "µs" | "ms" | "s"];
-}
 
 describe.runIf(browserAvailable())("a fio scan in the web UI", () => {
   let kiln: ServingKiln;

@@ -52,12 +52,18 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
         progressPct: number;
         status: string;
         stageName: string | null;
+        scanEngine: string | null;
         phase: number | null;
+        phases: number | null;
         pattern: number | null;
         mode: string | null;
-      }>(rig.kiln.url, "subscription($id: ID!) { jobProgress(jobId: $id) { progressPct status stageName phase pattern mode } }", {
-        id: jobId,
-      });
+      }>(
+        rig.kiln.url,
+        "subscription($id: ID!) { jobProgress(jobId: $id) { progressPct status stageName scanEngine phase phases pattern mode } }",
+        {
+          id: jobId,
+        },
+      );
       try {
         await progress.until((e) => e.status === "passed", 90_000);
       } finally {
@@ -87,9 +93,13 @@ describe.runIf(fixtures !== null)("burn-in over SSH", () => {
       expect(new Set(scanEvents.map((e) => e.phase)).size).toBeGreaterThanOrEqual(2);
       // Phase 2p-1 writes pattern p, phase 2p reads it back.
       for (const e of scanEvents) {
+        expect(e).toMatchObject({ scanEngine: "badblocks", phases: 8 });
         expect(e.pattern).toBe(Math.ceil((e.phase ?? 0) / 2));
         expect(e.mode).toBe((e.phase ?? 0) % 2 === 1 ? "write" : "verify");
       }
+      // Other stages scan nothing: no engine, no phases.
+      for (const e of progress.events.filter((e) => e.stageName !== "surface_validate"))
+        expect(e).toMatchObject({ scanEngine: null, phases: null });
       // The stream ended with the job: its last event is the end.
       expect(progress.events.at(-1)?.status).toBe("passed");
       // The drawer's chart data: at most one sample per 0.25% step of a phase (this 64 MiB scan

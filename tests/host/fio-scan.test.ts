@@ -81,9 +81,16 @@ describe.runIf(fixtures !== null)("the standard profile's fio scan over SSH", ()
       }>(rig.kiln.url, `query($id: ID!) { job(id: $id) { stages { name etaSeconds surfaceScan { latency { ${LATENCY} } } } } }`, {
         id: jobId,
       });
-      const events = subscribe<{ etaSeconds: number | null; stageName: string; latency: Latency | null }>(
+      const events = subscribe<{
+        etaSeconds: number | null;
+        stageName: string;
+        scanEngine: string | null;
+        phase: number | null;
+        phases: number | null;
+        latency: Latency | null;
+      }>(
         rig.kiln.url,
-        `subscription($id: ID!) { jobProgress(jobId: $id) { etaSeconds stageName latency { ${LATENCY} } } }`,
+        `subscription($id: ID!) { jobProgress(jobId: $id) { etaSeconds stageName scanEngine phase phases latency { ${LATENCY} } } }`,
         { id: jobId },
       );
       // The first event is the job as stored, the second one the runner's own.
@@ -98,7 +105,8 @@ describe.runIf(fixtures !== null)("the standard profile's fio scan over SSH", ()
       // drive says it takes (the stand-in's SMART data: 1 minute) and a minute for the final
       // check, where a straight line on the job's percent (56% by then) says seconds.
       for (const live of events.events.slice(0, 2)) {
-        expect(live.stageName).toBe("surface_validate");
+        // The verify, phase 2 of fio's 2, as stored and as the runner publishes it.
+        expect(live).toMatchObject({ stageName: "surface_validate", scanEngine: "fio", phase: 2, phases: 2 });
         expect(live.etaSeconds).toBeGreaterThan(120);
         expect(live.etaSeconds).toBeLessThan(120 + 12);
       }
