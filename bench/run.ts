@@ -191,12 +191,12 @@ if (!only || only === "scan") {
   const by = (name: string) => scan.runs.find((r) => r.name === name);
   for (const r of scan.runs) {
     console.log(
-      `  ${r.name.padEnd(16)} ${r.mbps.toFixed(0).padStart(6)} MB/s  ${r.seconds.toFixed(1).padStart(6)} s  ${r.cpuSecondsPerGB.toFixed(2).padStart(6)} CPU s per GB moved`,
+      `  ${r.name.padEnd(22)} ${r.mbps.toFixed(0).padStart(6)} MB/s  ${r.seconds.toFixed(1).padStart(6)} s  ${r.cpuSecondsPerGB.toFixed(2).padStart(6)} CPU s per GB moved`,
     );
   }
   for (const m of scan.marginal) {
     console.log(
-      `  ${`${m.name}, large`.padEnd(16)} ${m.mbps.toFixed(0).padStart(6)} MB/s  ${m.cpuSecondsPerGB.toFixed(2).padStart(6)} CPU s per GB, plus ${m.fixedSeconds.toFixed(1)} s a scan (the rate between the small and the large device)`,
+      `  ${`${m.name}, large`.padEnd(22)} ${m.mbps.toFixed(0).padStart(6)} MB/s  ${m.cpuSecondsPerGB.toFixed(2).padStart(6)} CPU s per GB, plus ${m.fixedSeconds.toFixed(1)} s a scan (the rate between the small and the large device)`,
     );
   }
   const ratio = (x: { mbps: number; cpuSecondsPerGB: number } | undefined, b: string) => {
@@ -209,6 +209,13 @@ if (!only || only === "scan") {
   console.log(`  kiln fio, large / fio alone ${ratio(large("kiln fio"), "fio")} (target at least 0.9x the MB/s)`);
   console.log(`  kiln fio / fio alone        ${ratio(by("kiln fio"), "fio")} (with its fixed seconds, at this size)`);
   console.log(`  fio+verify / fio alone      ${ratio(by("fio+verify"), "fio")} (the verify headers and checks alone)`);
-  console.log(`  kiln bb, large / dd         ${ratio(large("kiln bb"), "dd")}\n`);
+  console.log(`  fio io_uring / fio alone    ${ratio(by("fio io_uring"), "fio")} (libaio, Kiln's engine, is the baseline)`);
+  console.log(`  kiln bb, large / dd         ${ratio(large("kiln bb"), "dd")}`);
+  const drive = `${(scan.driveBytesPerSecond / 1e6).toFixed(0)} MB/s each way`;
+  console.log(`  at a drive's speed (@drive: the loop device throttled to ${drive}):`);
+  console.log(`  kiln fio @drive / fio alone @drive        ${ratio(by("kiln fio @drive"), "fio @drive")} (with its fixed seconds)`);
+  console.log(
+    `  kiln fio @drive, large / fio alone @drive ${ratio(large("kiln fio @drive"), "fio @drive")} (target at least 0.9x the MB/s)\n`,
+  );
 }
 process.exit(0);

@@ -4,14 +4,19 @@
 // sshd like a remote host. Each run writes the whole device and reads it all back:
 //   dd          dd if=/dev/zero oflag=direct, then dd of=/dev/null iflag=direct (1 MiB blocks)
 //   fio         fio alone: a sequential write then a read, 1 MiB, libaio, depth 8, direct, no verify
+//   fio io_uring  the same with io_uring
 //   fio+verify  fio with Kiln's own command line (verify headers every 4 KiB, crc32c, JSON status)
 //   kiln fio    a `standard` job's surface scan, run and followed by Kiln (the stage's own time)
 //   kiln bb     a `full` job's badblocks scan: 4 patterns, 8 passes, reported per pass
 // MB/s is bytes moved (written + read) over the run's time; CPU is the whole machine's busy time
 // (/proc/stat, every process and the kernel) per GB moved, so Kiln's polling counts too. Kiln's
 // scans also run on a 32 MiB device: the difference is the rate a large drive sees, without the
-// fixed seconds of a scan's checks, start and last poll. Needs root, sshd, fio, and
-// ../shared/fixtures/smartctl. KILN_BENCH_SCAN_MIB: the large device's size (default 8192).
+// fixed seconds of a scan's checks, start and last poll. Then the same at a hard drive's speed
+// (the kernel's blkio throttle on the loop devices, KILN_BENCH_SCAN_DRIVE_MBPS, default 285 MB/s
+// each way: a 7200 rpm drive's outer tracks): fio alone over the same sshd against Kiln's fio
+// scan, where the disk, not the verify's checksums, is the limit. Needs root, sshd, fio, cgroup v1
+// blkio and ../shared/fixtures/smartctl. KILN_BENCH_SCAN_MIB: the large device's size (default
+// 8192).
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
@@ -73,6 +78,8 @@ export interface ScanBench {
   runs: ScanRun[];
   /** Kiln's scans as they go on a large drive: the rate between the small and the large device. */
   marginal: Array<{ name: string; mbps: number; cpuSecondsPerGB: number; fixedSeconds: number }>;
+  /** The throttle of the drive-speed runs, bytes per second each way. */
+  driveBytesPerSecond: number;
 }
 
 export async function benchScan(rounds = 3): Promise<ScanBench> {
@@ -87,6 +94,7 @@ export async function benchScan(rounds = 3): Promise<ScanBench> {
     sizeBytes,
     dataDir: tempDir("kiln-bench-scan-data-"),
     settings: { remoteWorkDir: path.join(work, "runs") },
+    pacedDisks: true,
     // Allocate the backing files (a sparse file's first write pays for its extents), make the
     // second device small, and put both in direct-I/O mode: the disk is measured, not the page cache.
     prepare: (host) => {
@@ -103,11 +111,11 @@ export async function benchScan(rounds = 3): Promise<ScanBench> {
     const device = (rig.host.loops[0] as { device: string }).device;
     const both = 2 * sizeBytes;
     const runs: ScanRun[] = [];
-    const fioBare = (rw: "write" | "read") => [
+    const fioBare = (rw: "write" | "read", engine: "libaio" | "io_uring" = "libaio") => [
       `--filename=${device}`,
       `--rw=${rw}`,
       "--direct=1",
-      "--ioengine=libaio",
+      `--ioengine=${engine}`,
       "--iodepth=8",
       "--bs=1M",
       `--size=${sizeBytes}`,
@@ -136,6 +144,14 @@ export async function benchScan(rounds = 3): Promise<ScanBench> {
           return undefined;
         }),
       );
+      // What io_uring would give the same plain pass (Kiln's command line uses libaio).
+      runs.push(
+        await measure("fio io_uring", both, async () => {
+          await sh("fio", fioBare("write", "io_uring"));
+          await sh("fio", fioBare("read", "io_uring"));
+          return undefined;
+        }),
+      );
       runs.push(
         await measure("fio+verify", both, async () => {
           const argv = fioArgv({
@@ -155,6 +171,31 @@ export async function benchScan(rounds = 3): Promise<ScanBench> {
       runs.push(await measure("kiln bb", 4 * both, () => kilnJob("full", 0)));
       runs.push(await measure("kiln bb small", 8 * SMALL_BYTES, () => kilnJob("full", 1)));
     }
+    // At a hard drive's speed: fio alone goes through the same sshd as Kiln (its sessions are in the
+    // throttled group), so both are held to the same rate.
+    const driveBytesPerSecond = Number(process.env.KILN_BENCH_SCAN_DRIVE_MBPS ?? 285) * 1e6;
+    const sshd = rig.host.sshd;
+    const overSsh = (args: string[]) =>
+      sh("ssh", [
+        ...["-i", sshd.clientKeyPath, "-p", String(sshd.port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"],
+        ...["-o", "LogLevel=ERROR", `${sshd.username}@${sshd.host}`, args.join(" ")],
+      ]);
+    rig.host.pace(driveBytesPerSecond);
+    try {
+      for (let round = 0; round < rounds; round++) {
+        runs.push(
+          await measure("fio @drive", both, async () => {
+            await overSsh(["fio", ...fioBare("write")]);
+            await overSsh(["fio", ...fioBare("read")]);
+            return undefined;
+          }),
+        );
+        runs.push(await measure("kiln fio @drive", both, () => kilnJob("standard", 0)));
+        runs.push(await measure("kiln fio @drive small", 2 * SMALL_BYTES, () => kilnJob("standard", 1)));
+      }
+    } finally {
+      rig.host.pace(null);
+    }
     const names = [...new Set(runs.map((r) => r.name))];
     const medians = names.map((name): ScanRun => {
       const of = runs.filter((r) => r.name === name);
@@ -162,7 +203,7 @@ export async function benchScan(rounds = 3): Promise<ScanBench> {
       const bytes = of[0]?.bytes ?? 0;
       return { name, bytes, seconds, mbps: bytes / 1e6 / seconds, cpuSecondsPerGB: median(of.map((r) => r.cpuSecondsPerGB)) };
     });
-    const marginal = ["kiln fio", "kiln bb"].map((name) => {
+    const marginal = ["kiln fio", "kiln bb", "kiln fio @drive"].map((name) => {
       const big = medians.find((r) => r.name === name) as ScanRun;
       const small = medians.find((r) => r.name === `${name} small`) as ScanRun;
       const bytes = big.bytes - small.bytes;
@@ -172,7 +213,7 @@ export async function benchScan(rounds = 3): Promise<ScanBench> {
       // What the small run took beyond moving its bytes at that rate.
       return { name, mbps, cpuSecondsPerGB: cpu / (bytes / 1e9), fixedSeconds: small.seconds - small.bytes / 1e6 / mbps };
     });
-    return { device, sizeBytes, runs: medians, marginal };
+    return { device, sizeBytes, runs: medians, marginal, driveBytesPerSecond };
   } finally {
     await rig.stop();
   }
