@@ -53,7 +53,7 @@ export async function readJobEvent(db: Db, jobId: string, now = Date.now()): Pro
       name: stage.name,
       status: stage.status,
       progressPct: stage.progressPct,
-      engine: stageScanEngine(stage),
+      engine: stageScanEngine(stage, job.profile),
       phase: stage.bbPhase,
       phasePct: stage.bbPhasePct,
       // A rate read from storage is not a live sample: the next live event brings one.

@@ -157,6 +157,7 @@ export class StageProgress {
     private readonly job: {
       id: string;
       driveId: string;
+      profile: string;
       status: string;
       progressPct: number;
       startedAt: Date | null;
@@ -383,7 +384,7 @@ export class StageProgress {
         name: s.name,
         status: s.status,
         progressPct: s.progressPct,
-        engine: stageScanEngine({ name: s.name, bbPatterns: s.bbPatterns ?? null }),
+        engine: stageScanEngine({ name: s.name, bbPatterns: s.bbPatterns ?? null }, this.job.profile),
         phase: s.bbPhase ?? null,
         phasePct: s.bbPhasePct ?? null,
         mbps: s.bbMbps ?? null,

@@ -3,6 +3,7 @@
 // verify), and the time each phase started (Stage.bbPhaseHistory, JSON of { "<phase>": ISO time }).
 // The schema and the burn-in report read them from here.
 import { STANDARD_PATTERNS } from "../parsers/badblocks.js";
+import { scanEngineOf } from "./profiles.js";
 
 export interface PhaseStart {
   phase: number;
@@ -21,9 +22,13 @@ export function engineOfPatterns(bbPatterns: string | null): ScanEngineName {
   return bbPatterns === JSON.stringify([FIO_PATTERN]) ? "fio" : "badblocks";
 }
 
-/** The scan engine of a surface scan's stage, or null for a stage that scans nothing (a self-test). */
-export function stageScanEngine(stage: { name: string; bbPatterns: string | null }): ScanEngineName | null {
-  return stage.name === "surface_validate" ? engineOfPatterns(stage.bbPatterns) : null;
+/**
+ * The scan engine of a surface scan's stage, or null for a stage that scans nothing (a self-test):
+ * what its scan recorded, or before it started, what the job's profile runs.
+ */
+export function stageScanEngine(stage: { name: string; bbPatterns: string | null }, profile: string): ScanEngineName | null {
+  if (stage.name !== "surface_validate") return null;
+  return stage.bbPatterns ? engineOfPatterns(stage.bbPatterns) : scanEngineOf(profile);
 }
 
 /** How many phases a scan of `engine` has: badblocks' 4 patterns written and read back, fio's one pass. */

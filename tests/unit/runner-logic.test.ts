@@ -127,7 +127,7 @@ describe("stage progress writes", () => {
     const progress = new StageProgress(
       db as never,
       pubsub as never,
-      { id: "j1", driveId: "d1", status: "running", progressPct: 0, startedAt: null, drive: { hostId: "h1" } },
+      { id: "j1", driveId: "d1", profile: "full", status: "running", progressPct: 0, startedAt: null, drive: { hostId: "h1" } },
       [stage],
       stage,
       { lease, now: () => clock },
@@ -174,7 +174,7 @@ describe("a lost lease", () => {
     const progress = new StageProgress(
       db as never,
       { publish: (...args: unknown[]) => published.push(args) } as never,
-      { id: "j1", driveId: "d1", status: "running", progressPct: 0, startedAt: null, drive: { hostId: "h1" } },
+      { id: "j1", driveId: "d1", profile: "full", status: "running", progressPct: 0, startedAt: null, drive: { hostId: "h1" } },
       [stage],
       stage,
       { lease, onLeaseLost: () => told++ },
@@ -202,7 +202,7 @@ describe("chart series kept by stage progress", () => {
       driveTemperature: { createMany: (args: { data: typeof temperatures }) => temperatures.push(...args.data) },
     };
     const stage = { id: "s1", name: "surface_validate", weight: 1, status: "running", progressPct: 0, log: "" };
-    const job = { id: "j1", driveId: "d1", status: "running", progressPct: 0, startedAt: null, drive: { hostId: "h1" } };
+    const job = { id: "j1", driveId: "d1", profile: "full", status: "running", progressPct: 0, startedAt: null, drive: { hostId: "h1" } };
     const progress = new StageProgress(db as never, { publish: () => {} } as never, job, [stage], stage, { lease, now: () => clock });
     progress.temperatureC = 38;
     // A whole phase 1 in steps of 0.1%, then phase 2 from 0, one update a second.

@@ -2,6 +2,7 @@
 // interval's latencies, and bars that fit the terminal whatever the vitals hold. The same texts
 // in a real pseudo-terminal: tests/api/terminal-client.test.ts.
 import { describe, expect, it } from "vitest";
+import { FIO_PATTERN, stageScanEngine } from "../../server/runner/scan-phases.js";
 import { barLayout, barPayload, type Progress, progressLine, stageText } from "../../server/terminal/format.js";
 
 const base: Progress = {
@@ -40,6 +41,17 @@ function drawn(layout: ReturnType<typeof barLayout>, payload: Record<string, str
     return payload[key] ?? `<${key}?>`;
   });
 }
+
+describe("which scan an event says runs (JobProgressEvent.scanEngine)", () => {
+  it("is what the scan recorded, before its start the profile's engine, and none outside a scan", () => {
+    const fioPatterns = JSON.stringify([FIO_PATTERN]);
+    expect(stageScanEngine({ name: "surface_validate", bbPatterns: null }, "standard")).toBe("fio");
+    expect(stageScanEngine({ name: "surface_validate", bbPatterns: null }, "full")).toBe("badblocks");
+    expect(stageScanEngine({ name: "surface_validate", bbPatterns: fioPatterns }, "standard")).toBe("fio");
+    expect(stageScanEngine({ name: "surface_validate", bbPatterns: '["0xaa","0x55","0xff","0x00"]' }, "full")).toBe("badblocks");
+    expect(stageScanEngine({ name: "smart_long", bbPatterns: null }, "standard")).toBeNull();
+  });
+});
 
 describe("kiln watch's texts", () => {
   it("counts a badblocks scan in 8 phases of 4 patterns and a fio scan in 2, without a pattern", () => {
