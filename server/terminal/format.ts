@@ -94,7 +94,7 @@ const NARROW_FORMAT = "{label} {percentage}% |{bar}| {stage} {mbps} {temp} {bad}
 // The narrow line at its longest: " ", "100%", " |", "| ", " ", "9999 MB/s", " ", "100°C", " ",
 // "bad 9999 ", "ETA ", "100d00h".
 const NARROW_FIXED = 46;
-const NARROW_STAGE = 20;
+const NARROW_STAGE = 19;
 
 export function barLayout(columns: number): BarLayout {
   const wide = { labelWidth: 28, stageWidth: 38, format: WIDE_FORMAT, short: false };

@@ -98,5 +98,7 @@ describe("kiln watch's texts", () => {
     expect(narrower).toMatchObject({ short: false, latency: false });
     expect(drawn(narrower, barPayload(narrower, "demo/S1", fio))).toMatch(/ ETA 1d01h$/);
     expect(drawn(barLayout(80), barPayload(barLayout(80), "demo/S1", fio))).toContain(" scan 2/2 verify 41% ");
+    // An 80-column bar keeps a whole demo serial (the label is cut from the left).
+    expect(drawn(barLayout(80), barPayload(barLayout(80), "demo/KDEMO-A1004", fio))).toContain("KDEMO-A1004 ");
   });
 });
