@@ -38,17 +38,32 @@ describe("the terminal client against a real server", () => {
       );
     });
 
-  /** A 3-second simulated job on the demo drive with this serial; its id. */
-  const startSimulated = async (serial: string): Promise<string> => {
+  /** A job on the demo drive with this serial (`args`: the profile and options); its id. */
+  const startOn = async (serial: string, args: string): Promise<string> => {
     const drives = await gqlAs<{ drives: Array<{ id: string; serial: string }> }>(kiln.url, creds.tokens.read, "{ drives { id serial } }");
     const drive = drives.data?.drives.find((d) => d.serial === serial);
     const started = await gqlAs<{ startBurnIn: { data: Array<{ id: string }> } }>(
       kiln.url,
       creds.tokens.operate,
-      "mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: simulate, options: { simulateSeconds: 3, simulateHz: 4 }) { ... on StartBurnInSuccess { data { id } } } }",
+      `mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, ${args}) { ... on StartBurnInSuccess { data { id } } } }`,
       { ids: [drive?.id] },
     );
     return started.data?.startBurnIn.data[0]?.id as string;
+  };
+  /** A 3-second simulated job on the demo drive with this serial; its id. */
+  const startSimulated = (serial: string) => startOn(serial, "profile: simulate, options: { simulateSeconds: 3, simulateHz: 4 }");
+
+  /** `kiln watch --job` from the compiled dist/ on a new pty `columns` wide (util-linux `script`), as in an SSH session. */
+  const watchInTerminal = (jobId: string, columns: number, timeout = 120_000): Promise<Run> => {
+    const shell = `stty cols ${columns} rows 40; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(COMPILED_KILN)} watch --job ${jobId}`;
+    return new Promise<Run>((resolve) =>
+      execFile(
+        "script",
+        ["--quiet", "--flush", "--return", "--command", shell, "/dev/null"],
+        { env: { ...process.env, KILN_URL: kiln.url, KILN_TOKEN: creds.tokens.read, TERM: "xterm" }, timeout },
+        (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
   };
 
   beforeAll(async () => {
@@ -160,16 +175,8 @@ describe("the terminal client against a real server", () => {
       ensureCompiled();
       for (const columns of [160, 80]) {
         const jobId = await startSimulated(serials[3] as string);
-        // util-linux `script` runs the command on a new pty: stdout is a TTY, as in an SSH session.
-        const shell = `stty cols ${columns} rows 40; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(COMPILED_KILN)} watch --job ${jobId}`;
-        const run = await new Promise<Run>((resolve) =>
-          execFile(
-            "script",
-            ["--quiet", "--flush", "--return", "--command", shell, "/dev/null"],
-            { env: { ...process.env, KILN_URL: kiln.url, KILN_TOKEN: creds.tokens.read, TERM: "xterm" }, timeout: 120_000 },
-            (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-          ),
-        );
+        // stdout is a TTY there, as in an SSH session.
+        const run = await watchInTerminal(jobId, columns);
         expect(run.stdout, `${columns} columns`).not.toMatch(/Cannot read properties|kiln: /);
         expect(run.code, `${columns} columns`).toBe(0);
         // A bar (cursor hidden while it draws, shown again at the end), not the lines of a pipe.
@@ -192,32 +199,12 @@ describe("the terminal client against a real server", () => {
     "follows a fio scan as its 2 phases, with each status interval's latencies, piped and in a 160-column terminal",
     async () => {
       ensureCompiled();
-      const drives = await gqlAs<{ drives: Array<{ id: string; serial: string }> }>(
-        kiln.url,
-        creds.tokens.read,
-        "{ drives { id serial } }",
-      );
-      const drive = drives.data?.drives.find((d) => d.serial === FIO_SERIAL);
-      const started = await gqlAs<{ startBurnIn: { data: Array<{ id: string }> } }>(
-        kiln.url,
-        creds.tokens.operate,
-        "mutation($ids: [ID!]!) { startBurnIn(driveIds: $ids, profile: standard) { ... on StartBurnInSuccess { data { id } } } }",
-        { ids: [drive?.id] },
-      );
-      const jobId = started.data?.startBurnIn.data[0]?.id as string;
+      const jobId = await startOn(FIO_SERIAL, "profile: standard");
       expect(jobId).toBeTruthy();
       // Two operators follow it at once: one through a pipe, one in a terminal.
-      const shell = `stty cols 160 rows 40; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(COMPILED_KILN)} watch --job ${jobId}`;
       const [piped, drawn] = await Promise.all([
         kilnCli(["watch", "--job", jobId], creds.tokens.read),
-        new Promise<Run>((resolve) =>
-          execFile(
-            "script",
-            ["--quiet", "--flush", "--return", "--command", shell, "/dev/null"],
-            { env: { ...process.env, KILN_URL: kiln.url, KILN_TOKEN: creds.tokens.read, TERM: "xterm" }, timeout: 170_000 },
-            (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-          ),
-        ),
+        watchInTerminal(jobId, 160, 170_000),
       ]);
       expect(piped.code, piped.stderr).toBe(0);
       const lines = piped.stdout.trim().split("\n");
